@@ -1,0 +1,1 @@
+"""Handlers of the ``quarterdeck`` subcommands, one module per group."""

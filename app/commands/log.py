@@ -1,0 +1,108 @@
+"""``sessions``, ``show``, ``export`` and ``import``: reading and moving session logs."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import orjson
+
+from app.compose import open_store
+from sessions.db import open_engine
+from sessions.describe import describe
+from sessions.reading import list_sessions, load_session, resolve_session
+from sessions.transfer import export_session, import_session
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the log commands to the CLI."""
+    p = sub.add_parser("sessions", help="list sessions: id, title, state, created, events")
+    p.add_argument("--json", action="store_true", help="one JSON object per line")
+    p.set_defaults(handler=cmd_sessions)
+
+    p = sub.add_parser("show", help="print a session's events")
+    p.add_argument("session", help="session id or a unique prefix of one")
+    p.add_argument("--json", action="store_true", help="JSON Lines, one record per line")
+    p.set_defaults(handler=cmd_show)
+
+    p = sub.add_parser("export", help="export a session as JSON Lines (SessionSchema v1)")
+    p.add_argument("session", help="session id or a unique prefix of one")
+    p.add_argument("-o", "--output", type=Path, help="write to FILE instead of stdout")
+    p.set_defaults(handler=cmd_export)
+
+    p = sub.add_parser("import", help="import a session exported as JSON Lines")
+    p.add_argument("file", type=Path, help="a file written by `quarterdeck export`")
+    p.set_defaults(handler=cmd_import)
+
+
+def cmd_sessions(args: argparse.Namespace) -> int:
+    """List sessions from the projection."""
+    engine = open_engine(args.db, create=False)
+    out = sys.stdout
+    for s in list_sessions(engine):
+        if args.json:
+            line = {
+                "id": s.session_id,
+                "title": s.title,
+                "state": s.state,
+                "created": s.created_ts,
+                "events": s.event_count,
+                "pending_approvals": s.pending_approvals,
+                "agents": s.agents,
+            }
+            out.write(orjson.dumps(line).decode() + "\n")
+        else:
+            out.write(
+                f"{s.session_id}  {s.state:<17} {s.created_ts[:19]}  {s.event_count:>7} ev"
+                f"  {s.title}\n"
+            )
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    """Print a session's events, human-readable or as JSON Lines."""
+    engine = open_engine(args.db, create=False)
+    session_id = resolve_session(engine, args.session)
+    out = sys.stdout
+    for r in load_session(engine, session_id):
+        if args.json:
+            out.write(orjson.dumps(r.to_dict(), option=orjson.OPT_SORT_KEYS).decode() + "\n")
+        else:
+            out.write(
+                f"{r.seq:>7} {r.session_seq:>5}  {r.ts[11:23]}  {r.actor:<14} {r.kind:<22}"
+                f" {describe(r)}\n"
+            )
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Export a session; to a file it is written to a temp name and renamed, never half."""
+    engine = open_engine(args.db, create=False)
+    session_id = resolve_session(engine, args.session)
+    if args.output is None:
+        export_session(engine, session_id, sys.stdout.buffer)
+        sys.stdout.flush()
+        return 0
+    target: Path = args.output
+    partial = target.with_name(target.name + ".partial")
+    with partial.open("wb") as fh:
+        count = export_session(engine, session_id, fh)
+    partial.replace(target)
+    print(f"exported {count} events of {session_id} to {target}", file=sys.stderr)
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    """Import a session after validating every line; prints the new session's id."""
+    store = open_store(args.db)
+    try:
+        imported = import_session(store, args.file)
+    finally:
+        store.close()
+    print(imported.session_id)
+    print(
+        f"imported {imported.events} events as seq {imported.first_seq}..{imported.last_seq}",
+        file=sys.stderr,
+    )
+    return 0

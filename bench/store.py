@@ -1,0 +1,233 @@
+"""Benchmark the event store against raw sqlite3 on the same disk, in the same run.
+
+Prints three ratios (targets in brackets):
+  ingest_ratio  = our batched appends/s  / raw executemany rows/s, one transaction  [>= 0.5]
+  durable_ratio = our durable appends/s  / raw per-row commits/s, synchronous=FULL  [>= 0.7]
+                  (8 concurrent callers awaiting their own commits; the single-caller figure
+                  is printed beside it, see docs/decisions.md)
+  replay_ratio  = raw fetchall time      / our load_session time, 100,000 events    [>= 0.5]
+Payloads are about 500 bytes. ``--json`` prints one JSON object instead of a table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import json
+import shutil
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sessions.chain import GENESIS_HASH, canonical_json, record_hash
+from sessions.db import open_engine
+from sessions.reading import load_session
+from sessions.schema import AgentMessage
+from sessions.store import EventStore
+from sessions.writer import INSERT
+
+TEXT = "the quick brown fox jumps over the lazy dog; " * 20
+
+
+def payload(i: int) -> AgentMessage:
+    """An agent message whose stored JSON is about 500 bytes."""
+    return AgentMessage(agent_id=f"agent-{i % 5}", text=f"{i:08d} " + TEXT[:460])
+
+
+def raw_rows(n: int, session_id: str, start_seq: int = 1) -> list[tuple[object, ...]]:
+    """Rows of the same shape as ours, serialized and hashed before the clock starts."""
+    rows: list[tuple[object, ...]] = []
+    prev = GENESIS_HASH
+    for i in range(n):
+        body = canonical_json(payload(i).to_json_obj()).decode()
+        seq = start_seq + i
+        ts = "2026-01-01T00:00:00.000000Z"
+        digest = record_hash(
+            seq=seq, session_id=session_id, session_seq=i + 1, ts=ts, actor="agent-1",
+            kind="agent.message", schema_version=1, payload_json=body, prev_hash=prev,
+        )  # fmt: skip
+        rows.append((seq, session_id, i + 1, ts, "agent-1", "agent.message", 1, body, prev, digest))
+        prev = digest
+    return rows
+
+
+def fresh(tmp: Path, name: str) -> Path:
+    """A new database file with our schema."""
+    path = tmp / name
+    open_engine(path).dispose()
+    return path
+
+
+def raw_executemany(tmp: Path, n: int) -> float:
+    """Baseline: raw sqlite3 executemany of pre-built rows in one transaction; rows/s."""
+    path = fresh(tmp, "raw-ingest.db")
+    rows = raw_rows(n, "s-raw")
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA synchronous=FULL")
+    gc.collect()  # the garbage of building inputs is not the code under test's
+    start = time.perf_counter()
+    conn.execute("BEGIN IMMEDIATE")
+    conn.executemany(INSERT, rows)
+    conn.execute("COMMIT")
+    elapsed = time.perf_counter() - start
+    conn.close()
+    return n / elapsed
+
+
+def ours_ingest(tmp: Path, n: int) -> float:
+    """Our fire-and-forget path, end to end: models in, all committed; events/s."""
+    path = fresh(tmp, "ours-ingest.db")
+    store = EventStore(open_engine(path))
+    payloads = [payload(i) for i in range(n)]
+    gc.collect()  # the garbage of building inputs is not the code under test's
+    start = time.perf_counter()
+    for p in payloads:
+        store.append("s-ours", "agent-1", p)
+    store.flush()
+    elapsed = time.perf_counter() - start
+    store.close()
+    return n / elapsed
+
+
+def raw_durable(tmp: Path, n: int) -> float:
+    """Baseline: one INSERT and one COMMIT per row, synchronous=FULL; rows/s."""
+    path = fresh(tmp, "raw-durable.db")
+    rows = raw_rows(n, "s-raw")
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA synchronous=FULL")
+    gc.collect()  # the garbage of building inputs is not the code under test's
+    start = time.perf_counter()
+    for row in rows:
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute(INSERT, row)
+        conn.execute("COMMIT")
+    elapsed = time.perf_counter() - start
+    conn.close()
+    return n / elapsed
+
+
+def ours_durable(tmp: Path, n: int, callers: int) -> float:
+    """Our awaitable durable append: ``callers`` tasks (sessions, agents) each awaiting every
+    commit of theirs before the next, as the orchestrator does; events/s."""
+    path = fresh(tmp, f"ours-durable-{callers}.db")
+    store = EventStore(open_engine(path))
+    payloads = [payload(i) for i in range(n)]
+
+    async def caller(index: int) -> None:
+        for p in payloads[index::callers]:
+            await store.append_durable(f"s-ours-{index}", "agent-1", p)
+
+    async def run() -> float:
+        gc.collect()  # the garbage of building inputs is not the code under test's
+        start = time.perf_counter()
+        await asyncio.gather(*(caller(i) for i in range(callers)))
+        return time.perf_counter() - start
+
+    elapsed = asyncio.run(run())
+    store.close()
+    return n / elapsed
+
+
+def build_replay_db(tmp: Path, n: int) -> Path:
+    """A log with the target session's n events interleaved 1:1 with other sessions' events."""
+    path = fresh(tmp, "replay.db")
+    store = EventStore(open_engine(path), batch_max=5000)
+    for i in range(n):
+        store.append("s-target", "agent-1", payload(i))
+        store.append(f"s-other-{i % 9}", "agent-2", payload(i))
+    store.close()
+    return path
+
+
+def raw_replay(path: Path) -> float:
+    """Baseline: raw sqlite3 fetchall of the session's rows in order; seconds."""
+    conn = sqlite3.connect(path)
+    gc.collect()  # the garbage of building inputs is not the code under test's
+    start = time.perf_counter()
+    rows = conn.execute(
+        "SELECT * FROM event WHERE session_id = ? ORDER BY session_seq", ("s-target",)
+    ).fetchall()
+    elapsed = time.perf_counter() - start
+    conn.close()
+    assert rows
+    return elapsed
+
+
+def ours_replay(path: Path) -> float:
+    """Our load_session (Core rows into Records); seconds."""
+    engine = open_engine(path, create=False)
+    gc.collect()  # the garbage of building inputs is not the code under test's
+    start = time.perf_counter()
+    records = load_session(engine, "s-target")
+    elapsed = time.perf_counter() - start
+    engine.dispose()
+    assert records
+    return elapsed
+
+
+def median_of(runs: int, fn: Callable[[], float]) -> float:
+    """The median of ``runs`` measurements."""
+    return statistics.median(fn() for _ in range(runs))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the three comparisons and print them."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--events", type=int, default=100_000, help="events for ingest/replay")
+    parser.add_argument("--durable", type=int, default=2_000, help="events for durable appends")
+    parser.add_argument(
+        "--callers", type=int, default=8, help="concurrent durable callers (sessions, agents)"
+    )
+    parser.add_argument("--runs", type=int, default=3, help="runs per measurement (median)")
+    parser.add_argument("--dir", type=Path, default=None, help="where to put the databases")
+    args = parser.parse_args(argv)
+    tmp = Path(tempfile.mkdtemp(prefix="qd-bench-", dir=args.dir))
+    try:
+        raw_in = median_of(args.runs, lambda: raw_executemany(tmp, args.events))
+        ours_in = median_of(args.runs, lambda: ours_ingest(tmp, args.events))
+        raw_du = median_of(args.runs, lambda: raw_durable(tmp, args.durable))
+        ours_du = median_of(args.runs, lambda: ours_durable(tmp, args.durable, args.callers))
+        ours_du1 = median_of(args.runs, lambda: ours_durable(tmp, args.durable, 1))
+        replay_db = build_replay_db(tmp, args.events)
+        raw_re = median_of(args.runs, lambda: raw_replay(replay_db))
+        ours_re = median_of(args.runs, lambda: ours_replay(replay_db))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    result = {
+        "ingest_events_per_s": round(ours_in),
+        "raw_executemany_rows_per_s": round(raw_in),
+        "ingest_ratio": round(ours_in / raw_in, 3),
+        "durable_appends_per_s": round(ours_du),
+        "raw_durable_rows_per_s": round(raw_du),
+        "durable_ratio": round(ours_du / raw_du, 3),
+        "durable_callers": args.callers,
+        "durable_single_caller_per_s": round(ours_du1),
+        "durable_single_caller_ratio": round(ours_du1 / raw_du, 3),
+        "replay_s": round(ours_re, 4),
+        "raw_replay_s": round(raw_re, 4),
+        "replay_ratio": round(raw_re / ours_re, 3),
+        "events": args.events,
+        "targets": {"ingest_ratio": 0.5, "durable_ratio": 0.7, "replay_ratio": 0.5},
+    }
+    if args.json:
+        print(json.dumps(result))
+    else:
+        for key in ("ingest", "durable", "replay"):
+            ratio = result[f"{key}_ratio"]
+            target = result["targets"][f"{key}_ratio"]  # type: ignore[index]
+            verdict = "ok" if ratio >= target else "BELOW TARGET"
+            print(f"{key}_ratio  {ratio:6.3f}  (target >= {target})  {verdict}")
+        print(json.dumps(result, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,106 @@
+"""Projections folded inside the writer's transaction: the session list and session memory.
+
+They are derived from the log (and rebuilt from it if lost), but kept in step with it by being
+written in the same ``BEGIN IMMEDIATE`` transaction as the events they count.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sessions.record import Record
+
+
+@dataclass(slots=True)
+class _SessionDelta:
+    first: Record
+    last: Record
+    count: int = 0
+    created: dict[str, Any] | None = None
+    state: str | None = None
+    pending: int = 0
+    agents: int = 0
+    memory_ops: list[tuple[str, str | None, str | None]] = field(default_factory=list)
+
+
+_STATE_KINDS = {"session.state_changed": "to_state", "session.finished": "outcome"}
+
+FOLDED_KINDS = frozenset(
+    {"session.created", "approval.requested", "approval.resolved", "agent.started"}
+    | {"memory.set", "memory.purged"}
+    | set(_STATE_KINDS)
+)
+"""Kinds whose payload the projections read; the writer keeps no payload object for others."""
+
+_UPSERT = (
+    "INSERT INTO session (session_id, title, state, workspace, team, created_ts, updated_ts,"
+    " event_count, first_seq, last_seq, pending_approvals, agents)"
+    " VALUES (?, ?, COALESCE(?, 'created'), ?, ?, ?, ?, ?, ?, ?, MAX(0, ?), ?)"
+    " ON CONFLICT (session_id) DO UPDATE SET"
+    " title = CASE WHEN excluded.title != '' THEN excluded.title ELSE session.title END,"
+    " workspace = COALESCE(excluded.workspace, session.workspace),"
+    " team = COALESCE(excluded.team, session.team),"
+    " state = COALESCE(?, session.state),"
+    " updated_ts = excluded.updated_ts,"
+    " event_count = session.event_count + excluded.event_count,"
+    " last_seq = excluded.last_seq,"
+    " pending_approvals = MAX(0, session.pending_approvals + ?),"
+    " agents = session.agents + excluded.agents"
+)
+
+
+def _fold(delta: _SessionDelta, record: Record, payload: Any, side: Any) -> None:
+    delta.last = record
+    delta.count += 1
+    kind = record.kind
+    if payload is None:
+        return
+    if kind == "session.created":
+        delta.created = payload
+    elif kind in _STATE_KINDS:
+        delta.state = payload[_STATE_KINDS[kind]]
+    elif kind == "approval.requested":
+        delta.pending += 1
+    elif kind == "approval.resolved":
+        delta.pending -= 1
+    elif kind == "agent.started":
+        delta.agents += 1
+    elif kind == "memory.set" and isinstance(side, str):
+        delta.memory_ops.append((payload["key"], side, payload.get("expires_at")))
+    elif kind == "memory.purged":
+        delta.memory_ops.extend((key, None, None) for key in payload["keys"])
+
+
+def apply(conn: sqlite3.Connection, batch: Sequence[tuple[Record, Any, Any]]) -> None:
+    """Fold committed-to-be records ``(record, payload object, side value)`` into projections."""
+    deltas: dict[str, _SessionDelta] = {}
+    for record, payload, side in batch:
+        delta = deltas.get(record.session_id)
+        if delta is None:
+            delta = deltas[record.session_id] = _SessionDelta(first=record, last=record)
+        _fold(delta, record, payload, side)
+    for session_id, d in deltas.items():
+        created = d.created or {}
+        conn.execute(
+            _UPSERT,
+            (
+                session_id, created.get("title", ""), d.state, created.get("workspace"),
+                created.get("team"), d.first.ts, d.last.ts, d.count, d.first.seq, d.last.seq,
+                d.pending, d.agents, d.state, d.pending,
+            ),
+        )  # fmt: skip
+        for key, value, expires_at in d.memory_ops:  # in log order: a purge may follow a set
+            if value is None:
+                conn.execute(
+                    "DELETE FROM session_memory WHERE session_id = ? AND key = ?",
+                    (session_id, key),
+                )
+            else:
+                conn.execute(
+                    "INSERT OR REPLACE INTO session_memory (session_id, key, value, expires_at)"
+                    " VALUES (?, ?, ?, ?)",
+                    (session_id, key, value, expires_at),
+                )

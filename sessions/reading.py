@@ -1,0 +1,130 @@
+"""Bulk reads of the log and its projections, through SQLAlchemy Core rows (never ORM objects)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from sqlalchemy import Engine, func, select
+
+from sessions.errors import AmbiguousSessionError, SessionNotFoundError
+from sessions.record import Record
+from sessions.tables import EventRow, SessionRow
+
+EVENT_TABLE = EventRow.__table__  # type: ignore[attr-defined]
+SESSION_TABLE = SessionRow.__table__  # type: ignore[attr-defined]
+_COLUMNS = (
+    EVENT_TABLE.c.seq,
+    EVENT_TABLE.c.session_id,
+    EVENT_TABLE.c.session_seq,
+    EVENT_TABLE.c.ts,
+    EVENT_TABLE.c.actor,
+    EVENT_TABLE.c.kind,
+    EVENT_TABLE.c.schema_version,
+    EVENT_TABLE.c.payload,
+    EVENT_TABLE.c.prev_hash,
+    EVENT_TABLE.c.hash,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SessionSummary:
+    """One line of the session list, read from the projection."""
+
+    session_id: str
+    title: str
+    state: str
+    created_ts: str
+    updated_ts: str
+    event_count: int
+    pending_approvals: int
+    agents: int
+    workspace: str | None
+
+
+def load_session(engine: Engine, session_id: str, *, upto_seq: int | None = None) -> list[Record]:
+    """Every record of one session in order: what replay and export start from."""
+    query = select(*_COLUMNS).where(EVENT_TABLE.c.session_id == session_id)
+    if upto_seq is not None:
+        query = query.where(EVENT_TABLE.c.seq <= upto_seq)
+    query = query.order_by(EVENT_TABLE.c.session_seq)
+    with engine.connect() as conn:
+        rows = conn.execute(query).all()
+    make = Record._make
+    return [make(row) for row in rows]
+
+
+def iter_log(engine: Engine, *, start_seq: int = 1, chunk: int = 5000) -> Iterator[Record]:
+    """The whole chain in ``seq`` order, read in chunks so memory stays flat."""
+    after = start_seq - 1
+    make = Record._make
+    while True:
+        query = (
+            select(*_COLUMNS)
+            .where(EVENT_TABLE.c.seq > after)
+            .order_by(EVENT_TABLE.c.seq)
+            .limit(chunk)
+        )
+        with engine.connect() as conn:
+            rows = conn.execute(query).all()
+        if not rows:
+            return
+        for row in rows:
+            yield make(row)
+        after = rows[-1][0]
+
+
+def log_bounds(engine: Engine) -> tuple[int, int, int]:
+    """``(count, min seq, max seq)`` of the whole log; zeros when empty."""
+    with engine.connect() as conn:
+        count, low, high = conn.execute(
+            select(func.count(), func.min(EVENT_TABLE.c.seq), func.max(EVENT_TABLE.c.seq))
+        ).one()
+    return int(count), int(low or 0), int(high or 0)
+
+
+def list_sessions(engine: Engine) -> list[SessionSummary]:
+    """Every session, oldest first, from the projection (no scan of the log)."""
+    query = select(
+        SESSION_TABLE.c.session_id,
+        SESSION_TABLE.c.title,
+        SESSION_TABLE.c.state,
+        SESSION_TABLE.c.created_ts,
+        SESSION_TABLE.c.updated_ts,
+        SESSION_TABLE.c.event_count,
+        SESSION_TABLE.c.pending_approvals,
+        SESSION_TABLE.c.agents,
+        SESSION_TABLE.c.workspace,
+    ).order_by(SESSION_TABLE.c.created_ts, SESSION_TABLE.c.session_id)
+    with engine.connect() as conn:
+        return [SessionSummary(*row) for row in conn.execute(query)]
+
+
+def resolve_session(engine: Engine, prefix: str) -> str:
+    """The full id of the one session whose id starts with ``prefix``."""
+    if not prefix:
+        raise SessionNotFoundError("a session id (or a unique prefix of one) is required")
+    escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    query = (
+        select(SESSION_TABLE.c.session_id)
+        .where(SESSION_TABLE.c.session_id.like(escaped + "%", escape="\\"))
+        .limit(6)
+    )
+    with engine.connect() as conn:
+        found = [row[0] for row in conn.execute(query)]
+    if not found:
+        raise SessionNotFoundError(f"no session matches {prefix!r}")
+    if prefix in found:
+        return prefix
+    first: str = found[0]
+    if len(found) > 1:
+        shown = ", ".join(found[:5])
+        raise AmbiguousSessionError(f"{prefix!r} matches several sessions: {shown}")
+    return first
+
+
+def session_exists(engine: Engine, session_id: str) -> bool:
+    """Whether any record of ``session_id`` is in the log."""
+    query = select(EVENT_TABLE.c.seq).where(EVENT_TABLE.c.session_id == session_id).limit(1)
+    with engine.connect() as conn:
+        return conn.execute(query).first() is not None

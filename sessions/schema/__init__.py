@@ -1,0 +1,90 @@
+"""SessionSchema v1: the typed events every Quarterdeck session is made of.
+
+Payload models live in topic modules; :mod:`sessions.schema.registry` joins them into one
+discriminated union on ``kind`` and builds the envelope models that the JSON Schema describes.
+"""
+
+from __future__ import annotations
+
+from sessions.schema.agent import (
+    AgentFailed,
+    AgentMessage,
+    AgentPlan,
+    AgentStarted,
+    AgentStopped,
+    AgentThought,
+    PlanEntry,
+)
+from sessions.schema.base import SCHEMA_VERSION, Payload
+from sessions.schema.flow import (
+    CheckpointTaken,
+    EscalationRaised,
+    HandoffMade,
+    MemoryPurged,
+    MemorySet,
+    RawRecorded,
+    RetryScheduled,
+    RolledBack,
+    ValidationFinished,
+)
+from sessions.schema.policy import (
+    ApprovalRequested,
+    ApprovalResolved,
+    PolicyDecided,
+    PolicyRejected,
+    PolicyReloaded,
+)
+from sessions.schema.registry import (
+    KINDS,
+    EventModel,
+    parse_payload,
+    payload_type,
+    validate_event,
+)
+from sessions.schema.session import (
+    SessionContext,
+    SessionCreated,
+    SessionFinished,
+    SessionState,
+    SessionStateChanged,
+)
+from sessions.schema.tools import ToolCallRequested, ToolIntent, ToolResult
+
+__all__ = [
+    "KINDS",
+    "SCHEMA_VERSION",
+    "AgentFailed",
+    "AgentMessage",
+    "AgentPlan",
+    "AgentStarted",
+    "AgentStopped",
+    "AgentThought",
+    "ApprovalRequested",
+    "ApprovalResolved",
+    "CheckpointTaken",
+    "EscalationRaised",
+    "EventModel",
+    "HandoffMade",
+    "MemoryPurged",
+    "MemorySet",
+    "Payload",
+    "PlanEntry",
+    "PolicyDecided",
+    "PolicyRejected",
+    "PolicyReloaded",
+    "RawRecorded",
+    "RetryScheduled",
+    "RolledBack",
+    "SessionContext",
+    "SessionCreated",
+    "SessionFinished",
+    "SessionState",
+    "SessionStateChanged",
+    "ToolCallRequested",
+    "ToolIntent",
+    "ToolResult",
+    "ValidationFinished",
+    "parse_payload",
+    "payload_type",
+    "validate_event",
+]

@@ -1,0 +1,79 @@
+"""Agent events: started, message, thought, plan, stopped, failed."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from sessions.schema.base import Payload
+
+
+class AgentStarted(Payload):
+    """An agent process (or built-in agent) started for a role."""
+
+    KIND = "agent.started"
+
+    agent_id: str
+    role: str
+    backend: str
+    command: list[str] | None = None
+    pid: int | None = None
+    protocol_version: int | None = None
+
+
+class AgentMessage(Payload):
+    """A chunk of text the agent said to the user."""
+
+    KIND = "agent.message"
+
+    agent_id: str
+    text: str
+
+
+class AgentThought(Payload):
+    """A chunk of the agent's visible reasoning."""
+
+    KIND = "agent.thought"
+
+    agent_id: str
+    text: str
+
+
+class PlanEntry(BaseModel):
+    """One step of an agent's plan, as ACP describes it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    content: str
+    status: Literal["pending", "in_progress", "completed"] = "pending"
+    priority: Literal["high", "medium", "low"] = "medium"
+
+
+class AgentPlan(Payload):
+    """The agent published (or replaced) its plan."""
+
+    KIND = "agent.plan"
+
+    agent_id: str
+    entries: list[PlanEntry]
+
+
+class AgentStopped(Payload):
+    """The agent finished its turn or was stopped."""
+
+    KIND = "agent.stopped"
+
+    agent_id: str
+    stop_reason: str = "end_turn"
+
+
+class AgentFailed(Payload):
+    """The agent died or misbehaved; ``stderr_tail`` holds its last words."""
+
+    KIND = "agent.failed"
+
+    agent_id: str
+    error: str
+    exit_code: int | None = None
+    stderr_tail: str = ""

@@ -1,0 +1,80 @@
+"""Policy and approval events: every decision, every human answer, every reload."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from sessions.schema.base import Payload
+
+DecisionValue = Literal["allow", "ask", "deny"]
+DecisionSource = Literal["rule", "default", "ceiling", "analysis", "human", "timeout", "cancel"]
+
+
+class PolicyDecided(Payload):
+    """The AuthAgent's attributed decision on one tool call."""
+
+    KIND = "policy.decided"
+
+    call_id: str
+    decision: DecisionValue
+    rule_id: str | None = None
+    reason: str = ""
+    policy_path: str | None = None
+    policy_hash: str
+    source: DecisionSource
+    decided_by: str | None = None
+    elapsed_ms: float = 0.0
+
+
+class ApprovalRequested(Payload):
+    """An "ask" waiting for a human; on disk before anyone can see it."""
+
+    KIND = "approval.requested"
+
+    approval_id: str
+    call_id: str
+    agent_id: str
+    role: str
+    tool: str
+    summary: str
+    command: str | None = None
+    diff: str | None = None
+    risk: Literal["low", "medium", "high"] = "medium"
+    rule_id: str | None = None
+    expires_at: str | None = None
+
+
+class ApprovalResolved(Payload):
+    """How an approval ended, who ended it, and the rule an "always" answer added."""
+
+    KIND = "approval.resolved"
+
+    approval_id: str
+    outcome: Literal[
+        "approved_once", "approved_always", "denied", "denied_always", "timeout", "cancelled"
+    ]
+    decided_by: str | None = None
+    reason: str = ""
+    added_rule: str | None = None
+
+
+class PolicyReloaded(Payload):
+    """A new policy file passed every check and is now in force."""
+
+    KIND = "policy.reloaded"
+
+    path: str | None = None
+    policy_hash: str
+    rules: int
+
+
+class PolicyRejected(Payload):
+    """A policy file failed to load; the previous one stays in force."""
+
+    KIND = "policy.rejected"
+
+    path: str | None = None
+    errors: list[str] = Field(min_length=1)
+    kept_hash: str | None = None

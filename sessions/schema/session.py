@@ -1,0 +1,78 @@
+"""Session lifecycle events: created, state changed, finished."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from sessions.schema.base import Payload
+
+
+class SessionState(StrEnum):
+    """Where a session is in its life; the reducer refuses transitions the orchestrator forbids."""
+
+    CREATED = "created"
+    RUNNING = "running"
+    AWAITING_APPROVAL = "awaiting_approval"
+    PAUSED = "paused"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    INTERRUPTED = "interrupted"
+
+
+TERMINAL_STATES = frozenset({SessionState.SUCCEEDED, SessionState.FAILED, SessionState.CANCELLED})
+"""States a session never leaves."""
+
+
+class SessionContext(BaseModel):
+    """The context document handed to every agent of a session."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    task: str
+    constraints: list[str] = Field(default_factory=list)
+    success_criteria: list[str] = Field(default_factory=list)
+    plan: list[str] = Field(default_factory=list)
+    references: list[str] = Field(default_factory=list)
+
+
+class ForkOrigin(BaseModel):
+    """Where a forked session came from: the source session and the last copied ``seq``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    session_id: str
+    seq: int
+
+
+class SessionCreated(Payload):
+    """A session was created with a title, a workspace and the context its agents receive."""
+
+    KIND = "session.created"
+
+    title: str
+    workspace: str | None = None
+    team: str | None = None
+    context: SessionContext | None = None
+    origin: ForkOrigin | None = None
+
+
+class SessionStateChanged(Payload):
+    """The session moved from one state to another, with the reason."""
+
+    KIND = "session.state_changed"
+
+    from_state: SessionState
+    to_state: SessionState
+    reason: str = ""
+
+
+class SessionFinished(Payload):
+    """The session reached a terminal state; the chain head is anchored at this point."""
+
+    KIND = "session.finished"
+
+    outcome: SessionState
+    summary: str = ""

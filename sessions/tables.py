@@ -1,0 +1,69 @@
+"""SQLModel table models: the event log and the projections kept beside it."""
+
+from __future__ import annotations
+
+from sqlalchemy import Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+class EventRow(SQLModel, table=True):
+    """The append-only, hash-chained event log: the single source of truth."""
+
+    __tablename__ = "event"
+    __table_args__ = (
+        # No index on prev_hash or hash: they are random, so an index on either would rewrite
+        # hundreds of pages per batch (see docs/decisions.md). Forks are prevented by reading
+        # the head and inserting inside one BEGIN IMMEDIATE transaction.
+        UniqueConstraint("session_id", "session_seq", name="uq_event_session_seq"),
+    )
+
+    seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    session_id: str
+    session_seq: int
+    ts: str
+    actor: str
+    kind: str
+    schema_version: int
+    payload: str
+    prev_hash: str
+    hash: str
+
+
+class SessionRow(SQLModel, table=True):
+    """Projection for fast listing, updated in the same transaction as the events it counts."""
+
+    __tablename__ = "session"
+    __table_args__ = (Index("ix_session_created", "created_ts"),)
+
+    session_id: str = Field(primary_key=True)
+    title: str = ""
+    state: str = "created"
+    workspace: str | None = None
+    team: str | None = None
+    created_ts: str
+    updated_ts: str
+    event_count: int = 0
+    first_seq: int
+    last_seq: int
+    pending_approvals: int = 0
+    agents: int = 0
+
+
+class MemoryRow(SQLModel, table=True):
+    """An agent's scratch value for one session; purged (and the purge logged) at completion."""
+
+    __tablename__ = "session_memory"
+
+    session_id: str = Field(primary_key=True)
+    key: str = Field(primary_key=True)
+    value: str
+    expires_at: str | None = None
+
+
+TRIGGERS = (
+    """CREATE TRIGGER IF NOT EXISTS event_no_update BEFORE UPDATE ON event
+       BEGIN SELECT RAISE(ABORT, 'the event log is append-only: UPDATE refused'); END""",
+    """CREATE TRIGGER IF NOT EXISTS event_no_delete BEFORE DELETE ON event
+       BEGIN SELECT RAISE(ABORT, 'the event log is append-only: DELETE refused'); END""",
+)
+"""Refuse edits of the log. They stop accidents; the hash chain is what catches attackers."""
