@@ -178,11 +178,19 @@ class BatchWriter:
                 items.extend(queued.items)
             else:
                 items.append(queued)
+        if not items:  # a flush barrier: everything before it is already committed
+            for queued in ready:
+                if isinstance(queued, Group) and queued.future is not None:
+                    queued.future.set_result([])
+            return
         try:
             records = self._retrying(self._transaction, items)
         except Exception as exc:
             self._fail(ready, StoreError(f"could not commit to the log: {exc}"))
             return
+        # Publish (anchors, subscribers) before resolving futures: a caller whose durable
+        # append has returned knows every view has been told and the anchor is written.
+        self._on_committed(records)
         start = 0
         for queued in ready:
             if isinstance(queued, Group):
@@ -192,7 +200,6 @@ class BatchWriter:
                 start = end
             else:
                 start += 1
-        self._on_committed(records)
 
     def _transaction(self, items: Sequence[Pending]) -> list[Record]:
         conn = self._conn
