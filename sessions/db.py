@@ -124,4 +124,6 @@ def writer_connection(engine: Engine) -> sqlite3.Connection:
     path = engine.url.database or ":memory:"
     conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
     _configure(conn, None)
+    # Checkpoints run on their own thread (sessions/wal.py), not inside the writer's commits.
+    conn.execute("PRAGMA wal_autocheckpoint=0")
     return conn

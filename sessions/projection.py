@@ -53,11 +53,7 @@ _UPSERT = (
 
 
 def _fold(delta: _SessionDelta, record: Record, payload: Any, side: Any) -> None:
-    delta.last = record
-    delta.count += 1
     kind = record.kind
-    if payload is None:
-        return
     if kind == "session.created":
         delta.created = payload
     elif kind in _STATE_KINDS:
@@ -74,14 +70,22 @@ def _fold(delta: _SessionDelta, record: Record, payload: Any, side: Any) -> None
         delta.memory_ops.extend((key, None, None) for key in payload["keys"])
 
 
-def apply(conn: sqlite3.Connection, batch: Sequence[tuple[Record, Any, Any]]) -> None:
-    """Fold committed-to-be records ``(record, payload object, side value)`` into projections."""
+def apply(
+    conn: sqlite3.Connection,
+    records: Sequence[Record],
+    folded: Sequence[tuple[Record, Any, Any]],
+) -> None:
+    """Fold a batch into the projections: counts from every record, the rest from ``folded``,
+    the ``(record, payload, side value)`` of the kinds in :data:`FOLDED_KINDS`."""
     deltas: dict[str, _SessionDelta] = {}
-    for record, payload, side in batch:
-        delta = deltas.get(record.session_id)
+    for record in records:
+        delta = deltas.get(record[1])
         if delta is None:
-            delta = deltas[record.session_id] = _SessionDelta(first=record, last=record)
-        _fold(delta, record, payload, side)
+            delta = deltas[record[1]] = _SessionDelta(first=record, last=record)
+        delta.last = record
+        delta.count += 1
+    for record, payload, side in folded:
+        _fold(deltas[record.session_id], record, payload, side)
     for session_id, d in deltas.items():
         created = d.created or {}
         conn.execute(

@@ -17,6 +17,7 @@ from concurrent.futures import Future
 from datetime import datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import Engine
 
 from sessions import projection
@@ -26,6 +27,7 @@ from sessions.db import writer_connection
 from sessions.errors import StoreClosedError, StoreError
 from sessions.record import Record
 from sessions.schema.base import Payload
+from sessions.wal import WalCheckpointer
 from sessions.writer import BatchWriter, Group, Pending, Redactor
 
 Subscriber = Callable[[Sequence[Record]], None]
@@ -39,6 +41,10 @@ Clock = Callable[[], float]
 
 log = logging.getLogger(__name__)
 
+_FOLDED = projection.FOLDED_KINDS
+_dumps = orjson.dumps  # canonical_json, inlined on the hot path
+_SORTED = orjson.OPT_SORT_KEYS
+
 
 _second_cache: tuple[int, str] = (-1, "")
 
@@ -48,16 +54,12 @@ def format_ts(moment: float | datetime) -> str:
     if isinstance(moment, datetime):
         moment = moment.timestamp()
     global _second_cache
-    second, fraction = divmod(round(moment * 1_000_000), 1_000_000)
+    second, fraction = divmod(int(moment * 1_000_000), 1_000_000)
     cached_second, prefix = _second_cache  # one read of an immutable pair: thread-safe
     if cached_second != second:  # formatting the date part is the slow bit: once a second
         prefix = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
         _second_cache = (second, prefix)
     return f"{prefix}.{fraction:06d}Z"
-
-
-def _identity(payload: Any) -> Any:
-    return payload
 
 
 class EventStore:
@@ -86,7 +88,7 @@ class EventStore:
         self._last_seq = 0
         self._head: Record | None = None
         self._anchored_seq = 0
-        self._redact = redact or _identity
+        self._redact = redact
         self._writer = BatchWriter(
             connect or (lambda: writer_connection(engine)),
             on_committed=self._committed,
@@ -94,6 +96,11 @@ class EventStore:
             batch_max=batch_max,
             batch_window_s=batch_window_s,
         )
+        self._wal = WalCheckpointer(
+            lambda: writer_connection(engine),
+            on_error=lambda message: self._failed(StoreError(message)),
+        )
+        self._wal.start()
         self._writer.start()
 
     # -- writing ---------------------------------------------------------------------------
@@ -116,7 +123,8 @@ class EventStore:
         Redaction and serialization run here, on the caller's thread: a bad payload fails its
         caller at once, and the work overlaps with the writer's time inside SQLite.
         """
-        data = self._redact(data)
+        if self._redact is not None:
+            data = self._redact(data)
         kept = data if kind in projection.FOLDED_KINDS else None
         stamp = ts if ts is not None else format_ts(self._clock())
         return (session_id, actor, kind, kept, canonical_json(data).decode(), stamp, side)
@@ -130,7 +138,15 @@ class EventStore:
         """Append without waiting; the event is committed within a few milliseconds."""
         if self._closed:
             raise StoreClosedError("the event store is closed")
-        self._writer.submit_one(self._pending(session_id, actor, payload))
+        # The hot path: pending_data inlined.
+        kind = payload.KIND
+        data = payload.to_json_obj()
+        if self._redact is not None:
+            data = self._redact(data)
+        self._writer.submit_one((
+            session_id, actor, kind, data if kind in _FOLDED else None,
+            _dumps(data, option=_SORTED).decode(), format_ts(self._clock()), None,
+        ))  # fmt: skip
 
     def append_future(
         self, session_id: str, actor: str, payload: Payload, *, side: Any = None
@@ -168,6 +184,7 @@ class EventStore:
                 return
             self._closed = True
         self._writer.stop()
+        self._wal.stop()
         head = self._head
         if self._anchors is not None and head is not None and head.seq > self._anchored_seq:
             self._write_anchor(head)
@@ -193,6 +210,7 @@ class EventStore:
     def _committed(self, records: list[Record]) -> None:
         if not records:
             return
+        self._wal.committed(len(records))
         self._maybe_anchor(records)
         with self._lock:
             subscribers = list(self._subscribers)

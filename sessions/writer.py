@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
+from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -93,11 +94,11 @@ class BatchWriter:
                 "database busy, retrying commit (attempt %d)", state.attempt_number
             ),
         )
-        self._ready = threading.Condition()
-        self._buffer: list[Queued] = []
-        self._size = 0
+        self._wake = threading.Condition()
+        self._queue: deque[Queued] = deque()
+        self._urgent = 0  # durable groups queued; changed only under self._wake
         self._idle = False
-        self._sleeping = False
+        self._lingering = False
         self._stopping = False
         self._thread = threading.Thread(target=self._run, name="quarterdeck-writer", daemon=True)
         self._conn: sqlite3.Connection | None = None
@@ -108,76 +109,77 @@ class BatchWriter:
         self._thread.start()
 
     def submit(self, group: Group) -> None:
-        """Queue a group for commit; wakes the writer only when it is idle or must hurry."""
-        with self._ready:
-            self._buffer.append(group)
-            self._size += len(group.items)
-            if self._idle or (group.durable and self._sleeping) or self._size >= self._batch_max:
-                self._ready.notify()
+        """Queue a group for commit and wake the writer: someone is waiting on it."""
+        with self._wake:
+            self._queue.append(group)
+            self._urgent += group.durable
+            self._wake.notify()
 
     def submit_one(self, item: Pending) -> None:
-        """Queue one fire-and-forget event (no future, no group: the hot path)."""
-        with self._ready:
-            self._buffer.append(item)
-            self._size += 1
-            if self._idle or self._size >= self._batch_max:
-                self._ready.notify()
+        """Queue one fire-and-forget event: the hot path, lock-free unless the writer sleeps.
+
+        No wake-up is lost: the writer sets ``_idle`` before it looks at the queue, and this
+        appends before it reads ``_idle``, so one of the two always sees the other.
+        """
+        queue = self._queue
+        queue.append(item)
+        if self._idle or (self._lingering and len(queue) >= self._batch_max):
+            with self._wake:
+                self._wake.notify()
 
     def stop(self, timeout: float | None = None) -> None:
         """Commit everything already queued, then stop the thread and close the connection."""
-        with self._ready:
+        with self._wake:
             self._stopping = True
-            self._ready.notify()
+            self._wake.notify()
         if self._thread.is_alive():
             self._thread.join(timeout)
 
     def _run(self) -> None:
         try:
             while True:
-                groups = self._take()
-                if groups is None:
+                taken = self._take()
+                if taken is None:
                     break
-                self._commit_groups(groups)
+                self._commit_groups(*taken)
         finally:
             if self._conn is not None:
                 self._conn.close()
 
-    def _take(self) -> list[Queued] | None:
-        """Wait for work, let a batch fill unless someone waits on it, and take it all."""
-        with self._ready:
-            while not self._buffer:
+    def _take(self) -> tuple[list[Queued], list[Pending]] | None:
+        """Wait for work, let a batch fill unless someone waits on it, and take a batch."""
+        with self._wake:
+            self._idle = True
+            while not self._queue:
                 if self._stopping:
                     return None
-                self._idle = True
-                self._ready.wait()
-                self._idle = False
-            urgent = self._stopping or any(isinstance(g, Group) and g.durable for g in self._buffer)
-            if not urgent and self._size < self._batch_max:
+                self._wake.wait()
+            self._idle = False
+            if not (self._stopping or self._urgent) and len(self._queue) < self._batch_max:
                 # Fire-and-forget traffic: linger a few ms so one fsync covers many events.
-                self._sleeping = True
-                self._ready.wait(self._window)
-                self._sleeping = False
+                self._lingering = True
+                self._wake.wait(self._window)
+                self._lingering = False
             return self._pop_batch()
 
-    def _pop_batch(self) -> list[Queued]:
-        """Take up to ``batch_max`` events (whole groups) so commits pipeline with producers."""
-        taken, size = 0, 0
-        for queued in self._buffer:
-            taken += 1
-            size += len(queued.items) if isinstance(queued, Group) else 1
-            if size >= self._batch_max:
-                break
-        groups, self._buffer = self._buffer[:taken], self._buffer[taken:]
-        self._size -= size
-        return groups
-
-    def _commit_groups(self, ready: list[Queued]) -> None:
+    def _pop_batch(self) -> tuple[list[Queued], list[Pending]]:
+        """Take up to ``batch_max`` events (whole groups) so commits pipeline with producers;
+        returns what was queued and the events it holds, flattened."""
+        queue = self._queue
+        batch: list[Queued] = []
         items: list[Pending] = []
-        for queued in ready:
+        limit = self._batch_max
+        while queue and len(items) < limit:
+            queued = queue.popleft()
+            batch.append(queued)
             if isinstance(queued, Group):
                 items.extend(queued.items)
+                self._urgent -= queued.durable
             else:
                 items.append(queued)
+        return batch, items
+
+    def _commit_groups(self, ready: list[Queued], items: list[Pending]) -> None:
         if not items:  # a flush barrier: everything before it is already committed
             for queued in ready:
                 if isinstance(queued, Group) and queued.future is not None:
@@ -212,6 +214,7 @@ class BatchWriter:
             records: list[Record] = []
             folded: list[tuple[Record, Any, Any]] = []
             make = Record._make
+            version = SCHEMA_VERSION
             for sid, actor, kind, payload, payload_json, ts, side in items:
                 last = session_seqs.get(sid)
                 if last is None:
@@ -222,25 +225,16 @@ class BatchWriter:
                 seq += 1
                 last += 1
                 session_seqs[sid] = last
-                digest = record_hash(
-                    seq=seq,
-                    session_id=sid,
-                    session_seq=last,
-                    ts=ts,
-                    actor=actor,
-                    kind=kind,
-                    schema_version=SCHEMA_VERSION,
-                    payload_json=payload_json,
-                    prev_hash=prev,
-                )
+                digest = record_hash(seq, sid, last, ts, actor, kind, version, payload_json, prev)
                 record = make(
-                    (seq, sid, last, ts, actor, kind, SCHEMA_VERSION, payload_json, prev, digest)
+                    (seq, sid, last, ts, actor, kind, version, payload_json, prev, digest)
                 )
                 records.append(record)
-                folded.append((record, payload, side))
+                if payload is not None:  # only kinds the projections read carry a payload
+                    folded.append((record, payload, side))
                 prev = digest
             conn.executemany(INSERT, records)
-            projection.apply(conn, folded)
+            projection.apply(conn, records, folded)
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:

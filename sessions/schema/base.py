@@ -22,4 +22,7 @@ class Payload(BaseModel):
 
     def to_json_obj(self) -> dict[str, Any]:
         """The payload as plain JSON data, defaults omitted so records stay small."""
-        return self.model_dump(mode="json", exclude_defaults=True)
+        data: dict[str, Any] = self.__pydantic_serializer__.to_python(
+            self, mode="json", exclude_defaults=True
+        )
+        return data
