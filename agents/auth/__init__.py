@@ -1,0 +1,1 @@
+"""AuthAgent: the policy gate every tool call passes through (allow / ask / deny)."""
