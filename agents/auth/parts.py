@@ -1,0 +1,211 @@
+"""Splitting a request into the parts the engine decides one by one.
+
+A shell command becomes one part per simple command (nested ones included) plus one part per
+path each of them reads or writes; a file tool becomes one part per path. Every path is resolved
+(symlinks included, the last component too) before any rule sees it, and relative paths are
+resolved against every directory a `cd` in the same command line might have moved to, so
+`cd /etc && cat passwd` is judged as a read of `/etc/passwd`.
+"""
+
+from __future__ import annotations
+
+import glob
+import shlex
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from agents.auth import hazards
+from agents.auth.compiled import Part
+from agents.auth.hazards import Floor
+from agents.auth.operands import extra_paths
+from agents.auth.paths import command_paths, is_within, resolve
+from agents.auth.requests import PATH_TOOLS, WRITE_TOOLS, Decision, ToolKind, ToolRequest
+from agents.auth.shell import ShellAnalysis, SimpleCommand, analyze
+
+#: More expansions than this and a glob is judged unknowable rather than enumerated.
+MAX_GLOB_MATCHES = 256
+_CD = frozenset({"cd", "pushd"})
+_EXEC = frozenset({ToolKind.EXECUTE})
+_EXEC_READ = frozenset({ToolKind.EXECUTE, ToolKind.READ})
+_EXEC_EDIT = frozenset({ToolKind.EXECUTE, ToolKind.EDIT})
+
+
+@lru_cache(maxsize=8192)
+def cached_analysis(command: str) -> ShellAnalysis:
+    """`shell.analyze`, memoised by the command text (analysis is a pure function of it)."""
+    return analyze(command)
+
+
+@lru_cache(maxsize=8192)
+def _paths_of(command: SimpleCommand) -> tuple[tuple[str, bool], ...]:
+    return command_paths(command) + extra_paths(command)
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """The resolved directories a request is judged in."""
+
+    workspace: Path
+    home: Path
+    cwd: Path
+
+    @classmethod
+    def of(cls, request: ToolRequest, home: Path | None) -> Context:
+        """Resolve the workspace, home and working directory of `request` once."""
+        here = Path.cwd()
+        workspace = resolve(str(request.workspace), cwd=here)
+        real_home = resolve(str(home if home is not None else Path.home()), cwd=here)
+        cwd = request.cwd if request.cwd is not None else workspace
+        return cls(workspace, real_home, resolve(str(cwd), cwd=workspace, home=real_home))
+
+
+def request_parts(request: ToolRequest, ctx: Context) -> list[Part]:
+    """Every part of `request`, in the order they are reported."""
+    parts: list[Part] = []
+    if not is_within(ctx.cwd, ctx.workspace):
+        tools = _EXEC_READ if request.tool is ToolKind.EXECUTE else frozenset({request.tool})
+        parts.append(_path_part(str(ctx.cwd), ctx.cwd, write=False, tools=tools, ctx=ctx))
+    if request.tool is ToolKind.EXECUTE:
+        parts.extend(_command_parts(request.command, ctx))
+    elif request.tool in PATH_TOOLS or (request.tool is ToolKind.OTHER and request.paths):
+        raws = request.paths or ((str(ctx.cwd),) if request.tool is ToolKind.SEARCH else ())
+        tools = frozenset({request.tool})
+        write = request.tool in WRITE_TOOLS
+        parts.extend(_path_part(r, ctx.cwd, write=write, tools=tools, ctx=ctx) for r in raws)
+        if not raws:
+            parts.append(Part(f"{request.tool} with no path", tools))
+    else:
+        subject = request.url if request.tool is ToolKind.FETCH and request.url else request.tool
+        parts.append(Part(str(subject), frozenset({request.tool})))
+    return parts
+
+
+def _command_parts(command: str | None, ctx: Context) -> Iterator[Part]:
+    if command is None or not command.strip():
+        yield Part("(empty command)", _EXEC, floors=((Decision.ASK, "there is no command"),))
+        return
+    analysis = cached_analysis(command)
+    floors: list[Floor] = [(Decision.ASK, c) for c in analysis.concerns]
+    if not analysis.parsed:
+        floors.append((Decision.ASK, "the command could not be fully parsed"))
+    elif not analysis.commands:
+        floors.append((Decision.ASK, "the command runs nothing recognisable"))
+    if floors:
+        yield Part(command, _EXEC, floors=tuple(floors))
+    cwds = _possible_cwds(analysis.commands, ctx)
+    for cmd in analysis.commands:
+        yield from _simple_command_parts(cmd, cwds, ctx)
+
+
+def _possible_cwds(commands: tuple[SimpleCommand, ...], ctx: Context) -> tuple[Path, ...]:
+    # Order-insensitive on purpose: loops and subshells make any cd reachable from any command.
+    cwds = [ctx.cwd]
+    for cmd in commands:
+        if cmd.program in _CD and (target := _cd_target(cmd)) is not None:
+            for base in list(cwds):
+                moved = resolve(target, cwd=base, home=ctx.home)
+                if moved not in cwds:
+                    cwds.append(moved)
+    return tuple(cwds)
+
+
+def _cd_target(cmd: SimpleCommand) -> str | None:
+    operands = [a for a in cmd.argv[1:] if not a.startswith("-") or a == "-"]
+    if not operands:
+        return "~"
+    return None if operands[0] == "-" else operands[0]
+
+
+def _simple_command_parts(
+    cmd: SimpleCommand, cwds: tuple[Path, ...], ctx: Context
+) -> Iterator[Part]:
+    tokens = (cmd.program, *cmd.argv[1:]) if cmd.argv else ()
+    path_ops = list(_paths_of(cmd))
+    if cmd.program in _CD:
+        target = _cd_target(cmd)
+        path_ops.append((target if target is not None else ".", False))
+    path_parts: list[Part] = []
+    for raw, write in path_ops:
+        tools = _EXEC_EDIT if write else _EXEC_READ
+        for expanded, floor in _expansions(raw, cwds, ctx):
+            bases = cwds[:1] if expanded.startswith(("/", "~")) else cwds
+            floors = (floor,) if floor is not None else ()
+            path_parts.extend(
+                _path_part(expanded, cwd, write=write, tools=tools, ctx=ctx, floors=floors)
+                for cwd in bases
+            )  # fmt: skip
+    resolved = tuple(p.path for p in path_parts if p.path is not None)
+    subject = shlex.join(cmd.argv) if cmd.argv else shlex.join(cmd.assignments) or "(redirect)"
+    yield Part(subject, _EXEC, tokens, resolved, floors=tuple(_command_floors(cmd, cwds, ctx)))
+    yield from path_parts
+
+
+def _command_floors(cmd: SimpleCommand, cwds: tuple[Path, ...], ctx: Context) -> Iterator[Floor]:
+    yield from ((Decision.ASK, c) for c in cmd.concerns)
+    yield from (hazards.dangerous_floor(d) for d in cmd.dangerous)
+    for wrapper in cmd.wrappers:
+        if (floor := hazards.wrapper_floor(wrapper)) is not None:
+            yield floor
+    for assignment in cmd.assignments:
+        if (floor := hazards.assignment_floor(assignment)) is not None:
+            yield floor
+    yield from hazards.token_floors((cmd.program, *cmd.argv[1:]) if cmd.argv else ())
+    for token in cmd.argv[1:]:
+        if hazards.has_glob(token) and not hazards.is_dynamic(token):
+            for cwd in cwds:
+                names = _glob(token, cwd, ctx)
+                if names is None or any(Path(n).name.startswith("-") for n in names):
+                    yield (Decision.ASK, f"'{token}' may expand to a file name read as an option")
+                    return
+
+
+def _glob(pattern: str, cwd: Path, ctx: Context) -> list[str] | None:
+    """Bash's expansion of `pattern` (no dot files), or None when there are too many."""
+    if pattern.startswith("~/"):
+        pattern = str(ctx.home) + pattern[1:]
+    names: list[str] = []
+    for name in glob.iglob(pattern, root_dir=cwd):
+        names.append(name)
+        if len(names) > MAX_GLOB_MATCHES:
+            return None
+    return names
+
+
+def _expansions(
+    raw: str, cwds: tuple[Path, ...], ctx: Context
+) -> Iterator[tuple[str, Floor | None]]:
+    """The paths bash would pass for operand `raw`: its glob matches, or `raw` itself."""
+    if hazards.is_dynamic(raw):
+        yield raw, (Decision.ASK, f"the path '{raw}' is computed at run time")
+        return
+    if not hazards.has_glob(raw):
+        yield raw, None
+        return
+    seen: set[str] = set()
+    for cwd in cwds:
+        names = _glob(raw, cwd, ctx)
+        if names is None:
+            yield raw, (Decision.ASK, f"'{raw}' matches too many files to check")
+            return
+        seen.update(names)
+    if not seen:
+        yield raw, None
+    for name in sorted(seen):
+        yield name, None
+
+
+def _path_part(
+    raw: str,
+    cwd: Path,
+    *,
+    write: bool,
+    tools: frozenset[ToolKind],
+    ctx: Context,
+    floors: tuple[Floor, ...] = (),
+) -> Part:
+    resolved = str(resolve(raw, cwd=cwd, home=ctx.home))
+    plain = resolved == raw or (cwd == ctx.cwd and resolved == str(cwd / raw))
+    subject = raw if plain else f"{raw} (→ {resolved})"
+    return Part(subject, tools, None, (resolved,), resolved, write, floors)
