@@ -19,7 +19,7 @@ EXIT_USAGE = 2
 
 def build_parser() -> argparse.ArgumentParser:
     """The whole command-line interface."""
-    from app.commands import audit, log
+    from app.commands import approvals, audit, log
 
     parser = argparse.ArgumentParser(
         prog="quarterdeck",
@@ -35,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     log.register(sub)
     audit.register(sub)
+    approvals.register(sub)
     return parser
 
 

@@ -1,12 +1,15 @@
-"""The composition root: builds the store with its redactor and anchors for a database."""
+"""The composition root: builds the store, finds the policy in force, wires the layers."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from sqlalchemy import Engine
 
-from app.paths import data_dir
+from agents.auth.compiled import LoadedPolicy
+from agents.auth.loader import default_policy, load_policy_file
+from app.paths import config_dir, data_dir
 from sessions.anchors import AnchorLog, anchors_path_for
 from sessions.db import database_path, open_engine
 from sessions.store import EventStore
@@ -22,3 +25,23 @@ def open_store(db: str | Path, *, create: bool = True) -> EventStore:
     """An event store on ``db`` with anchors in the data directory."""
     engine = open_engine(db, create=create)
     return EventStore(engine, anchors=anchors_for(engine))
+
+
+def policy_file() -> Path:
+    """The user's policy file: ``QUARTERDECK_POLICY`` or ``policy.toml`` in the config dir."""
+    override = os.environ.get("QUARTERDECK_POLICY")
+    return Path(override).expanduser() if override else config_dir() / "policy.toml"
+
+
+def effective_policy() -> tuple[LoadedPolicy, str]:
+    """The policy in force and where it came from: the user's file if there is one, else the
+    built-in default. Raises ``PolicyError`` when the user's file is invalid."""
+    path = policy_file()
+    if path.exists():
+        return load_policy_file(path), str(path)
+    return default_policy(), "built-in default (sessions/configs/policy.toml)"
+
+
+def protected_dirs() -> tuple[Path, ...]:
+    """Quarterdeck's own directories, which no agent may write (and reads are asked)."""
+    return (config_dir(), data_dir())

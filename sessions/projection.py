@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
 from sessions.record import Record
 
 
@@ -21,9 +23,9 @@ class _SessionDelta:
     count: int = 0
     created: dict[str, Any] | None = None
     state: str | None = None
-    pending: int = 0
     agents: int = 0
     memory_ops: list[tuple[str, str | None, str | None]] = field(default_factory=list)
+    approvals: list[tuple[Record, Any]] = field(default_factory=list)
 
 
 _STATE_KINDS = {"session.state_changed": "to_state", "session.finished": "outcome"}
@@ -58,10 +60,8 @@ def _fold(delta: _SessionDelta, record: Record, payload: Any, side: Any) -> None
         delta.created = payload
     elif kind in _STATE_KINDS:
         delta.state = payload[_STATE_KINDS[kind]]
-    elif kind == "approval.requested":
-        delta.pending += 1
-    elif kind == "approval.resolved":
-        delta.pending -= 1
+    elif kind in ("approval.requested", "approval.resolved"):
+        delta.approvals.append((record, payload))
     elif kind == "agent.started":
         delta.agents += 1
     elif kind == "memory.set" and isinstance(side, str):
@@ -93,9 +93,11 @@ def apply(
             (
                 session_id, created.get("title", ""), d.state, created.get("workspace"),
                 created.get("team"), d.first.ts, d.last.ts, d.count, d.first.seq, d.last.seq,
-                d.pending, d.agents, d.state, d.pending,
+                0, d.agents, d.state, 0,
             ),
         )  # fmt: skip
+        if d.approvals:
+            _apply_approvals(conn, session_id, d.approvals)
         for key, value, expires_at in d.memory_ops:  # in log order: a purge may follow a set
             if value is None:
                 conn.execute(
@@ -108,3 +110,34 @@ def apply(
                     " VALUES (?, ?, ?, ?)",
                     (session_id, key, value, expires_at),
                 )
+
+
+_REQUEST_FIELDS = ("tool", "command", "paths", "cwd", "risk", "rule_id", "reason", "diff")
+
+
+def _apply_approvals(
+    conn: sqlite3.Connection, session_id: str, approvals: list[tuple[Record, Any]]
+) -> None:
+    for record, p in approvals:
+        if record.kind == "approval.requested":
+            request = orjson.dumps({k: p[k] for k in _REQUEST_FIELDS if k in p}).decode()
+            conn.execute(
+                "INSERT OR IGNORE INTO approval (approval_id, session_id, call_id, requested_seq,"
+                " requested_ts, agent_id, role, tool, summary, request, owner, state, reason)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', '')",
+                (p["approval_id"], session_id, p["call_id"], record.seq, record.ts,
+                 p["agent_id"], p["role"], p["tool"], p["summary"], request, p.get("owner")),
+            )  # fmt: skip
+        else:  # resolved: only the first resolution of a pending request counts
+            conn.execute(
+                "UPDATE approval SET state = ?, resolved_seq = ?, resolved_ts = ?,"
+                " decided_by = ?, reason = ? WHERE approval_id = ? AND state = 'pending'",
+                (p["outcome"], record.seq, record.ts, p.get("decided_by"), p.get("reason", ""),
+                 p["approval_id"]),
+            )  # fmt: skip
+    conn.execute(
+        "UPDATE session SET pending_approvals = (SELECT COUNT(*) FROM approval"
+        " WHERE approval.session_id = session.session_id AND state = 'pending')"
+        " WHERE session_id = ?",
+        (session_id,),
+    )

@@ -100,14 +100,19 @@ def list_sessions(engine: Engine) -> list[SessionSummary]:
         return [SessionSummary(*row) for row in conn.execute(query)]
 
 
+def like_prefix(prefix: str) -> str:
+    """A LIKE pattern (escape character ``\\``) matching strings that start with ``prefix``."""
+    escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return escaped + "%"
+
+
 def resolve_session(engine: Engine, prefix: str) -> str:
     """The full id of the one session whose id starts with ``prefix``."""
     if not prefix:
         raise SessionNotFoundError("a session id (or a unique prefix of one) is required")
-    escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     query = (
         select(SESSION_TABLE.c.session_id)
-        .where(SESSION_TABLE.c.session_id.like(escaped + "%", escape="\\"))
+        .where(SESSION_TABLE.c.session_id.like(like_prefix(prefix), escape="\\"))
         .limit(6)
     )
     with engine.connect() as conn:

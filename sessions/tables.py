@@ -60,6 +60,30 @@ class MemoryRow(SQLModel, table=True):
     expires_at: str | None = None
 
 
+class ApprovalRow(SQLModel, table=True):
+    """Projection of approvals: one row per request; the first resolution in the log wins."""
+
+    __tablename__ = "approval"
+    __table_args__ = (Index("ix_approval_state", "state"),)
+
+    approval_id: str = Field(primary_key=True)
+    session_id: str
+    call_id: str
+    requested_seq: int
+    requested_ts: str
+    agent_id: str
+    role: str
+    tool: str
+    summary: str
+    request: str
+    owner: str | None = None
+    state: str = "pending"
+    resolved_seq: int | None = None
+    resolved_ts: str | None = None
+    decided_by: str | None = None
+    reason: str = ""
+
+
 TRIGGERS = (
     """CREATE TRIGGER IF NOT EXISTS event_no_update BEFORE UPDATE ON event
        BEGIN SELECT RAISE(ABORT, 'the event log is append-only: UPDATE refused'); END""",

@@ -41,9 +41,15 @@ class ApprovalRequested(Payload):
     summary: str
     command: str | None = None
     diff: str | None = None
+    paths: list[str] = Field(default_factory=list)
+    cwd: str | None = None
     risk: Literal["low", "medium", "high"] = "medium"
     rule_id: str | None = None
+    reason: str = ""
     expires_at: str | None = None
+    owner: str | None = Field(
+        default=None, description="host:pid of the process waiting for the answer"
+    )
 
 
 class ApprovalResolved(Payload):
