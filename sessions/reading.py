@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Engine, func, select
 
 from sessions.errors import AmbiguousSessionError, SessionNotFoundError
 from sessions.record import Record
+from sessions.schema.base import SYSTEM_SESSION
 from sessions.tables import EventRow, SessionRow
 
 EVENT_TABLE = EventRow.__table__  # type: ignore[attr-defined]
@@ -85,7 +87,7 @@ def log_bounds(engine: Engine) -> tuple[int, int, int]:
 
 def list_sessions(engine: Engine) -> list[SessionSummary]:
     """Every session, oldest first, from the projection (no scan of the log)."""
-    query = select(
+    query: Any = select(
         SESSION_TABLE.c.session_id,
         SESSION_TABLE.c.title,
         SESSION_TABLE.c.state,
@@ -95,7 +97,9 @@ def list_sessions(engine: Engine) -> list[SessionSummary]:
         SESSION_TABLE.c.pending_approvals,
         SESSION_TABLE.c.agents,
         SESSION_TABLE.c.workspace,
-    ).order_by(SESSION_TABLE.c.created_ts, SESSION_TABLE.c.session_id)
+    )
+    query = query.where(SESSION_TABLE.c.session_id != SYSTEM_SESSION)
+    query = query.order_by(SESSION_TABLE.c.created_ts, SESSION_TABLE.c.session_id)
     with engine.connect() as conn:
         return [SessionSummary(*row) for row in conn.execute(query)]
 

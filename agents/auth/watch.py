@@ -12,7 +12,10 @@ from pathlib import Path
 
 from watchfiles import awatch
 
-from agents.auth.holder import PolicyHolder
+from agents.auth.holder import PolicyHolder, ReloadResult
+from sessions.schema.base import SYSTEM_SESSION, Payload
+from sessions.schema.policy import PolicyRejected, PolicyReloaded
+from sessions.store import EventStore
 
 
 async def watch_policy(
@@ -48,3 +51,22 @@ async def watch_policy(
             ready.set()  # the first yield (a change or a timeout) means the watch is in place
         if changes:
             holder.load()
+
+
+def record_policy_changes(holder: PolicyHolder, store: EventStore) -> None:
+    """Record every load attempt as ``policy.reloaded`` or ``policy.rejected`` in the log."""
+
+    def record(result: ReloadResult) -> None:
+        payload: Payload
+        if result.ok:
+            assert result.policy_hash is not None
+            payload = PolicyReloaded(
+                path=result.path, policy_hash=result.policy_hash, rules=result.rules
+            )
+        else:
+            payload = PolicyRejected(
+                path=result.path, errors=list(result.errors), kept_hash=result.kept_hash
+            )
+        store.append(SYSTEM_SESSION, "auth", payload)
+
+    holder.on_change(record)

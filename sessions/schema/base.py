@@ -9,6 +9,9 @@ from pydantic import BaseModel, ConfigDict, JsonValue
 SCHEMA_VERSION = 1
 """The version written into every record's ``schema_version``."""
 
+SYSTEM_SESSION = "_system"
+"""The session id of events that belong to no session: policy reloads and rejections."""
+
 JsonObject = dict[str, JsonValue]
 """A JSON object: what free-form parts of a payload (agent input, handoff content) hold."""
 

@@ -9,7 +9,10 @@ from pathlib import Path
 
 from agents.auth.holder import PolicyHolder
 from agents.auth.loader import default_policy
-from agents.auth.watch import watch_policy
+from agents.auth.watch import record_policy_changes, watch_policy
+from sessions.reading import list_sessions, load_session
+from sessions.schema.base import SYSTEM_SESSION
+from tests.conftest import StoreFactory
 
 VALID = """
 [[rules]]
@@ -118,3 +121,22 @@ async def test_the_watcher_reloads_after_an_edit(tmp_path: Path) -> None:
     assert results[-1].ok is False
     stop.set()
     await asyncio.wait_for(task, 10)
+
+
+def test_reloads_and_rejections_are_recorded(tmp_path: Path, make_store: StoreFactory) -> None:
+    store = make_store()
+    path = tmp_path / "policy.toml"
+    path.write_text(VALID)
+    holder = PolicyHolder(path)
+    record_policy_changes(holder, store)
+    holder.load()
+    path.write_text(FAILING_EXAMPLE)
+    holder.load()
+    store.flush()
+    records = load_session(store.engine, SYSTEM_SESSION)
+    assert [r.kind for r in records] == ["policy.reloaded", "policy.rejected"]
+    assert records[1].payload["kept_hash"] == records[0].payload["policy_hash"]
+    assert records[1].payload["errors"] == [
+        f"{path}:2: rule 'ls': match example 'rm -rf /' does not match this rule"
+    ]
+    assert list_sessions(store.engine) == []  # the system session is not a user's session
