@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -12,6 +15,19 @@ from sessions.db import open_engine
 from sessions.store import EventStore
 
 FIXTURES = Path(__file__).parent / "fixtures"
+QUARTERDECK = Path(sys.executable).with_name("quarterdeck")
+
+
+def run_cli(db: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    """The real ``quarterdeck`` console script in a subprocess, on database ``db``."""
+    return subprocess.run(
+        [str(QUARTERDECK), "--db", str(db), *args],
+        capture_output=True,
+        text=True,
+        input=stdin,
+        env=os.environ.copy(),
+        check=False,
+    )
 
 
 @pytest.fixture(autouse=True)

@@ -10,19 +10,9 @@ import sys
 from pathlib import Path
 
 from agents.auth.grants import list_grants
+from tests.conftest import run_cli as _cli
 
 CHILD = Path(__file__).with_name("approval_child.py")
-QUARTERDECK = Path(sys.executable).with_name("quarterdeck")
-
-
-def _cli(db: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(QUARTERDECK), "--db", str(db), *args],
-        capture_output=True,
-        text=True,
-        env=os.environ.copy(),
-        check=False,
-    )
 
 
 def _start(db: Path, workspace: Path, command: str) -> tuple[subprocess.Popen[str], str]:

@@ -3,32 +3,19 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import sqlite3
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from app.cli import main
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, QUARTERDECK
+from tests.conftest import run_cli as run
 
 FIXTURE = FIXTURES / "session-basic.jsonl"
 SESSION = "3f6c1a2e-9b1d-4c8e-a7f0-5d2b8e4c1a90"
-QUARTERDECK = Path(sys.executable).with_name("quarterdeck")
-
-
-def run(db: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """The real console script in a subprocess."""
-    return subprocess.run(
-        [str(QUARTERDECK), "--db", str(db), *args],
-        capture_output=True,
-        text=True,
-        env=os.environ.copy(),
-        check=False,
-    )
 
 
 def _essence(lines: list[str]) -> list[tuple[object, ...]]:

@@ -20,6 +20,21 @@ def _request(workspace: Path, command: str = "cargo build") -> ToolRequest:
     return ToolRequest(ToolKind.EXECUTE, "implementer", workspace, command=command)
 
 
+def _ask(
+    broker: ApprovalBroker, workspace: Path, command: str = "cargo build", *, session: str = "s1"
+) -> asyncio.Task[Resolution]:
+    """Start a request in the background, as the gate does for an agent's tool call."""
+    return asyncio.create_task(
+        broker.request(
+            session_id=session,
+            agent_id="a1",
+            call_id=f"c-{session}",
+            request=_request(workspace, command),
+            summary=command,
+        )
+    )
+
+
 async def _asked(broker: ApprovalBroker) -> PendingApproval:
     """Wait (on the broker's own notification, not on time) until a request is pending."""
     arrived = asyncio.Event()
@@ -47,15 +62,7 @@ async def test_a_request_is_on_disk_before_anyone_sees_it(
             on_disk_when_seen.append(len(pending_approvals(store.engine)))
 
     broker.subscribe(listener)
-    task = asyncio.create_task(
-        broker.request(
-            session_id="s1",
-            agent_id="a1",
-            call_id="c1",
-            request=_request(tmp_path),
-            summary="cargo build",
-        )
-    )
+    task = _ask(broker, tmp_path)
     approval = await _asked(broker)
     assert on_disk_when_seen == [1]
     assert list_sessions(store.engine)[0].pending_approvals == 1
@@ -92,11 +99,7 @@ async def test_cancelling_the_waiting_task_records_cancelled(
 ) -> None:
     store = make_store()
     broker = ApprovalBroker(store)
-    task = asyncio.create_task(
-        broker.request(
-            session_id="s1", agent_id="a1", call_id="c1", request=_request(tmp_path), summary="x"
-        )
-    )
+    task = _ask(broker, tmp_path)
     await _asked(broker)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
@@ -110,14 +113,7 @@ async def test_cancel_session_resolves_only_that_session(
 ) -> None:
     store = make_store()
     broker = ApprovalBroker(store)
-    tasks = [
-        asyncio.create_task(
-            broker.request(
-                session_id=sid, agent_id="a", call_id=sid, request=_request(tmp_path), summary=sid
-            )
-        )
-        for sid in ("s1", "s2")
-    ]
+    tasks = [_ask(broker, tmp_path, session=sid) for sid in ("s1", "s2")]
     while len(broker.pending()) < 2:
         await _asked(broker)
     await broker.cancel_session("s1")
@@ -133,15 +129,7 @@ async def test_approve_always_writes_a_narrowed_grant(
     store = make_store()
     policy = tmp_path / "config" / "policy.toml"
     broker = ApprovalBroker(store, policy_path=policy)
-    task = asyncio.create_task(
-        broker.request(
-            session_id="s1",
-            agent_id="a1",
-            call_id="c1",
-            request=_request(tmp_path, "cargo build --release"),
-            summary="cargo",
-        )
-    )
+    task = _ask(broker, tmp_path, "cargo build --release")
     approval = await _asked(broker)
     resolution = await broker.resolve(approval.approval_id, Outcome.APPROVED_ALWAYS)
     assert resolution.added_rule == f"grant-{approval.approval_id}"
@@ -154,15 +142,7 @@ async def test_always_for_a_shell_is_refused_and_stays_pending(
 ) -> None:
     store = make_store()
     broker = ApprovalBroker(store, policy_path=tmp_path / "policy.toml")
-    task = asyncio.create_task(
-        broker.request(
-            session_id="s1",
-            agent_id="a1",
-            call_id="c1",
-            request=_request(tmp_path, "bash -c 'make'"),
-            summary="bash",
-        )
-    )
+    task = _ask(broker, tmp_path, "bash -c 'make'")
     approval = await _asked(broker)
     with pytest.raises(GrantError, match="arbitrary code"):
         await broker.resolve(approval.approval_id, Outcome.APPROVED_ALWAYS)
@@ -176,11 +156,7 @@ async def test_an_answer_from_another_process_resolves_the_request(
 ) -> None:
     store = make_store()
     broker = ApprovalBroker(store)
-    task = asyncio.create_task(
-        broker.request(
-            session_id="s1", agent_id="a1", call_id="c1", request=_request(tmp_path), summary="x"
-        )
-    )
+    task = _ask(broker, tmp_path)
     approval = await _asked(broker)
     other = make_store()  # another process's store on the same file
     await other.append_durable(
