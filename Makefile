@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint typecheck contracts unit bench clean snapshot-update
+.PHONY: run test lint typecheck contracts unit bench fuzz clean snapshot-update
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,11 @@ snapshot-update: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/store.py
+
+fuzz: $(STAMP)
+	for t in shell gate policy events; do \
+		$(BIN)/python tests/fuzz/fuzz_targets.py $$t -max_total_time=$${FUZZ_SECONDS:-60} || exit 1; \
+	done
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
