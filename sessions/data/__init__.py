@@ -1,0 +1,1 @@
+"""Data shipped with Quarterdeck: the demo agent's sample workspace and playbooks (``demo/``)."""
