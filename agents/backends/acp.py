@@ -1,0 +1,379 @@
+"""Run one ACP agent process for one role of one session.
+
+``AcpAgent`` owns the process (absolute command, scrubbed environment, its own process group,
+stderr drained to a log file), the protocol conversation (initialize with a version check,
+login detection, session/new or session/load, optional mode, prompt, cancel) and its teardown
+(close stdin, SIGTERM, SIGKILL: never an orphan). Requests the agent makes of us are served by
+``BackendClient`` through the gate; every raw frame is recorded by ``FrameRecorder``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import shutil
+from collections.abc import Awaitable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from acp import RequestError, text_block
+from acp.client.connection import ClientSideConnection
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_random_exponential,
+)
+
+from agents.auth.ceiling import Ceiling
+from agents.auth.gate import AuthGate
+from agents.backends.client import BackendClient
+from agents.backends.env import scrubbed_env
+from agents.backends.executor import ToolExecutor
+from agents.backends.frames import FrameRecorder
+from agents.backends.handshake import LoginNeeded, Refused, VersionMismatch, open_session
+from agents.backends.process import STDOUT_LIMIT, PipeTransport, StderrDrain, terminate
+from agents.backends.spec import (
+    AcpBackendError,
+    AgentAuthRequiredError,
+    AgentDiedError,
+    AgentSpec,
+    ProtocolMismatchError,
+)
+from sessions.schema.agent import AgentFailed, AgentStarted, AgentStopped
+from sessions.schema.flow import EscalationRaised, RetryScheduled
+from sessions.store import EventStore
+
+T = TypeVar("T")
+
+__all__ = [
+    "AcpAgent",
+    "AcpBackendError",
+    "AgentAuthRequiredError",
+    "AgentDiedError",
+    "AgentSpec",
+    "ProtocolMismatchError",
+]
+
+
+class AcpAgent:
+    """One ACP agent process serving one role of one session."""
+
+    def __init__(
+        self,
+        spec: AgentSpec,
+        *,
+        session_id: str,
+        agent_id: str,
+        role: str,
+        workspace: Path,
+        store: EventStore,
+        gate: AuthGate,
+        log_dir: Path,
+        ceiling: Ceiling | None = None,
+        retry_attempts: int = 3,
+        retry_max_s: float = 30.0,
+        acp_session_id: str | None = None,
+        grace_s: float = 2.0,
+        handshake_timeout_s: float = 60.0,
+    ) -> None:
+        self.spec = spec
+        self.session_id = session_id
+        self.agent_id = agent_id
+        self.role = role
+        self.workspace = workspace.resolve()
+        self._store = store
+        self._gate = gate
+        self.log_path = log_dir / f"{session_id}.{agent_id}.stderr.log"
+        self._ceiling = ceiling
+        self._retry_attempts = max(1, retry_attempts)
+        self._retry_max_s = retry_max_s
+        self.acp_session_id = acp_session_id
+        """The agent's own session id: given to resume with session/load, set by start()."""
+        self._grace_s = grace_s
+        self._handshake_timeout_s = handshake_timeout_s
+        self._process: asyncio.subprocess.Process | None = None
+        self._conn: ClientSideConnection | None = None
+        self._transport: PipeTransport | None = None
+        self._client: BackendClient | None = None
+        self._executor: ToolExecutor | None = None
+        self._stderr: StderrDrain | None = None
+        self._watcher: asyncio.Task[None] | None = None
+        self._died: asyncio.Future[AgentDiedError] | None = None
+        self._stopping = False
+        self._invalid_reason: str | None = None
+
+    @property
+    def pid(self) -> int | None:
+        """The agent process's pid while one runs."""
+        return self._process.pid if self._process is not None else None
+
+    def stderr_tail(self) -> str:
+        """The last ~4 KB the agent wrote to stderr."""
+        return self._stderr.tail() if self._stderr is not None else ""
+
+    # -- start -----------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Spawn, initialize (and log in if configured), open the session; retried with backoff.
+
+        Raises ``AgentAuthRequiredError`` (never retried), ``ProtocolMismatchError``, or the
+        last ``AgentDiedError`` once ``retry_attempts`` are spent.
+        """
+        program = shutil.which(self.spec.command)
+        if program is None:
+            error = f"agent command {self.spec.command!r} was not found on PATH"
+            await self._record_failure(error)
+            raise AcpBackendError(error)
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self._retry_attempts),
+            wait=wait_random_exponential(multiplier=0.1, max=self._retry_max_s),
+            retry=retry_if_exception_type(AgentDiedError),
+            before_sleep=self._record_retry,
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
+                await self._start_once(program)
+
+    def _record_retry(self, state: RetryCallState) -> None:
+        outcome = state.outcome
+        error = outcome.exception() if outcome is not None else None
+        delay = state.next_action.sleep if state.next_action is not None else 0.0
+        self._store.append(
+            self.session_id,
+            self.agent_id,
+            RetryScheduled(
+                operation="acp.start",
+                attempt=state.attempt_number,
+                delay_s=round(delay, 3),
+                error=str(error),
+            ),
+        )
+
+    async def _start_once(self, program: str) -> None:
+        self._stopping = False
+        self._invalid_reason = None
+        self._died = asyncio.get_running_loop().create_future()
+        env = scrubbed_env(self.spec.env)
+        try:
+            process = await asyncio.create_subprocess_exec(
+                program,
+                *self.spec.args,
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+                env=env,
+                cwd=self.workspace,
+                limit=STDOUT_LIMIT,
+                start_new_session=True,  # its own group, so teardown reaches its children
+            )
+        except OSError as exc:
+            error = f"agent command {program!r} could not start: {exc}"
+            await self._record_failure(error)
+            raise AcpBackendError(error) from exc
+        assert process.stderr is not None
+        self._process = process
+        self._stderr = StderrDrain(process.stderr, self.log_path)
+        self._executor = ToolExecutor(
+            session_id=self.session_id,
+            agent_id=self.agent_id,
+            role=self.role,
+            workspace=self.workspace,
+            store=self._store,
+            gate=self._gate,
+            env=env,
+            ceiling=self._ceiling,
+        )
+        self._client = BackendClient(self._executor, self.workspace)
+        self._transport = PipeTransport(process, self._on_invalid)
+        self._conn = ClientSideConnection(
+            # Duck-typed on purpose (acp.md §5.8): a subclass of the Protocol would answer
+            # null for methods we do not implement instead of method-not-found.
+            self._client,  # type: ignore[arg-type]
+            self._transport,
+            observers=[FrameRecorder(self._store, self.session_id, self.agent_id)],
+        )
+        self._watcher = asyncio.create_task(self._watch(process), name=f"watch-{self.agent_id}")
+        try:
+            async with asyncio.timeout(self._handshake_timeout_s):
+                await self._handshake(self._conn, program, process.pid)
+        except TimeoutError:
+            await self._record_failure(
+                f"no answer to the handshake in {self._handshake_timeout_s}s"
+            )
+            await self._teardown()
+            raise AgentDiedError("the agent did not answer the handshake") from None
+        except BaseException:
+            await self._teardown()
+            raise
+
+    async def _handshake(self, conn: ClientSideConnection, program: str, pid: int) -> None:
+        try:
+            opened = await open_session(
+                conn,
+                self._call,
+                spec=self.spec,
+                workspace=self.workspace,
+                resume_id=self.acp_session_id,
+            )
+        except VersionMismatch as exc:
+            await self._record_failure(str(exc))
+            raise ProtocolMismatchError(str(exc)) from exc
+        except LoginNeeded as exc:
+            raise await self._login_needed(exc.methods, str(exc)) from exc
+        except Refused as exc:
+            await self._record_failure(f"the agent refused {exc}")
+            raise AcpBackendError(f"the agent refused {exc}") from exc
+        self.acp_session_id = opened.session_id
+        self._store.append(
+            self.session_id,
+            self.agent_id,
+            AgentStarted(
+                agent_id=self.agent_id,
+                role=self.role,
+                backend="acp",
+                command=[program, *self.spec.args],
+                pid=pid,
+                protocol_version=opened.protocol_version,
+            ),
+        )
+
+    async def _login_needed(self, methods: list[str], detail: str) -> AgentAuthRequiredError:
+        offered = ", ".join(methods) or "none"
+        reason = (
+            f"agent {self.agent_id} ({self.spec.command}) needs a login ({detail}); log in "
+            f"with the agent's own CLI or set auth_method in the team file (offered: {offered})"
+        )
+        await self._store.append_durable(
+            self.session_id,
+            self.agent_id,
+            EscalationRaised(reason=reason, severity="critical", agent_id=self.agent_id),
+        )
+        await self._record_failure(reason)
+        return AgentAuthRequiredError(reason)
+
+    async def _record_failure(self, error: str, exit_code: int | None = None) -> None:
+        failed = AgentFailed(
+            agent_id=self.agent_id, error=error, exit_code=exit_code, stderr_tail=self.stderr_tail()
+        )
+        await self._store.append_durable(self.session_id, self.agent_id, failed)
+
+    # -- the running process ---------------------------------------------------------------
+
+    def _on_invalid(self, reason: str) -> None:
+        """The agent wrote something that is not JSON-RPC: it is broken, so end it."""
+        self._invalid_reason = reason
+        if self._process is not None and self._process.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                self._process.kill()
+
+    async def _watch(self, process: asyncio.subprocess.Process) -> None:
+        code = await process.wait()
+        if self._stderr is not None:
+            try:
+                # The whole tail, unless a grandchild still holds stderr open.
+                await asyncio.wait_for(self._stderr.finished(), self._grace_s)
+            except TimeoutError:
+                self._stderr.cancel()
+        # Nobody is left to act on an answer: free the approvals queue and the terminals.
+        if self._client is not None:
+            self._client.cancel_permissions()
+        if self._executor is not None:
+            await self._executor.kill_all()
+        if self._stopping:
+            error = f"agent {self.agent_id} was stopped"
+        else:
+            error = self._invalid_reason or f"the agent exited with code {code}"
+        died = AgentDiedError(error, exit_code=code, stderr_tail=self.stderr_tail())
+        if not self._stopping:
+            await self._record_failure(error, code)
+        if self._died is not None and not self._died.done():
+            self._died.set_result(died)
+
+    async def _call(self, awaitable: Awaitable[T]) -> T:
+        """Await a request to the agent, or raise ``AgentDiedError`` if it dies first."""
+        died = self._died
+        assert died is not None
+        task = asyncio.ensure_future(awaitable)
+        try:
+            waiters: set[asyncio.Future[Any]] = {task, died}
+            await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+        except asyncio.CancelledError:
+            task.cancel()
+            raise
+        if task.done():
+            try:
+                return task.result()
+            except ConnectionError as exc:
+                # The pipe closed; the watcher is about to say why (exit code, stderr).
+                try:
+                    raise await asyncio.wait_for(asyncio.shield(died), self._grace_s) from exc
+                except TimeoutError:
+                    raise AgentDiedError(f"the connection to the agent broke: {exc}") from exc
+        task.cancel()
+        raise died.result()
+
+    # -- turns -----------------------------------------------------------------------------
+
+    async def prompt(self, text: str) -> str:
+        """Run one turn; returns the stop reason. Raises ``AgentDiedError`` if the agent dies."""
+        conn, client = self._conn, self._client
+        if conn is None or client is None or self.acp_session_id is None:
+            raise AcpBackendError(f"agent {self.agent_id} is not started")
+        if self._died is not None and self._died.done():
+            raise self._died.result()
+        client.cancelling = False
+        try:
+            response = await self._call(
+                conn.prompt(session_id=self.acp_session_id, prompt=[text_block(text)])
+            )
+        except RequestError as exc:
+            raise AcpBackendError(f"agent {self.agent_id} refused the prompt: {exc}") from exc
+        finally:
+            client.cancelling = False
+        reason = str(response.stop_reason)
+        self._store.append(
+            self.session_id, self.agent_id, AgentStopped(agent_id=self.agent_id, stop_reason=reason)
+        )
+        return reason
+
+    async def cancel(self) -> None:
+        """Cancel the running turn: pending permissions answer cancelled, terminals are killed."""
+        conn, client = self._conn, self._client
+        if conn is None or client is None:
+            return
+        client.cancelling = True
+        client.cancel_permissions()
+        if self._executor is not None:
+            await self._executor.kill_all()
+        if self.acp_session_id is not None:
+            with contextlib.suppress(ConnectionError):
+                await conn.cancel(session_id=self.acp_session_id)
+
+    async def stop(self) -> None:
+        """Close stdin, wait, terminate, kill: the process and its terminals never outlive us."""
+        alive = self._process is not None and self._process.returncode is None
+        await self._teardown()
+        if alive:
+            self._store.append(
+                self.session_id,
+                self.agent_id,
+                AgentStopped(agent_id=self.agent_id, stop_reason="stopped"),
+            )
+
+    async def _teardown(self) -> None:
+        self._stopping = True
+        if self._client is not None:
+            self._client.cancel_permissions()
+        if self._executor is not None:
+            await self._executor.kill_all()
+        if self._transport is not None:
+            await self._transport.close()
+        if self._process is not None:
+            await terminate(self._process, self._grace_s)
+        if self._conn is not None:
+            await self._conn.close()
+        if self._watcher is not None:
+            await self._watcher

@@ -1,0 +1,65 @@
+"""Record every raw JSON-RPC frame, both directions, and the typed events known updates imply.
+
+The SDK's ``Connection`` calls its ``observers`` synchronously with a copy of each message, in
+wire order, before any validation (acp.md §5.3): the one place where nothing is dropped yet.
+Appends here are fire-and-forget (message chunks can come thousands a second); the journal's
+durable appends happen in the executor.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Literal
+
+from acp.connection import StreamDirection, StreamEvent
+from pydantic import JsonValue
+
+from agents.backends.updates import map_update
+from sessions.schema.flow import RawRecorded
+from sessions.store import EventStore
+
+log = logging.getLogger(__name__)
+
+
+class FrameRecorder:
+    """An SDK stream observer that appends ``raw`` events (and typed updates) to the store."""
+
+    def __init__(self, store: EventStore, session_id: str, agent_id: str) -> None:
+        self._store = store
+        self._session_id = session_id
+        self._agent_id = agent_id
+        # Request ids count per direction (acp.md §5.9): a response going out answers a request
+        # that came in, so responses are looked up under the opposite direction.
+        self._methods: dict[tuple[str, object], str] = {}
+
+    def __call__(self, event: StreamEvent) -> None:
+        """Record one frame; never raises (an observer error must not break the connection)."""
+        try:
+            self._record(event)
+        except Exception:  # the SDK would only log it; say which agent
+            log.exception("could not record an ACP frame of agent %s", self._agent_id)
+
+    def _record(self, event: StreamEvent) -> None:
+        direction: Literal["in", "out"] = (
+            "in" if event.direction is StreamDirection.INCOMING else "out"
+        )
+        frame: dict[str, Any] = event.message
+        method = frame.get("method")
+        if isinstance(method, str):
+            if "id" in frame:
+                self._methods[(direction, frame["id"])] = method
+        elif "id" in frame:
+            other = "out" if direction == "in" else "in"
+            method = self._methods.pop((other, frame["id"]), None)
+        data: JsonValue = frame
+        self._store.append(
+            self._session_id,
+            self._agent_id,
+            RawRecorded(source="acp", direction=direction, method=method, data=data),
+        )
+        if direction == "in" and frame.get("method") == "session/update":
+            params = frame.get("params")
+            update = params.get("update") if isinstance(params, dict) else None
+            payload = map_update(self._agent_id, update)
+            if payload is not None:
+                self._store.append(self._session_id, self._agent_id, payload)
