@@ -38,6 +38,7 @@ snapshot-update: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/store.py
+	$(BIN)/python bench/policy.py
 
 fuzz: $(STAMP)
 	for t in shell gate policy events; do \
