@@ -1,0 +1,145 @@
+"""The team file: which agent plays each role, and the workflow between them.
+
+```toml
+name = "default"
+[roles.implementer]
+backend = "acp"                       # acp | demo | command | human
+command = "claude-agent-acp"
+secrets = { ANTHROPIC_API_KEY = "anthropic" }   # variable = keyring secret name
+[roles.validator]
+backend = "command"
+checks = [{ name = "pytest", command = ["python", "-m", "pytest", "-q"] }]
+[workflow]
+order = ["researcher", "planner", "implementer", "validator", "reviewer"]
+max_attempts = 3
+```
+``{python}`` in a command or argument stands for the interpreter running Quarterdeck, and
+``{demo}`` for the directory of the shipped demo assets.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+import sys
+import tomllib
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from sessions.errors import QuarterdeckError
+
+RoleName = Literal["researcher", "planner", "implementer", "validator", "reviewer"]
+ROLES: tuple[RoleName, ...] = ("researcher", "planner", "implementer", "validator", "reviewer")
+"""The roles of the seed's team, in the default workflow's order."""
+
+
+class TeamError(QuarterdeckError):
+    """A team file is missing or invalid; the message names the file and the problem."""
+
+
+class Backend(StrEnum):
+    """What plays a role."""
+
+    ACP = "acp"
+    DEMO = "demo"
+    COMMAND = "command"
+    HUMAN = "human"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Check(_Model):
+    """One validation check: a command run in the workspace; exit 0 passes."""
+
+    name: str
+    command: Annotated[list[str], Field(min_length=1)]
+    timeout_s: Annotated[float, Field(gt=0)] = 600.0
+
+
+class RoleConfig(_Model):
+    """How one role is played."""
+
+    backend: Backend
+    command: str | None = None
+    args: list[str] = Field(default_factory=list)
+    env: dict[str, str] = Field(default_factory=dict)
+    secrets: dict[str, str] = Field(default_factory=dict)
+    mode: str | None = None
+    auth_method: str | None = None
+    playbook: str | None = None
+    speed: Annotated[float, Field(ge=0)] = 1.0
+    checks: list[Check] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _complete(self) -> Self:
+        needs = {
+            Backend.ACP: (self.command, "an acp role needs 'command'"),
+            Backend.DEMO: (self.playbook, "a demo role needs 'playbook'"),
+            Backend.COMMAND: (self.checks or None, "a command role needs 'checks'"),
+        }
+        if self.backend in needs and not needs[self.backend][0]:
+            raise ValueError(needs[self.backend][1])
+        return self
+
+
+class Workflow(_Model):
+    """The order of the roles and how often a failed validation goes back to the implementer."""
+
+    order: list[RoleName] = Field(default_factory=lambda: list(ROLES))
+    max_attempts: Annotated[int, Field(ge=1, le=20)] = 3
+    turn_timeout_s: Annotated[float, Field(gt=0)] = 1800.0
+
+
+class Team(_Model):
+    """A whole team file."""
+
+    name: str = "team"
+    roles: dict[
+        Literal["researcher", "planner", "implementer", "validator", "reviewer"], RoleConfig
+    ]
+    workflow: Workflow = Field(default_factory=Workflow)
+
+    @model_validator(mode="after")
+    def _has_implementer(self) -> Self:
+        if "implementer" not in self.roles:
+            raise ValueError("a team needs an implementer")
+        return self
+
+    def steps(self) -> list[str]:
+        """The workflow's roles that this team actually has, in order."""
+        return [role for role in self.workflow.order if role in self.roles]
+
+
+def demo_dir() -> Path:
+    """Where the shipped demo assets (workspace, playbooks) are."""
+    return Path(str(importlib.resources.files("sessions.data").joinpath("demo")))
+
+
+def expand(value: str) -> str:
+    """Expand ``{python}`` and ``{demo}`` placeholders."""
+    return value.replace("{python}", sys.executable).replace("{demo}", str(demo_dir()))
+
+
+def load_team(path: Path) -> Team:
+    """Load and validate a team file; ``TeamError`` names the file and the first problem."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise TeamError(f"cannot read team file {path}: {exc.strerror}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise TeamError(f"{path}: {exc}") from exc
+    try:
+        return Team.model_validate(data)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        where = ".".join(str(p) for p in error["loc"]) or "team"
+        raise TeamError(f"{path}: {where}: {error['msg']}") from exc
+
+
+def bundled_team(name: str) -> Path:
+    """A team file shipped in ``sessions/configs`` (``team.toml``, ``demo-team.toml``)."""
+    return Path(str(importlib.resources.files("sessions.configs").joinpath(name)))
