@@ -19,7 +19,7 @@ EXIT_USAGE = 2
 
 def build_parser() -> argparse.ArgumentParser:
     """The whole command-line interface."""
-    from app.commands import approvals, audit, log
+    from app.commands import approvals, audit, log, policy, run
 
     parser = argparse.ArgumentParser(
         prog="quarterdeck",
@@ -36,6 +36,8 @@ def build_parser() -> argparse.ArgumentParser:
     log.register(sub)
     audit.register(sub)
     approvals.register(sub)
+    run.register(sub)
+    policy.register(sub)
     return parser
 
 

@@ -1,0 +1,1 @@
+"""The orchestrator: runs sessions of a team of agents through the workflow, recording it all."""

@@ -1,0 +1,92 @@
+"""The orchestrator: many sessions at once in one asyncio loop, each its own task.
+
+It owns the approvals broker and the gate shared by all sessions, starts sessions, pauses,
+resumes and cancels them, and on shutdown cancels what still runs so that no agent process
+outlives it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from pathlib import Path
+
+from agents.approvals import ApprovalBroker, PendingApproval, Resolution
+from agents.auth.gate import AuthGate
+from agents.orchestrator.session import SessionRunner, SessionSpec
+from agents.team import Team
+from sessions.schema.session import SessionContext, SessionState
+from sessions.store import EventStore
+
+
+class Orchestrator:
+    """Runs sessions of teams; the console (or the headless runner) drives it."""
+
+    def __init__(
+        self, store: EventStore, gate: AuthGate, broker: ApprovalBroker, *, log_dir: Path
+    ) -> None:
+        self.store = store
+        self.gate = gate
+        self.broker = broker
+        self.log_dir = log_dir
+        self.runners: dict[str, SessionRunner] = {}
+        self.tasks: dict[str, asyncio.Task[SessionState]] = {}
+        broker.subscribe(self._approval_changed)
+
+    def start(
+        self, task: str, team: Team, workspace: Path, *, title: str | None = None,
+        constraints: list[str] | None = None, success_criteria: list[str] | None = None,
+    ) -> str:  # fmt: skip
+        """Start a session in the background; returns its id."""
+        session_id = str(uuid.uuid4())
+        context = SessionContext(
+            task=task, constraints=constraints or [], success_criteria=success_criteria or []
+        )
+        spec = SessionSpec(session_id, title or task[:80], context, team, workspace.resolve())
+        runner = SessionRunner(spec, self.store, self.gate, self.broker, self.log_dir)
+        self.runners[session_id] = runner
+        self.tasks[session_id] = asyncio.create_task(runner.run(), name=f"session-{session_id}")
+        return session_id
+
+    async def wait(self, session_id: str) -> SessionState:
+        """Wait for a session to end; returns its final state."""
+        try:
+            return await self.tasks[session_id]
+        except asyncio.CancelledError:
+            return SessionState.CANCELLED
+
+    async def pause(self, session_id: str) -> None:
+        """Pause between steps: the current turn finishes, the next waits."""
+        runner = self.runners[session_id]
+        runner.resumed.clear()
+        await runner.move(SessionState.PAUSED, "paused by the user")
+
+    async def resume(self, session_id: str) -> None:
+        """Resume a paused session."""
+        runner = self.runners[session_id]
+        await runner.move(SessionState.RUNNING, "resumed by the user")
+        runner.resumed.set()
+
+    async def cancel(self, session_id: str) -> None:
+        """Cancel a session: its agents are stopped and its approvals resolved as cancelled."""
+        task = self.tasks.get(session_id)
+        if task is not None and not task.done():
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+    async def shutdown(self) -> None:
+        """Cancel every running session (quitting): no agent process survives."""
+        await asyncio.gather(*(self.cancel(sid) for sid in list(self.tasks)))
+
+    def _approval_changed(
+        self, what: str, approval: PendingApproval, _r: Resolution | None
+    ) -> None:
+        runner = self.runners.get(approval.session_id)
+        if runner is None or runner.state not in (
+            SessionState.RUNNING, SessionState.AWAITING_APPROVAL
+        ):  # fmt: skip
+            return
+        waiting = any(p.session_id == approval.session_id for p in self.broker.pending())
+        target = SessionState.AWAITING_APPROVAL if waiting else SessionState.RUNNING
+        if target is not runner.state:
+            asyncio.get_running_loop().create_task(runner.move(target))

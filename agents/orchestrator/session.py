@@ -1,0 +1,235 @@
+"""One session: the team's workflow run step by step, every step an event.
+
+Researcher and planner prepare; the implementer works; the validator's checks and the reviewer's
+verdict send the work back, with what failed, up to ``max_attempts``. Agents never write state:
+only this runner (and the gate and backends it drives) append events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from agents.approvals import ApprovalBroker
+from agents.auth.gate import AuthGate
+from agents.auth.requests import ToolKind, ToolRequest
+from agents.backends.acp import AcpAgent
+from agents.backends.env import scrubbed_env
+from agents.handoffs import (
+    ImplementationReport,
+    PlanHandoff,
+    ResearchNotes,
+    ReviewVerdict,
+    TaskHandoff,
+    ValidationFailure,
+    handoff_event,
+)
+from agents.orchestrator.roles import agent_spec, asks_for_changes, prompt_for, turn_output
+from agents.orchestrator.states import check_transition
+from agents.team import Backend, Team
+from agents.validator import CheckOutcome, Validator
+from sessions.reading import log_bounds
+from sessions.schema.base import Payload
+from sessions.schema.session import (
+    SessionContext,
+    SessionCreated,
+    SessionFinished,
+    SessionState,
+    SessionStateChanged,
+)
+from sessions.store import EventStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SessionSpec:
+    """What to run: a task for a team in a workspace."""
+
+    session_id: str
+    title: str
+    context: SessionContext
+    team: Team
+    workspace: Path
+
+
+@dataclass
+class SessionRunner:
+    """Runs one session to its end; the orchestrator owns many of these."""
+
+    spec: SessionSpec
+    store: EventStore
+    gate: AuthGate
+    broker: ApprovalBroker
+    log_dir: Path
+    state: SessionState = SessionState.CREATED
+    agents: dict[str, AcpAgent] = field(default_factory=dict)
+    resumed: asyncio.Event = field(default_factory=asyncio.Event)
+    on_state: Callable[[str, SessionState], None] | None = None
+
+    def __post_init__(self) -> None:
+        self.resumed.set()
+
+    @property
+    def session_id(self) -> str:
+        """The session's id."""
+        return self.spec.session_id
+
+    async def _emit(self, payload: Payload, actor: str = "orchestrator") -> int:
+        return (await self.store.append_durable(self.session_id, actor, payload)).seq
+
+    async def move(self, target: SessionState, reason: str = "") -> None:
+        """Change state, refusing illegal transitions, and record it."""
+        if target == self.state:
+            return
+        check_transition(self.state, target)
+        previous, self.state = self.state, target
+        await self._emit(SessionStateChanged(from_state=previous, to_state=target, reason=reason))
+        if self.on_state is not None:
+            self.on_state(self.session_id, target)
+
+    async def run(self) -> SessionState:
+        """Run the workflow; returns the terminal state. Agents are stopped whatever happens."""
+        spec = self.spec
+        await self._emit(
+            SessionCreated(
+                title=spec.title, workspace=str(spec.workspace), team=spec.team.name,
+                context=spec.context,
+            )
+        )  # fmt: skip
+        try:
+            await self.move(SessionState.RUNNING)
+            outcome, summary = await self._workflow()
+        except asyncio.CancelledError:
+            await asyncio.shield(self._finish(SessionState.CANCELLED, "cancelled"))
+            raise
+        except Exception as exc:  # every failure is an event a user can see
+            log.exception("session %s failed", self.session_id)
+            await self._finish(SessionState.FAILED, f"{type(exc).__name__}: {exc}")
+            return self.state
+        await self._finish(outcome, summary)
+        return self.state
+
+    async def _finish(self, outcome: SessionState, summary: str) -> None:
+        await self._stop_agents()
+        await self.broker.cancel_session(self.session_id, reason=f"session {outcome}")
+        if self.state is not outcome:
+            await self.move(outcome, summary)
+        await self._emit(SessionFinished(outcome=outcome, summary=summary))
+
+    async def _stop_agents(self) -> None:
+        agents, self.agents = list(self.agents.values()), {}
+        await asyncio.gather(*(agent.stop() for agent in agents), return_exceptions=True)
+
+    async def _checkpoint_pause(self) -> None:
+        """Between steps: wait while the session is paused."""
+        await self.resumed.wait()
+
+    async def _workflow(self) -> tuple[SessionState, str]:
+        team, context = self.spec.team, self.spec.context
+        steps = team.steps()
+        before = steps[: steps.index("implementer")]
+        after = steps[steps.index("implementer") + 1 :]
+        if "researcher" in before:
+            text, _plan = await self._turn("researcher", context, 1, [])
+            await self._handoff("researcher", "planner", ResearchNotes(notes=text))
+            context = context.model_copy(update={"references": [*context.references, text]})
+        if "planner" in before:
+            text, plan = await self._turn("planner", context, 1, [])
+            plan = plan or [line for line in text.splitlines() if line.strip()]
+            handoff = PlanHandoff(
+                plan=plan, constraints=context.constraints,
+                success_criteria=context.success_criteria,
+            )  # fmt: skip
+            await self._handoff("planner", "orchestrator", handoff)
+            context = context.model_copy(update={"plan": plan})
+        failures: list[str] = []
+        for attempt in range(1, team.workflow.max_attempts + 1):
+            task = TaskHandoff(
+                task=context.task, context=context, attempt=attempt, failures=failures
+            )
+            await self._handoff("orchestrator", "implementer", task, attempt=attempt)
+            summary, _ = await self._turn("implementer", context, attempt, failures)
+            report = ImplementationReport(summary=summary or "(no summary)", attempt=attempt)
+            if "validator" in after:
+                await self._handoff("implementer", "validator", report, attempt=attempt)
+                passed, outcomes = await self._validate(attempt)
+                if not passed:
+                    failed = [o for o in outcomes if not o.passed]
+                    output = "\n".join(f"[{o.name}] {o.output[-2000:]}" for o in failed)
+                    failures.append(output)
+                    back = ValidationFailure(
+                        checks=[o.name for o in failed], output=output, attempt=attempt
+                    )
+                    await self._handoff("validator", "implementer", back, attempt=attempt,
+                                        reason="validation failed")  # fmt: skip
+                    continue
+            if "reviewer" in after:
+                await self._handoff("implementer", "reviewer", report, attempt=attempt)
+                verdict = await self._review(context, attempt)
+                await self._handoff("reviewer", "orchestrator", verdict, attempt=attempt)
+                if not verdict.approved:
+                    failures.append(f"review: {verdict.comments}")
+                    continue
+            return SessionState.SUCCEEDED, f"done in {attempt} attempt(s)"
+        return SessionState.FAILED, f"no success after {team.workflow.max_attempts} attempts"
+
+    async def _handoff(
+        self, from_role: str, to_role: str, model: BaseModel, *, attempt: int = 1, reason: str = ""
+    ) -> None:
+        await self._emit(handoff_event(from_role, to_role, model, reason=reason, attempt=attempt))
+
+    async def _agent(self, role: str) -> AcpAgent:
+        agent = self.agents.get(role)
+        if agent is None:
+            config = self.spec.team.roles[role]  # type: ignore[index]
+            agent = AcpAgent(
+                agent_spec(role, config), session_id=self.session_id, agent_id=f"{role}-1",
+                role=role, workspace=self.spec.workspace, store=self.store, gate=self.gate,
+                log_dir=self.log_dir,
+            )  # fmt: skip
+            self.agents[role] = agent
+            await agent.start()
+        return agent
+
+    async def _turn(
+        self, role: str, context: SessionContext, attempt: int, failures: list[str]
+    ) -> tuple[str, list[str]]:
+        await self._checkpoint_pause()
+        agent = await self._agent(role)
+        since = await asyncio.to_thread(self._head_seq)
+        timeout = self.spec.team.workflow.turn_timeout_s
+        text = prompt_for(role, context, attempt=attempt, failures=failures)
+        await asyncio.wait_for(agent.prompt(text), timeout)
+        output = await turn_output(self.store, self.session_id, f"{role}-1", since)
+        return output.text, output.plan
+
+    def _head_seq(self) -> int:
+        return log_bounds(self.store.engine)[2]
+
+    async def _validate(self, attempt: int) -> tuple[bool, list[CheckOutcome]]:
+        await self._checkpoint_pause()
+        config = self.spec.team.roles["validator"]
+        validator = Validator(
+            self.store, session_id=self.session_id, workspace=self.spec.workspace,
+            checks=config.checks, env=scrubbed_env(config.env),
+        )  # fmt: skip
+        return await validator.validate(attempt=attempt)
+
+    async def _review(self, context: SessionContext, attempt: int) -> ReviewVerdict:
+        config = self.spec.team.roles["reviewer"]
+        if config.backend is Backend.HUMAN:
+            request = ToolRequest(ToolKind.OTHER, "reviewer", self.spec.workspace)
+            resolution = await self.broker.request(
+                session_id=self.session_id, agent_id="reviewer", call_id=f"review-{attempt}",
+                request=request, summary=f"Review the result of: {context.task}",
+                risk="medium", reason="final review",
+            )  # fmt: skip
+            return ReviewVerdict(approved=resolution.outcome.approved, comments=resolution.reason)
+        text, _ = await self._turn("reviewer", context, attempt, [])
+        return ReviewVerdict(approved=not asks_for_changes(text), comments=text[-2000:])

@@ -1,0 +1,144 @@
+"""``run`` and ``demo``: a team of agents on a task, headless, one line per event."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import shutil
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import orjson
+
+from agents.orchestrator.autoanswer import OnAsk, answer_automatically
+from agents.team import Team, TeamError, bundled_team, demo_dir, load_team
+from app.paths import config_dir
+from app.runtime import build_runtime
+from sessions.describe import describe
+from sessions.record import Record
+from sessions.schema.session import SessionState
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CONFIG = 0, 1, 2, 3
+
+DEMO_TASKS = (
+    ("Fix the failing moving_average test", "implementer.toml"),
+    ("Fix it again, learning from a failed first attempt", "implementer_retry.toml"),
+)
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``run`` and ``demo`` to the CLI."""
+    p = sub.add_parser("run", help="run a team of agents on a task")
+    p.add_argument("task", help="what the team should do")
+    p.add_argument(
+        "--team", type=Path, help="team file (default: config dir team.toml, else built-in)"
+    )
+    p.add_argument("--workspace", type=Path, default=Path.cwd(), help="where the agents work")
+    _common(p)
+    p.set_defaults(handler=cmd_run)
+
+    p = sub.add_parser("demo", help="the offline demo: built-in agents fix a real bug")
+    p.add_argument(
+        "--workspace", type=Path, help="copy the sample project here (default: a new dir)"
+    )
+    _common(p)
+    p.set_defaults(handler=cmd_demo)
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--policy", type=Path, help="policy file (default: the effective policy)")
+    p.add_argument("--headless", action="store_true", help="no console: print events")
+    p.add_argument("--on-ask", type=OnAsk, choices=list(OnAsk), default=OnAsk.WAIT,
+                   help="headless answer to 'ask': allow, deny, or wait for `quarterdeck approve`")  # fmt: skip
+    p.add_argument("--json", action="store_true", help="JSON Lines, one record per event")
+
+
+def _console_missing() -> int:
+    print(
+        "quarterdeck: error: the console is not part of this build yet; add --headless",
+        file=sys.stderr,
+    )
+    return EXIT_USAGE
+
+
+def _team_for_run(path: Path | None) -> Team:
+    if path is not None:
+        return load_team(path)
+    user = config_dir() / "team.toml"
+    return load_team(user if user.exists() else bundled_team("team.toml"))
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Run one task headless; exit 0 on success, 1 on failure, 3 on config errors."""
+    if not args.headless:
+        return _console_missing()
+    if not args.workspace.is_dir():
+        print(f"quarterdeck: error: no workspace directory {args.workspace}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        team = _team_for_run(args.team)
+    except TeamError as exc:
+        print(f"quarterdeck: error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    return asyncio.run(_headless(args, [(args.task, team, args.workspace)]))
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Copy the sample project and run the demo tasks at once, headless."""
+    if not args.headless:
+        return _console_missing()
+    # Not under the data directory: Quarterdeck's own directories are protected from agents.
+    root = args.workspace or Path(tempfile.mkdtemp(prefix="quarterdeck-demo-"))
+    runs = []
+    base = load_team(bundled_team("demo-team.toml"))
+    for index, (task, playbook) in enumerate(DEMO_TASKS, start=1):
+        workspace = root / f"task-{index}"
+        if workspace.exists():
+            print(f"quarterdeck: error: {workspace} already exists", file=sys.stderr)
+            return EXIT_USAGE
+        shutil.copytree(demo_dir() / "workspace", workspace)
+        roles = dict(base.roles)
+        roles["implementer"] = roles["implementer"].model_copy(
+            update={"playbook": f"{{demo}}/playbooks/{playbook}", "speed": 0.2}
+        )
+        runs.append((task, base.model_copy(update={"roles": roles}), workspace))
+    print(f"demo workspaces: {root}", file=sys.stderr)
+    return asyncio.run(_headless(args, runs))
+
+
+async def _headless(args: argparse.Namespace, runs: Sequence[tuple[str, Team, Path]]) -> int:
+    runtime, loaded = build_runtime(args.db, policy=args.policy)
+    try:
+        if runtime.holder.current is None:
+            for error in loaded.errors:
+                print(f"quarterdeck: error: {error}", file=sys.stderr)
+            return EXIT_CONFIG
+        mine: set[str] = set()
+        runtime.store.subscribe(lambda batch: _print(batch, mine, as_json=args.json))
+        answer_automatically(runtime.broker, args.on_ask)
+        runtime.start_workers()
+        for task, team, workspace in runs:
+            mine.add(runtime.orchestrator.start(task, team, workspace))
+        outcomes = await asyncio.gather(*(runtime.orchestrator.wait(s) for s in list(mine)))
+    finally:
+        await runtime.close()
+    ok = all(state is SessionState.SUCCEEDED for state in outcomes)
+    for session_id, state in zip(list(mine), outcomes, strict=True):
+        print(f"session {session_id}: {state}", file=sys.stderr)
+    return EXIT_OK if ok else EXIT_FAILED
+
+
+def _print(batch: Sequence[Record], sessions: set[str], *, as_json: bool) -> None:
+    out = sys.stdout
+    for r in batch:
+        if r.session_id not in sessions:
+            continue
+        if as_json:
+            out.write(orjson.dumps(r.to_dict()).decode() + "\n")
+        elif r.kind != "raw":
+            out.write(
+                f"{r.ts[11:23]} {r.session_id[:8]} {r.actor:<14} {r.kind:<22} {describe(r)}\n"
+            )
+    out.flush()

@@ -1,0 +1,90 @@
+"""The whole offline demo, headless: real agent processes, real checks, a real log."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from sessions.db import open_engine
+from sessions.reading import list_sessions, load_session
+from sessions.verify import verify_chain
+from tests.conftest import run_cli
+
+
+def _kinds_and_payloads(db: Path) -> dict[str, list[tuple[str, dict[str, object]]]]:
+    engine = open_engine(db, create=False)
+    return {
+        s.session_id: [(r.kind, r.payload) for r in load_session(engine, s.session_id)]
+        for s in list_sessions(engine)
+    }
+
+
+def test_demo_with_approvals_allowed_fixes_the_bug(tmp_path: Path) -> None:
+    db, root = tmp_path / "q.db", tmp_path / "demo"
+    done = run_cli(db, "demo", "--headless", "--on-ask", "allow", "--workspace", str(root))
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "handoff planner → orchestrator" in done.stdout
+    for task in ("task-1", "task-2"):
+        tests = subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+            cwd=root / task, capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        assert tests.returncode == 0, tests.stdout
+    sessions = _kinds_and_payloads(db)
+    assert len(sessions) == 2
+    for events in sessions.values():
+        kinds = [k for k, _ in events]
+        assert kinds[0] == "session.created" and kinds[-1] == "session.finished"
+        assert events[-1][1]["outcome"] == "succeeded"
+        assert "approval.requested" in kinds and "approval.resolved" in kinds
+        checkpoints = [p for k, p in events if k == "checkpoint"]
+        assert checkpoints and checkpoints[-1]["known_good"] is True
+        handoffs = [(p["from_role"], p["to_role"]) for k, p in events if k == "handoff"]
+        assert handoffs[:2] == [("planner", "orchestrator"), ("orchestrator", "implementer")]
+    escalations = [p for events in sessions.values() for k, p in events if k == "escalation.raised"]
+    assert any(".ssh/id_rsa" in str(p["reason"]) for p in escalations)  # denied and escalated
+    retried = [
+        events for events in sessions.values()
+        if any(k == "validation.result" and not p["passed"] for k, p in events)
+    ]  # fmt: skip
+    assert retried, "the retry task's first attempt must fail validation and go back"
+    assert verify_chain(open_engine(db, create=False)).ok
+
+
+def test_demo_with_approvals_denied_fails_cleanly(tmp_path: Path) -> None:
+    db = tmp_path / "q.db"
+    done = run_cli(db, "demo", "--headless", "--on-ask", "deny", "--json",
+                   "--workspace", str(tmp_path / "demo"))  # fmt: skip
+    assert done.returncode == 1, done.stderr[-3000:]
+    records = [json.loads(line) for line in done.stdout.splitlines()]
+    outcomes = [r["payload"]["outcome"] for r in records if r["kind"] == "approval.resolved"]
+    assert "denied" in outcomes
+    finished = [r["payload"]["outcome"] for r in records if r["kind"] == "session.finished"]
+    assert "failed" in finished
+    assert "Traceback" not in done.stderr
+    assert run_cli(db, "audit", "verify").returncode == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["run", "do it"], 2, "add --headless"),
+        (["run", "do it", "--headless", "--workspace", "/nonexistent"], 2, "no workspace"),
+        (["run", "do it", "--headless", "--team", "/nonexistent.toml"], 3, "cannot read team"),
+    ],
+)
+def test_run_refuses_bad_input(tmp_path: Path, args: list[str], code: int, message: str) -> None:
+    done = run_cli(tmp_path / "q.db", *args)
+    assert done.returncode == code and message in done.stderr
+
+
+def test_run_with_an_invalid_policy_exits_3(tmp_path: Path) -> None:
+    policy = tmp_path / "bad.toml"
+    policy.write_text("[[rules]\n")
+    done = run_cli(tmp_path / "q.db", "run", "x", "--headless", "--policy", str(policy),
+                   "--workspace", str(tmp_path))  # fmt: skip
+    assert done.returncode == 3 and "bad.toml:1" in done.stderr
