@@ -14,9 +14,9 @@ $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-# Until the console lands, `quarterdeck` with no command prints its help.
+# Until the console lands, the offline demo runs headless, approving every "ask".
 run: $(STAMP)
-	$(BIN)/quarterdeck
+	$(BIN)/quarterdeck demo --headless --on-ask allow
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
