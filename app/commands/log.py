@@ -9,8 +9,10 @@ from pathlib import Path
 import orjson
 
 from app.compose import open_store
+from sessions.context import session_context
 from sessions.db import open_engine
 from sessions.describe import describe
+from sessions.errors import SessionNotFoundError
 from sessions.reading import list_sessions, load_session, resolve_session
 from sessions.transfer import export_session, import_session
 
@@ -24,6 +26,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("show", help="print a session's events")
     p.add_argument("session", help="session id or a unique prefix of one")
     p.add_argument("--json", action="store_true", help="JSON Lines, one record per line")
+    p.add_argument(
+        "--context", action="store_true", help="print the session's context document as JSON"
+    )
     p.set_defaults(handler=cmd_show)
 
     p = sub.add_parser("export", help="export a session as JSON Lines (SessionSchema v1)")
@@ -65,6 +70,12 @@ def cmd_show(args: argparse.Namespace) -> int:
     engine = open_engine(args.db, create=False)
     session_id = resolve_session(engine, args.session)
     out = sys.stdout
+    if args.context:
+        context = session_context(load_session(engine, session_id))
+        if context is None:
+            raise SessionNotFoundError(f"session {session_id} has no context document")
+        out.write(context.model_dump_json(indent=2) + "\n")
+        return 0
     for r in load_session(engine, session_id):
         if args.json:
             out.write(orjson.dumps(r.to_dict(), option=orjson.OPT_SORT_KEYS).decode() + "\n")

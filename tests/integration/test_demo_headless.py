@@ -31,8 +31,11 @@ def test_demo_with_approvals_allowed_fixes_the_bug(tmp_path: Path) -> None:
     for task in ("task-1", "task-2"):
         tests = subprocess.run(
             [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
-            cwd=root / task, capture_output=True, text=True, check=False,
-        )  # fmt: skip
+            cwd=root / task,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         assert tests.returncode == 0, tests.stdout
     sessions = _kinds_and_payloads(db)
     assert len(sessions) == 2
@@ -53,12 +56,25 @@ def test_demo_with_approvals_allowed_fixes_the_bug(tmp_path: Path) -> None:
     ]  # fmt: skip
     assert retried, "the retry task's first attempt must fail validation and go back"
     assert verify_chain(open_engine(db, create=False)).ok
+    # The context document the agents received, with the plan the planner handed over.
+    shown = run_cli(db, "show", next(iter(sessions))[:8], "--context")
+    assert shown.returncode == 0, shown.stderr
+    context = json.loads(shown.stdout)
+    assert context["task"].startswith("Fix") and context["plan"]
 
 
 def test_demo_with_approvals_denied_fails_cleanly(tmp_path: Path) -> None:
     db = tmp_path / "q.db"
-    done = run_cli(db, "demo", "--headless", "--on-ask", "deny", "--json",
-                   "--workspace", str(tmp_path / "demo"))  # fmt: skip
+    done = run_cli(
+        db,
+        "demo",
+        "--headless",
+        "--on-ask",
+        "deny",
+        "--json",
+        "--workspace",
+        str(tmp_path / "demo"),
+    )
     assert done.returncode == 1, done.stderr[-3000:]
     records = [json.loads(line) for line in done.stdout.splitlines()]
     outcomes = [r["payload"]["outcome"] for r in records if r["kind"] == "approval.resolved"]
@@ -85,6 +101,14 @@ def test_run_refuses_bad_input(tmp_path: Path, args: list[str], code: int, messa
 def test_run_with_an_invalid_policy_exits_3(tmp_path: Path) -> None:
     policy = tmp_path / "bad.toml"
     policy.write_text("[[rules]\n")
-    done = run_cli(tmp_path / "q.db", "run", "x", "--headless", "--policy", str(policy),
-                   "--workspace", str(tmp_path))  # fmt: skip
+    done = run_cli(
+        tmp_path / "q.db",
+        "run",
+        "x",
+        "--headless",
+        "--policy",
+        str(policy),
+        "--workspace",
+        str(tmp_path),
+    )
     assert done.returncode == 3 and "bad.toml:1" in done.stderr
