@@ -149,6 +149,8 @@ def redecide(
         kind = record.kind
         if kind == "tool.requested":
             payload = _object(record.payload_json)
+            if payload.get("announced"):  # the agent's own account; the gate decided another
+                continue
             key = (record.session_id, str(payload.get("call_id", "")))
             if (earlier := pending.pop(key, None)) is not None:  # a retried call id
                 yield _against_current(earlier, current, protected, home)
@@ -208,7 +210,12 @@ def _pending(
     workspaces: Mapping[str, str | None],
     fallback: Path,
 ) -> _Pending:
-    role = roles.get((record.session_id, str(payload.get("agent_id", ""))), UNKNOWN_ROLE)
+    recorded_role = payload.get("role")
+    role = (
+        recorded_role
+        if isinstance(recorded_role, str) and recorded_role
+        else roles.get((record.session_id, str(payload.get("agent_id", ""))), UNKNOWN_ROLE)
+    )
     recorded = workspaces.get(record.session_id)
     request = request_of(payload, role, Path(recorded) if recorded else fallback)
     return _Pending(record, request, payload, bool(recorded), judge(request))

@@ -24,6 +24,7 @@ from agents.auth.holder import PolicyHolder
 from agents.auth.requests import Decision, PartVerdict, ToolRequest, Verdict
 from sessions.schema.flow import EscalationRaised
 from sessions.schema.policy import PolicyDecided
+from sessions.schema.tools import ToolCallRequested
 from sessions.store import EventStore
 
 log = logging.getLogger(__name__)
@@ -96,6 +97,22 @@ class AuthGate:
     async def authorize(self, call: ToolCall) -> Authorization:
         """Decide ``call``, record the decision, ask a human if needed, escalate denials."""
         started = time.perf_counter()
+        request = call.request
+        # The exact request decided, under the decision's call id: what `policy diff` replays.
+        self._store.append(
+            call.session_id,
+            call.agent_id,
+            ToolCallRequested(
+                agent_id=call.agent_id,
+                call_id=call.call_id,
+                tool=request.tool.value,
+                title=call.summary,
+                command=request.command,
+                paths=list(request.paths),
+                cwd=str(request.cwd) if request.cwd else None,
+                role=request.role,
+            ),
+        )
         verdict = self.verdict(call)
         policy = self._holder.current
         policy_path = str(policy.source) if policy is not None and policy.source else None

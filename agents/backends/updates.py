@@ -84,6 +84,7 @@ def map_update(agent_id: str, update: object) -> Payload | None:
             title=str(update.get("title") or ""),
             command=command if isinstance(command, str) else None,
             paths=tool_call_paths(update),
+            announced=True,
             raw_input=cast(dict[str, JsonValue], raw_input)
             if isinstance(raw_input, dict)
             else None,

@@ -10,7 +10,8 @@ from sessions.schema.base import JsonObject, Payload
 
 
 class ToolCallRequested(Payload):
-    """An agent asked to use a tool; the AuthAgent decides on it next."""
+    """A tool call: as the gate is about to decide it, or (``announced``) as the agent described
+    it in a ``tool_call`` update. Only gate-side requests have a ``policy.decided`` of their own."""
 
     KIND = "tool.requested"
 
@@ -21,6 +22,8 @@ class ToolCallRequested(Payload):
     command: str | None = None
     paths: list[str] = Field(default_factory=list)
     cwd: str | None = None
+    role: str | None = None
+    announced: bool = False
     raw_input: JsonObject | None = None
 
 

@@ -150,7 +150,12 @@ async def test_a_turn_reads_writes_and_runs_through_the_gate_with_a_journal(
     assert meta, "the _meta field is kept in the raw frame"
     assert any(r.payload["text"] == "with meta" for r in h.events("agent.message"))
     requested = h.events("tool.requested")
-    assert [r.payload["call_id"] for r in requested] == ["tc-1"]
+    announced = [r.payload["call_id"] for r in requested if r.payload.get("announced")]
+    assert announced == ["tc-1"]  # the agent's own tool_call update
+    gated = [r.payload for r in requested if not r.payload.get("announced")]
+    decided = {r.payload["call_id"] for r in h.events("policy.decided")}
+    assert gated and {p["call_id"] for p in gated} <= decided  # each gated request is decided
+    assert all(p["role"] == "implementer" for p in gated)
     started = h.events("agent.started")[0].payload
     assert started["protocol_version"] == 1 and started["backend"] == "acp"
     assert h.events("agent.stopped")[0].payload.get("stop_reason", "end_turn") == "end_turn"

@@ -64,6 +64,7 @@ def test_a_tool_call_keeps_raw_input_and_locations() -> None:
         agent_id="a",
         call_id="t1",
         tool="execute",
+        announced=True,
         title="Run",
         command="ls -la",
         paths=["/w/x"],
