@@ -118,10 +118,34 @@ def _cd_target(cmd: SimpleCommand) -> str | None:
     return None if operands[0] == "-" else operands[0]
 
 
+# Global options that change only presentation, never what runs: dropped before matching so
+# that `git --no-pager push --force` meets the rules written for `git push`.
+_INERT_GLOBALS: dict[str, frozenset[str]] = {
+    "git": frozenset(
+        {
+            "--no-pager", "-P", "--paginate", "-p", "--no-replace-objects", "--no-optional-locks",
+            "--literal-pathspecs", "--glob-pathspecs", "--noglob-pathspecs",
+            "--icase-pathspecs", "--no-advice", "--bare",
+        }
+    ),
+}  # fmt: skip
+
+
+def _matchable(cmd: SimpleCommand) -> tuple[str, ...]:
+    """The tokens rules are matched against: the program, then argv minus inert globals."""
+    if not cmd.argv:
+        return ()
+    args = list(cmd.argv[1:])
+    inert = _INERT_GLOBALS.get(cmd.program, frozenset())
+    while args and args[0] in inert:
+        args.pop(0)
+    return (cmd.program, *args)
+
+
 def _simple_command_parts(
     cmd: SimpleCommand, cwds: tuple[Path, ...], ctx: Context
 ) -> Iterator[Part]:
-    tokens = (cmd.program, *cmd.argv[1:]) if cmd.argv else ()
+    tokens = _matchable(cmd)
     path_ops = list(_paths_of(cmd))
     if cmd.program in _CD:
         target = _cd_target(cmd)

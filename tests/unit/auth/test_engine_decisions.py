@@ -257,3 +257,19 @@ def test_every_part_is_reported(env: Env) -> None:
     subjects = [p.subject for p in verdict.parts]
     assert subjects == ["cat README.md", "copy.md", "README.md"]
     assert verdict.decision is ALLOW
+
+
+@pytest.mark.parametrize(
+    ("command", "rule"),
+    [
+        ("git --no-pager push --force origin main", "git-force-push"),
+        ("git -P reset --hard", "git-reset-hard"),
+        ("git --no-optional-locks clean -fdx", "git-clean-force"),
+    ],
+)
+def test_inert_git_globals_do_not_hide_the_subcommand(
+    tmp_path: Path, command: str, rule: str
+) -> None:
+    request = ToolRequest(ToolKind.EXECUTE, "implementer", tmp_path, command=command)
+    verdict = decide(default_policy(), request)
+    assert (verdict.decision, verdict.rule_id) == (Decision.DENY, rule)
