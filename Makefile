@@ -39,6 +39,7 @@ snapshot-update: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/store.py
 	$(BIN)/python bench/policy.py
+	$(BIN)/python bench/agents.py
 
 fuzz: $(STAMP)
 	for t in shell gate policy events; do \

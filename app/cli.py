@@ -19,7 +19,7 @@ EXIT_USAGE = 2
 
 def build_parser() -> argparse.ArgumentParser:
     """The whole command-line interface."""
-    from app.commands import approvals, audit, log, policy, run
+    from app.commands import approvals, audit, doctor, log, policy, run
 
     parser = argparse.ArgumentParser(
         prog="quarterdeck",
@@ -38,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     approvals.register(sub)
     run.register(sub)
     policy.register(sub)
+    doctor.register(sub)
     return parser
 
 
