@@ -14,12 +14,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydantic import BaseModel
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception_type,
+    stop_after_attempt,
+    stop_after_delay,
+    wait_exponential_jitter,
+)
 
 from agents.approvals import ApprovalBroker
 from agents.auth.gate import AuthGate
 from agents.auth.requests import ToolKind, ToolRequest
 from agents.backends.acp import AcpAgent
 from agents.backends.env import scrubbed_env
+from agents.backends.spec import AgentDiedError
 from agents.handoffs import (
     ImplementationReport,
     PlanHandoff,
@@ -33,8 +42,9 @@ from agents.orchestrator.roles import agent_spec, asks_for_changes, prompt_for, 
 from agents.orchestrator.states import check_transition
 from agents.team import Backend, Team
 from agents.validator import CheckOutcome, Validator
-from sessions.reading import log_bounds
+from sessions.reading import load_session, log_bounds
 from sessions.schema.base import Payload
+from sessions.schema.flow import RetryScheduled
 from sessions.schema.session import (
     SessionContext,
     SessionCreated,
@@ -45,6 +55,18 @@ from sessions.schema.session import (
 from sessions.store import EventStore
 
 log = logging.getLogger(__name__)
+
+
+TURN_ATTEMPTS = 3
+TURN_RETRY_BUDGET_S = 120.0
+
+
+class _TurnDiedCleanly(Exception):
+    """The agent died before it journaled anything: the turn may be tried again."""
+
+    def __init__(self, died: AgentDiedError) -> None:
+        super().__init__(str(died))
+        self.died = died
 
 
 @dataclass
@@ -201,13 +223,61 @@ class SessionRunner:
         self, role: str, context: SessionContext, attempt: int, failures: list[str]
     ) -> tuple[str, list[str]]:
         await self._checkpoint_pause()
+        agent_id = f"{role}-1"
+        text = prompt_for(role, context, attempt=attempt, failures=failures)
+        since = await asyncio.to_thread(self._head_seq)
+
+        async def before_sleep(state: RetryCallState) -> None:
+            await self._record_retry(role, state)
+
+        # A turn whose agent died is tried again with a fresh agent, with backoff — unless it
+        # had journaled a side effect: that turn is not safe to repeat, and fails the session.
+        retrying = AsyncRetrying(
+            retry=retry_if_exception_type(_TurnDiedCleanly),
+            stop=stop_after_attempt(TURN_ATTEMPTS) | stop_after_delay(TURN_RETRY_BUDGET_S),
+            wait=wait_exponential_jitter(multiplier=0.2, max=8.0),
+            before_sleep=before_sleep,
+            reraise=True,
+        )
+        try:
+            async for try_ in retrying:
+                with try_:
+                    await self._one_turn(role, agent_id, text)
+        except _TurnDiedCleanly as exc:
+            raise exc.died from None
+        output = await turn_output(self.store, self.session_id, agent_id, since)
+        return output.text, output.plan
+
+    async def _one_turn(self, role: str, agent_id: str, text: str) -> None:
         agent = await self._agent(role)
         since = await asyncio.to_thread(self._head_seq)
-        timeout = self.spec.team.workflow.turn_timeout_s
-        text = prompt_for(role, context, attempt=attempt, failures=failures)
-        await asyncio.wait_for(agent.prompt(text), timeout)
-        output = await turn_output(self.store, self.session_id, f"{role}-1", since)
-        return output.text, output.plan
+        try:
+            await asyncio.wait_for(agent.prompt(text), self.spec.team.workflow.turn_timeout_s)
+        except AgentDiedError as exc:
+            self.agents.pop(role, None)
+            await agent.stop()
+            if await self._journaled_since(agent_id, since):
+                raise
+            raise _TurnDiedCleanly(exc) from exc
+
+    async def _journaled_since(self, agent_id: str, since: int) -> bool:
+        await asyncio.to_thread(self.store.flush)
+        records = await asyncio.to_thread(load_session, self.store.engine, self.session_id)
+        return any(
+            r.seq > since and r.kind == "tool.intent" and r.actor == agent_id for r in records
+        )
+
+    async def _record_retry(self, role: str, state: RetryCallState) -> None:
+        error = state.outcome.exception() if state.outcome is not None else None
+        delay = state.next_action.sleep if state.next_action is not None else 0.0
+        await self._emit(
+            RetryScheduled(
+                operation=f"{role} turn",
+                attempt=state.attempt_number + 1,
+                delay_s=round(delay, 3),
+                error=str(error.__cause__ or error) if error else "unknown",
+            )
+        )
 
     def _head_seq(self) -> int:
         return log_bounds(self.store.engine)[2]

@@ -158,7 +158,13 @@ class ScriptedAgent:
             found["rm"] = await self._try(
                 c.create_terminal(session_id=session_id, command="rm -rf ~")
             )
-        elif SCENARIO == "ok":
+        elif SCENARIO == "turn_crash_once" and MARKER is not None and not MARKER.exists():
+            MARKER.write_text("died mid-turn once")
+            os._exit(5)
+        elif SCENARIO == "write_then_crash":
+            await c.write_text_file(session_id=session_id, path=f"{cwd}/partial.txt", content="x\n")
+            os._exit(6)
+        elif SCENARIO in ("ok", "turn_crash_once"):
             pass
         await self._say(session_id, json.dumps(found, default=str))
         return PromptResponse(stop_reason="end_turn")
