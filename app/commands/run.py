@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import shutil
+import signal
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -21,6 +22,7 @@ from sessions.record import Record
 from sessions.schema.session import SessionState
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CONFIG = 0, 1, 2, 3
+EXIT_TERMINATED = 143  # 128 + SIGTERM, as shells report it
 
 DEMO_TASKS = (
     ("Fix the failing moving_average test", "implementer.toml"),
@@ -110,6 +112,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 async def _headless(args: argparse.Namespace, runs: Sequence[tuple[str, Team, Path]]) -> int:
     runtime, loaded = build_runtime(args.db, policy=args.policy)
+    # SIGTERM as well as Ctrl-C ends in the finally below, so no agent process is orphaned.
+    main = asyncio.current_task()
+    loop = asyncio.get_running_loop()
+    if main is not None:
+        loop.add_signal_handler(signal.SIGTERM, main.cancel)
     try:
         if runtime.holder.current is None:
             for error in loaded.errors:
@@ -121,9 +128,14 @@ async def _headless(args: argparse.Namespace, runs: Sequence[tuple[str, Team, Pa
         runtime.start_workers()
         for task, team, workspace in runs:
             mine.add(runtime.orchestrator.start(task, team, workspace))
-        outcomes = await asyncio.gather(*(runtime.orchestrator.wait(s) for s in list(mine)))
+        try:
+            outcomes = await asyncio.gather(*(runtime.orchestrator.wait(s) for s in list(mine)))
+        except asyncio.CancelledError:
+            print("quarterdeck: stopped; every agent was shut down", file=sys.stderr)
+            return EXIT_TERMINATED
     finally:
         await runtime.close()
+        loop.remove_signal_handler(signal.SIGTERM)
     ok = all(state is SessionState.SUCCEEDED for state in outcomes)
     for session_id, state in zip(list(mine), outcomes, strict=True):
         print(f"session {session_id}: {state}", file=sys.stderr)

@@ -112,3 +112,49 @@ def test_run_with_an_invalid_policy_exits_3(tmp_path: Path) -> None:
         str(tmp_path),
     )
     assert done.returncode == 3 and "bad.toml:1" in done.stderr
+
+
+def test_sigterm_stops_the_run_and_leaves_no_agent_behind(tmp_path: Path) -> None:
+    import os
+    import signal
+
+    from tests.conftest import QUARTERDECK
+
+    db = tmp_path / "q.db"
+    child = subprocess.Popen(
+        [
+            str(QUARTERDECK),
+            "--db",
+            str(db),
+            "demo",
+            "--headless",
+            "--on-ask",
+            "wait",
+            "--json",
+            "--workspace",
+            str(tmp_path / "demo"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert child.stdout is not None
+    pids = []
+    for line in child.stdout:  # wait on the run's own output, not on time
+        record = json.loads(line)
+        if record["kind"] == "agent.started" and record["payload"].get("pid"):
+            pids.append(record["payload"]["pid"])
+        if record["kind"] == "approval.requested":
+            break
+    child.send_signal(signal.SIGTERM)
+    assert child.wait(timeout=60) == 143
+    assert "every agent was shut down" in (child.stderr.read() if child.stderr else "")
+    assert pids
+    for pid in pids:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            continue
+        # A zombie is gone in all but name; anything else is an orphan.
+        with open(f"/proc/{pid}/stat") as stat:
+            assert stat.read().split()[2] == "Z", f"agent {pid} survived"
