@@ -42,6 +42,9 @@ _DESCRIBERS: dict[str, Callable[[dict[str, Any]], str]] = {
     "tool.intent": lambda p: (
         f"about to {p['action']} " + (" ".join(p.get("argv") or []) or p.get("path") or "")
     ),
+    "tool.output": lambda p: (
+        f"{p['call_id']} | {p['text']}" + (" [output capped]" if p.get("truncated") else "")
+    ),
     "tool.result": lambda p: (
         f"{p['call_id']} {p['status']}"
         + (f" (exit {p['exit_code']})" if p.get("exit_code") is not None else "")

@@ -9,6 +9,7 @@ and a durable ``tool.result`` after, so a crash in between leaves a visible trac
 from __future__ import annotations
 
 import asyncio
+import codecs
 import difflib
 import hashlib
 import itertools
@@ -16,7 +17,7 @@ import shlex
 import shutil
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Literal
 
@@ -26,13 +27,15 @@ from agents.auth.ceiling import Ceiling
 from agents.auth.gate import AuthGate, Authorization, ToolCall
 from agents.auth.requests import ToolKind, ToolRequest
 from agents.backends.terminals import DEFAULT_OUTPUT_LIMIT, Terminal
-from sessions.schema.tools import ToolIntent, ToolResult
+from sessions.schema.tools import ToolIntent, ToolOutput, ToolResult
 from sessions.store import EventStore
 
 DENIED = -32010
 """JSON-RPC error code of a tool call the policy (or a human) refused; ACP defines none."""
 
 RESULT_OUTPUT_LIMIT = 16 * 1024
+STREAM_LIMIT = 256 * 1024
+"""Bytes of one command's output streamed into ``tool.output`` events; the rest is not."""
 """Characters of a command's output kept in its ``tool.result`` event (the tail)."""
 
 _DIFF_LIMIT = 64 * 1024
@@ -265,8 +268,38 @@ class ToolExecutor:
 
         terminal_id = f"term-{next(self._ids)}"
         limit = DEFAULT_OUTPUT_LIMIT if output_byte_limit is None else output_byte_limit
-        self._terminals[terminal_id] = Terminal(terminal_id, process, limit=limit, on_exit=finished)
+        self._terminals[terminal_id] = Terminal(
+            terminal_id, process, limit=limit, on_exit=finished, on_output=self._streamer(call_id)
+        )
         return terminal_id
+
+    def _streamer(self, call_id: str) -> Callable[[bytes], None]:
+        """Stream a command's output into ``tool.output`` events, up to STREAM_LIMIT bytes.
+
+        The console shows output while it runs; the cap keeps a chatty build from filling the
+        log (the result still carries the tail). Fire-and-forget: output is not a decision.
+        """
+        sent = 0
+        # A read can end inside a multi-byte character: decode incrementally across reads.
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+
+        def stream(chunk: bytes) -> None:
+            nonlocal sent
+            if sent >= STREAM_LIMIT:
+                return
+            room = STREAM_LIMIT - sent
+            piece, sent = chunk[:room], sent + min(len(chunk), room)
+            capped = sent >= STREAM_LIMIT
+            text = decoder.decode(piece, final=capped)
+            if not text and not capped:
+                return
+            self._store.append(
+                self.session_id,
+                self.agent_id,
+                ToolOutput(call_id=call_id, text=text, truncated=capped),
+            )
+
+        return stream
 
     def terminal(self, terminal_id: str) -> Terminal:
         """The terminal with this id, or a JSON-RPC error for the agent."""

@@ -29,6 +29,7 @@ class Terminal:
         *,
         limit: int = DEFAULT_OUTPUT_LIMIT,
         on_exit: Callable[[Terminal], Awaitable[None]] | None = None,
+        on_output: Callable[[bytes], None] | None = None,
     ) -> None:
         self.terminal_id = terminal_id
         self.process = process
@@ -36,6 +37,7 @@ class Terminal:
         self.truncated = False
         self._buffer = bytearray()
         self._on_exit = on_exit
+        self._on_output = on_output
         self._exited = asyncio.Event()
         self._pump = asyncio.create_task(self._read(), name=f"terminal-{terminal_id}")
 
@@ -88,6 +90,8 @@ class Terminal:
             if stream is not None:
                 while chunk := await stream.read(_CHUNK):
                     self._keep(chunk)
+                    if self._on_output is not None:
+                        self._on_output(chunk)
             await self.process.wait()
             if self._on_exit is not None:
                 await self._on_exit(self)

@@ -48,7 +48,7 @@ from sessions.schema.session import (
     SessionState,
     SessionStateChanged,
 )
-from sessions.schema.tools import ToolCallRequested, ToolIntent, ToolResult
+from sessions.schema.tools import ToolCallRequested, ToolIntent, ToolOutput, ToolResult
 
 __all__ = [
     "KINDS",
@@ -82,6 +82,7 @@ __all__ = [
     "SessionStateChanged",
     "ToolCallRequested",
     "ToolIntent",
+    "ToolOutput",
     "ToolResult",
     "ValidationFinished",
     "parse_payload",

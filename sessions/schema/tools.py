@@ -53,3 +53,13 @@ class ToolResult(Payload):
     output: str = ""
     truncated: bool = False
     duration_ms: float | None = None
+
+
+class ToolOutput(Payload):
+    """Output of a running command, streamed as it arrives (bounded per command)."""
+
+    KIND = "tool.output"
+
+    call_id: str
+    text: str
+    truncated: bool = False

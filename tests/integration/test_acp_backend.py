@@ -120,6 +120,16 @@ async def test_a_turn_reads_writes_and_runs_through_the_gate_with_a_journal(
 
     assert found["seq_truncated"] is True and found["seq"].endswith("999\n1000\n")
     assert len(found["seq"]) <= 10
+    # The agent's terminal kept 10 bytes, but the log got the whole output as it streamed.
+    seq_call = next(
+        r.payload["call_id"]
+        for r in h.events("tool.intent")
+        if (r.payload.get("argv") or [""])[0] == "seq"
+    )
+    streamed = "".join(
+        r.payload["text"] for r in h.events("tool.output") if r.payload["call_id"] == seq_call
+    )
+    assert streamed == "".join(f"{i}\n" for i in range(1, 1001))
     assert "GRANTED_API_KEY" in found["env"]
     assert "QD_TEST_TOKEN" not in found["env"] and "VIRTUAL_ENV" not in found["env"]
 
@@ -297,8 +307,13 @@ async def test_a_protocol_version_mismatch_is_refused(h: Harness) -> None:
 async def test_a_missing_command_is_an_error(h: Harness) -> None:
     agent = AcpAgent(
         AgentSpec(command="no-such-agent-quarterdeck"),
-        session_id=SESSION, agent_id="x", role="implementer", workspace=h.workspace,
-        store=h.store, gate=h.gate, log_dir=h.log_dir,
-    )  # fmt: skip
+        session_id=SESSION,
+        agent_id="x",
+        role="implementer",
+        workspace=h.workspace,
+        store=h.store,
+        gate=h.gate,
+        log_dir=h.log_dir,
+    )
     with pytest.raises(AcpBackendError, match="not found"):
         await agent.start()
