@@ -1,0 +1,86 @@
+"""How one record becomes one row of a session's timeline; pure, shared by live view and replay."""
+
+from __future__ import annotations
+
+from pydantic import ValidationError
+
+from sessions.describe import describe
+from sessions.record import Record
+from sessions.schema.base import Payload
+from sessions.schema.flow import EscalationRaised
+from sessions.schema.policy import ApprovalRequested, ApprovalResolved, PolicyDecided
+from sessions.schema.registry import PAYLOADS
+from sessions.views import Category, TimelineEntry
+
+_CATEGORIES: dict[str, Category] = {
+    "handoff": "handoff",
+    "tool.requested": "tool",
+    "tool.intent": "tool",
+    "tool.output": "tool",
+    "tool.result": "tool",
+    "policy.decided": "decision",
+    "approval.requested": "approval",
+    "approval.resolved": "approval",
+    "validation.result": "validation",
+    "checkpoint": "checkpoint",
+    "rollback": "checkpoint",
+    "escalation.raised": "escalation",
+    "agent.failed": "error",
+    "retry.scheduled": "error",
+    "policy.rejected": "error",
+    "agent.thought": "message",
+    "agent.plan": "message",
+    "session.created": "state",
+    "session.state_changed": "state",
+    "session.finished": "state",
+    "agent.started": "state",
+    "agent.stopped": "state",
+}
+"""The timeline category of each kind; any other kind (memory, reloads, unknown) is "other"."""
+
+_UNLISTED = frozenset({"raw", "agent.message"})
+"""Kinds with no timeline row: raw frames, and message chunks, which the agent panel shows."""
+
+
+def parse_record(record: Record) -> Payload | None:
+    """The record's typed payload; ``None`` for raw frames, unknown kinds and invalid payloads."""
+    cls = PAYLOADS.get(record.kind)
+    if cls is None or record.kind == "raw":  # raw data can be large and no view reads it
+        return None
+    try:
+        return cls.model_validate_json(record.payload_json)
+    except ValidationError:
+        return None
+
+
+def timeline_entry(record: Record) -> TimelineEntry | None:
+    """The timeline row of ``record``, or ``None`` for raw frames and message chunks."""
+    if record.kind in _UNLISTED:
+        return None
+    payload = parse_record(record)
+    named = getattr(payload, "agent_id", None)
+    decision: str | None = None
+    rule_id: str | None = None
+    decided_by: str | None = None
+    match payload:
+        case PolicyDecided():
+            decision, rule_id, decided_by = payload.decision, payload.rule_id, payload.decided_by
+        case ApprovalResolved():
+            decision, decided_by = payload.outcome, payload.decided_by
+        case ApprovalRequested() | EscalationRaised():
+            rule_id = payload.rule_id
+        case _:
+            pass
+    return TimelineEntry(
+        seq=record.seq,
+        ts=record.ts,
+        session_id=record.session_id,
+        actor=record.actor,
+        kind=record.kind,
+        summary=describe(record),
+        category=_CATEGORIES.get(record.kind, "other"),
+        agent_id=named if isinstance(named, str) else None,
+        decision=decision,
+        rule_id=rule_id,
+        decided_by=decided_by,
+    )

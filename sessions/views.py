@@ -1,0 +1,237 @@
+"""The console's view models: frozen values the reducer in :mod:`sessions.state` builds.
+
+Live view and replay both fold records into these same values, so a widget can only tell them
+apart by a read-only flag. Every class is a frozen, slotted dataclass: a reducer step returns new
+values and never changes old ones, which makes "the state before" safe to keep for time travel.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime
+from enum import StrEnum
+from typing import Literal
+
+from sessions.schema.session import SessionState
+
+OUTPUT_TAIL_LINES = 20
+"""How many lines of an agent's messages and tool output its panel keeps."""
+
+ACTIVITY_BUCKETS = 30
+"""How many time buckets an agent's activity sparkline holds."""
+
+ACTIVITY_BUCKET_S = 2.0
+"""The width of one activity bucket, in seconds of record time."""
+
+
+class AgentState(StrEnum):
+    """What an agent is doing, as the console shows it in the agent's panel."""
+
+    IDLE = "idle"
+    THINKING = "thinking"
+    RUNNING_TOOL = "running_tool"
+    AWAITING_APPROVAL = "awaiting_approval"
+    RETRYING = "retrying"
+    FAILED = "failed"
+    DONE = "done"
+
+
+Category = Literal[
+    "handoff",
+    "tool",
+    "decision",
+    "approval",
+    "validation",
+    "checkpoint",
+    "escalation",
+    "error",
+    "message",
+    "state",
+    "other",
+]
+"""The timeline's coarse kind of an entry; the filter (`/`) and the row colour use it."""
+
+
+@dataclass(frozen=True, slots=True)
+class AgentView:
+    """One agent of a session, as its live panel shows it."""
+
+    agent_id: str
+    role: str = ""
+    backend: str = ""
+    state: AgentState = AgentState.IDLE
+    current_tool: str | None = None
+    output_tail: tuple[str, ...] = ()
+    activity: tuple[int, ...] = (0,) * ACTIVITY_BUCKETS
+    activity_bucket: int = 0
+    """The bucket number (record time // bucket width) of ``activity[-1]``; lets a widget shift."""
+    attempts: int = 1
+    retries: int = 0
+    last_error: str | None = None
+    tail_open: str | None = None
+    """The source ("message" or a call id) whose last line is unfinished; its next chunk
+    continues that line instead of starting a new one."""
+
+    def with_output(self, text: str, source: str) -> AgentView:
+        """This agent with streamed ``text`` added to its output tail."""
+        lines = list(self.output_tail)
+        if lines and self.tail_open == source:
+            text = lines.pop() + text
+        new = [line.removesuffix("\r") for line in text.split("\n")]
+        still_open = source if not text.endswith("\n") else None
+        if still_open is None:
+            new.pop()  # the empty string after the final newline
+        lines.extend(new)
+        tail = tuple(lines[-OUTPUT_TAIL_LINES:])
+        return replace(self, output_tail=tail, tail_open=still_open)
+
+    def with_activity(self, ts: str) -> AgentView:
+        """This agent with one more record counted in the activity bucket of ``ts``."""
+        try:
+            bucket = int(datetime.fromisoformat(ts).timestamp() // ACTIVITY_BUCKET_S)
+        except ValueError:
+            return self
+        counts, last = self.activity, self.activity_bucket
+        size = len(counts)
+        if last == 0 or bucket - last >= size:
+            counts, last = (0,) * size, bucket
+        elif bucket > last:
+            counts, last = counts[bucket - last :] + (0,) * (bucket - last), bucket
+        index = size - 1 - (last - bucket)  # an out-of-order time lands in its own bucket
+        if index < 0:
+            return self
+        counts = (*counts[:index], counts[index] + 1, *counts[index + 1 :])
+        return replace(self, activity=counts, activity_bucket=last)
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineEntry:
+    """One row of a session's timeline; built from one record by ``timeline_entry``."""
+
+    seq: int
+    ts: str
+    session_id: str
+    actor: str
+    kind: str
+    summary: str
+    category: Category
+    agent_id: str | None = None
+    decision: str | None = None
+    rule_id: str | None = None
+    decided_by: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PendingApprovalView:
+    """An approval waiting for a human, as the approvals queue shows it."""
+
+    approval_id: str
+    session_id: str
+    agent_id: str
+    role: str
+    tool: str
+    summary: str
+    command: str | None
+    diff: str | None
+    risk: Literal["low", "medium", "high"]
+    requested_ts: str
+    requested_seq: int
+    rule_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CheckpointRef:
+    """The latest checkpoint of a session: where rollback would return to."""
+
+    checkpoint_id: str
+    seq: int
+    known_good: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SessionView:
+    """One session: its header, its agents in first-seen order and its pending approvals."""
+
+    session_id: str
+    title: str = ""
+    state: SessionState = SessionState.CREATED
+    workspace: str | None = None
+    team: str | None = None
+    created_ts: str = ""
+    updated_ts: str = ""
+    agents: tuple[AgentView, ...] = ()
+    pending: tuple[PendingApprovalView, ...] = ()
+    event_count: int = 0
+    attempt: int = 1
+    last_checkpoint: CheckpointRef | None = None
+    last_known_good: CheckpointRef | None = None
+    """The latest checkpoint taken after passing validation: where "roll back" usually goes."""
+    finished_outcome: SessionState | None = None
+    escalations: int = 0
+    role_attempts: tuple[tuple[str, int], ...] = ()
+    """The latest handoff ``attempt`` per receiving role; a late-starting agent inherits it."""
+    open_calls: tuple[tuple[str, str, str], ...] = ()
+    """Gate-side calls without a result yet, as (call_id, agent_id, tool): tool events that
+    carry only a ``call_id`` find their agent here. Entries leave on ``tool.result``."""
+
+    def agent(self, agent_id: str) -> AgentView | None:
+        """The agent with this id, or ``None`` if the session has not seen it."""
+        return next((a for a in self.agents if a.agent_id == agent_id), None)
+
+    def with_agent(self, agent_id: str, change: Callable[[AgentView], AgentView]) -> SessionView:
+        """This session with ``change`` applied to one agent, added (last) if not seen yet."""
+        return replace(self, agents=self.agents_with(agent_id, change))
+
+    def agents_with(
+        self, agent_id: str, change: Callable[[AgentView], AgentView]
+    ) -> tuple[AgentView, ...]:
+        """The agents with ``change`` applied to one of them, added (last) if not seen yet."""
+        for i, agent in enumerate(self.agents):
+            if agent.agent_id == agent_id:
+                return (*self.agents[:i], change(agent), *self.agents[i + 1 :])
+        return (*self.agents, change(AgentView(agent_id=agent_id)))
+
+    def with_role(self, role: str, change: Callable[[AgentView], AgentView]) -> SessionView:
+        """This session with ``change`` applied to every agent of ``role``."""
+        if not any(a.role == role for a in self.agents):
+            return self
+        return replace(self, agents=tuple(change(a) if a.role == role else a for a in self.agents))
+
+    def role_attempt(self, role: str) -> int:
+        """The ``attempt`` of the latest handoff to ``role`` (1 before any)."""
+        return next((n for r, n in self.role_attempts if r == role), 1)
+
+    def open_call(self, call_id: str) -> tuple[str, str, str] | None:
+        """The open gate-side call ``call_id`` as (call_id, agent_id, tool), if any."""
+        return next((c for c in self.open_calls if c[0] == call_id), None)
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyStatus:
+    """The policy in force and how its last reload went, for the status bar and its banner."""
+
+    hash: str | None = None
+    path: str | None = None
+    rules: int | None = None
+    last_result: Literal["ok", "rejected"] | None = None
+    errors: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ConsoleView:
+    """Everything the dashboard shows: sessions in creation order, all pending approvals oldest
+    first, the policy status and how many sessions are running."""
+
+    sessions: tuple[SessionView, ...] = ()
+    pending: tuple[PendingApprovalView, ...] = ()
+    policy: PolicyStatus = PolicyStatus()
+    running: int = 0
+    last_seq: int = 0
+
+    def session(self, session_id: str) -> SessionView | None:
+        """The session with this id, or ``None`` if no record of it has been folded."""
+        for view in self.sessions:
+            if view.session_id == session_id:
+                return view
+        return None
