@@ -19,7 +19,7 @@ EXIT_USAGE = 2
 
 def build_parser() -> argparse.ArgumentParser:
     """The whole command-line interface."""
-    from app.commands import approvals, audit, doctor, log, policy, run
+    from app.commands import approvals, audit, doctor, log, policy, recover, run
 
     parser = argparse.ArgumentParser(
         prog="quarterdeck",
@@ -37,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     audit.register(sub)
     approvals.register(sub)
     run.register(sub)
+    recover.register(sub)
     policy.register(sub)
     doctor.register(sub)
     return parser

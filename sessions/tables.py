@@ -84,6 +84,23 @@ class ApprovalRow(SQLModel, table=True):
     reason: str = ""
 
 
+class LeaseRow(SQLModel, table=True):
+    """Who drives a session now: one process at a time, until ``expires_at`` (epoch seconds).
+
+    Not an event and not a projection: a lease is coordination between live processes, so it
+    is updated in place. ``token`` grows with every acquisition (a fencing token);
+    ``cancel_requested`` is how ``quarterdeck cancel`` asks the holder to stop.
+    """
+
+    __tablename__ = "session_lease"
+
+    session_id: str = Field(primary_key=True)
+    owner: str
+    token: int
+    expires_at: float
+    cancel_requested: bool = False
+
+
 TRIGGERS = (
     """CREATE TRIGGER IF NOT EXISTS event_no_update BEFORE UPDATE ON event
        BEGIN SELECT RAISE(ABORT, 'the event log is append-only: UPDATE refused'); END""",

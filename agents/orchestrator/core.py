@@ -13,8 +13,10 @@ from pathlib import Path
 
 from agents.approvals import ApprovalBroker, PendingApproval, Resolution
 from agents.auth.gate import AuthGate
+from agents.orchestrator.progress import Progress
 from agents.orchestrator.session import SessionRunner, SessionSpec
 from agents.team import Team
+from sessions.errors import QuarterdeckError
 from sessions.schema.session import SessionContext, SessionState
 from sessions.store import EventStore
 
@@ -43,10 +45,30 @@ class Orchestrator:
             task=task, constraints=constraints or [], success_criteria=success_criteria or []
         )
         spec = SessionSpec(session_id, title or task[:80], context, team, workspace.resolve())
-        runner = SessionRunner(spec, self.store, self.gate, self.broker, self.log_dir)
+        self._launch(SessionRunner(spec, self.store, self.gate, self.broker, self.log_dir))
+        return session_id
+
+    def recover(self, progress: Progress, team: Team, workspace: Path) -> str:
+        """Continue, in the background, a session whose process died; returns its id.
+
+        The runner records the interruption and the calls whose outcome is unknown, then goes
+        on from ``progress`` with the same team and workspace. ``wait`` raises
+        :class:`~sessions.leases.LeaseHeldError` if another live process runs it.
+        """
+        if progress.context is None:
+            raise QuarterdeckError(f"session {progress.session_id[:8]} has no task to resume")
+        session_id = progress.session_id
+        spec = SessionSpec(session_id, progress.title, progress.context, team, workspace)
+        runner = SessionRunner(
+            spec, self.store, self.gate, self.broker, self.log_dir, start=progress
+        )
+        self._launch(runner)
+        return session_id
+
+    def _launch(self, runner: SessionRunner) -> None:
+        session_id = runner.session_id
         self.runners[session_id] = runner
         self.tasks[session_id] = asyncio.create_task(runner.run(), name=f"session-{session_id}")
-        return session_id
 
     async def wait(self, session_id: str) -> SessionState:
         """Wait for a session to end; returns its final state."""

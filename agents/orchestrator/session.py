@@ -1,8 +1,9 @@
 """One session: the team's workflow run step by step, every step an event.
 
-Researcher and planner prepare; the implementer works; the validator's checks and the reviewer's
-verdict send the work back, with what failed, up to ``max_attempts``. Agents never write state:
-only this runner (and the gate and backends it drives) append events.
+The order of the steps is :class:`~agents.orchestrator.workflow.Workflow`'s; this runner plays
+each turn, check and review, holds the session's lease while it runs, and — resuming a session
+whose process died — first records what the crash left open. Agents never write state: only
+this runner (and the gate and backends it drives) append events.
 """
 
 from __future__ import annotations
@@ -29,17 +30,12 @@ from agents.auth.requests import ToolKind, ToolRequest
 from agents.backends.acp import AcpAgent
 from agents.backends.env import scrubbed_env
 from agents.backends.spec import AgentDiedError
-from agents.handoffs import (
-    ImplementationReport,
-    PlanHandoff,
-    ResearchNotes,
-    ReviewVerdict,
-    TaskHandoff,
-    ValidationFailure,
-    handoff_event,
-)
+from agents.handoffs import ReviewVerdict, handoff_event
+from agents.orchestrator.progress import Progress
+from agents.orchestrator.recovery import LeaseKeeper, interrupted_note, record_recovery
 from agents.orchestrator.roles import agent_spec, asks_for_changes, prompt_for, turn_output
 from agents.orchestrator.states import check_transition
+from agents.orchestrator.workflow import Workflow
 from agents.team import Backend, Team
 from agents.validator import CheckOutcome, Validator
 from sessions.reading import load_session, log_bounds
@@ -93,9 +89,16 @@ class SessionRunner:
     agents: dict[str, AcpAgent] = field(default_factory=dict)
     resumed: asyncio.Event = field(default_factory=asyncio.Event)
     on_state: Callable[[str, SessionState], None] | None = None
+    start: Progress | None = None
+    """Where a crashed run stopped: set when resuming, None for a new session."""
+    lease_ttl_s: float = 30.0
+    _note: str = ""
+    _cancel_reason: str = "cancelled"
 
     def __post_init__(self) -> None:
         self.resumed.set()
+        if self.start is not None:
+            self._note = interrupted_note(self.start)
 
     @property
     def session_id(self) -> str:
@@ -116,19 +119,47 @@ class SessionRunner:
             self.on_state(self.session_id, target)
 
     async def run(self) -> SessionState:
-        """Run the workflow; returns the terminal state. Agents are stopped whatever happens."""
+        """Run the workflow; returns the terminal state. Agents are stopped whatever happens.
+
+        Raises :class:`~sessions.leases.LeaseHeldError` (recording nothing) when another live
+        process runs the session.
+        """
+        lease = LeaseKeeper(self.store, self.session_id, ttl_s=self.lease_ttl_s)
+        await lease.acquire()
+        try:
+            await self._begin()
+            lease.watch(self._stop_from_outside(asyncio.current_task()))
+            return await self._drive()
+        finally:
+            await asyncio.shield(lease.close())
+
+    async def _begin(self) -> None:
         spec = self.spec
+        if self.start is not None:
+            self.state = await record_recovery(self.store, self.start)
+            return
         await self._emit(
             SessionCreated(
                 title=spec.title, workspace=str(spec.workspace), team=spec.team.name,
                 context=spec.context,
             )
         )  # fmt: skip
+
+    def _stop_from_outside(self, task: asyncio.Task[object] | None) -> Callable[[str], None]:
+        def stop(reason: str) -> None:
+            self._cancel_reason = reason
+            if task is not None:
+                task.cancel()
+
+        return stop
+
+    async def _drive(self) -> SessionState:
         try:
-            await self.move(SessionState.RUNNING)
-            outcome, summary = await self._workflow()
+            reason = "resumed after the process running it died" if self.start else ""
+            await self.move(SessionState.RUNNING, reason)
+            outcome, summary = await Workflow(self, self.start).run()
         except asyncio.CancelledError:
-            await asyncio.shield(self._finish(SessionState.CANCELLED, "cancelled"))
+            await asyncio.shield(self._finish(SessionState.CANCELLED, self._cancel_reason))
             raise
         except Exception as exc:  # every failure is an event a user can see
             log.exception("session %s failed", self.session_id)
@@ -152,58 +183,10 @@ class SessionRunner:
         """Between steps: wait while the session is paused."""
         await self.resumed.wait()
 
-    async def _workflow(self) -> tuple[SessionState, str]:
-        team, context = self.spec.team, self.spec.context
-        steps = team.steps()
-        before = steps[: steps.index("implementer")]
-        after = steps[steps.index("implementer") + 1 :]
-        if "researcher" in before:
-            text, _plan = await self._turn("researcher", context, 1, [])
-            await self._handoff("researcher", "planner", ResearchNotes(notes=text))
-            context = context.model_copy(update={"references": [*context.references, text]})
-        if "planner" in before:
-            text, plan = await self._turn("planner", context, 1, [])
-            plan = plan or [line for line in text.splitlines() if line.strip()]
-            handoff = PlanHandoff(
-                plan=plan, constraints=context.constraints,
-                success_criteria=context.success_criteria,
-            )  # fmt: skip
-            await self._handoff("planner", "orchestrator", handoff)
-            context = context.model_copy(update={"plan": plan})
-        failures: list[str] = []
-        for attempt in range(1, team.workflow.max_attempts + 1):
-            task = TaskHandoff(
-                task=context.task, context=context, attempt=attempt, failures=failures
-            )
-            await self._handoff("orchestrator", "implementer", task, attempt=attempt)
-            summary, _ = await self._turn("implementer", context, attempt, failures)
-            report = ImplementationReport(summary=summary or "(no summary)", attempt=attempt)
-            if "validator" in after:
-                await self._handoff("implementer", "validator", report, attempt=attempt)
-                passed, outcomes = await self._validate(attempt)
-                if not passed:
-                    failed = [o for o in outcomes if not o.passed]
-                    output = "\n".join(f"[{o.name}] {o.output[-2000:]}" for o in failed)
-                    failures.append(output)
-                    back = ValidationFailure(
-                        checks=[o.name for o in failed], output=output, attempt=attempt
-                    )
-                    await self._handoff("validator", "implementer", back, attempt=attempt,
-                                        reason="validation failed")  # fmt: skip
-                    continue
-            if "reviewer" in after:
-                await self._handoff("implementer", "reviewer", report, attempt=attempt)
-                verdict = await self._review(context, attempt)
-                await self._handoff("reviewer", "orchestrator", verdict, attempt=attempt)
-                if not verdict.approved:
-                    failures.append(f"review: {verdict.comments}")
-                    continue
-            return SessionState.SUCCEEDED, f"done in {attempt} attempt(s)"
-        return SessionState.FAILED, f"no success after {team.workflow.max_attempts} attempts"
-
-    async def _handoff(
+    async def handoff(
         self, from_role: str, to_role: str, model: BaseModel, *, attempt: int = 1, reason: str = ""
     ) -> None:
+        """Record a handoff between roles."""
         await self._emit(handoff_event(from_role, to_role, model, reason=reason, attempt=attempt))
 
     async def _agent(self, role: str) -> AcpAgent:
@@ -219,12 +202,15 @@ class SessionRunner:
             await agent.start()
         return agent
 
-    async def _turn(
+    async def turn(
         self, role: str, context: SessionContext, attempt: int, failures: list[str]
     ) -> tuple[str, list[str]]:
+        """One prompt to a role's agent (retried on a clean death); returns its text and plan."""
         await self._checkpoint_pause()
         agent_id = f"{role}-1"
         text = prompt_for(role, context, attempt=attempt, failures=failures)
+        if self._note:  # the first agent after a resume hears that the last run died
+            text, self._note = f"{self._note}\n\n{text}", ""
         since = await asyncio.to_thread(self._head_seq)
 
         async def before_sleep(state: RetryCallState) -> None:
@@ -282,7 +268,8 @@ class SessionRunner:
     def _head_seq(self) -> int:
         return log_bounds(self.store.engine)[2]
 
-    async def _validate(self, attempt: int) -> tuple[bool, list[CheckOutcome]]:
+    async def validate(self, attempt: int) -> tuple[bool, list[CheckOutcome]]:
+        """Run the validator's checks."""
         await self._checkpoint_pause()
         config = self.spec.team.roles["validator"]
         validator = Validator(
@@ -291,7 +278,8 @@ class SessionRunner:
         )  # fmt: skip
         return await validator.validate(attempt=attempt)
 
-    async def _review(self, context: SessionContext, attempt: int) -> ReviewVerdict:
+    async def review(self, context: SessionContext, attempt: int) -> ReviewVerdict:
+        """The reviewer's verdict: a human's through the approvals queue, or an agent's words."""
         config = self.spec.team.roles["reviewer"]
         if config.backend is Backend.HUMAN:
             request = ToolRequest(ToolKind.OTHER, "reviewer", self.spec.workspace)
@@ -301,5 +289,5 @@ class SessionRunner:
                 risk="medium", reason="final review",
             )  # fmt: skip
             return ReviewVerdict(approved=resolution.outcome.approved, comments=resolution.reason)
-        text, _ = await self._turn("reviewer", context, attempt, [])
+        text, _ = await self.turn("reviewer", context, attempt, [])
         return ReviewVerdict(approved=not asks_for_changes(text), comments=text[-2000:])

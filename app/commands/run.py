@@ -123,7 +123,7 @@ async def _headless(args: argparse.Namespace, runs: Sequence[tuple[str, Team, Pa
                 print(f"quarterdeck: error: {error}", file=sys.stderr)
             return EXIT_CONFIG
         mine: set[str] = set()
-        runtime.store.subscribe(lambda batch: _print(batch, mine, as_json=args.json))
+        runtime.store.subscribe(lambda batch: print_records(batch, mine, as_json=args.json))
         answer_automatically(runtime.broker, args.on_ask)
         runtime.start_workers()
         for task, team, workspace in runs:
@@ -142,7 +142,8 @@ async def _headless(args: argparse.Namespace, runs: Sequence[tuple[str, Team, Pa
     return EXIT_OK if ok else EXIT_FAILED
 
 
-def _print(batch: Sequence[Record], sessions: set[str], *, as_json: bool) -> None:
+def print_records(batch: Sequence[Record], sessions: set[str], *, as_json: bool) -> None:
+    """Print committed records of ``sessions``: one human line each, or JSON Lines."""
     out = sys.stdout
     for r in batch:
         if r.session_id not in sessions:

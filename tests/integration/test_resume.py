@@ -1,0 +1,146 @@
+"""Crash recovery with the real command: kill -9 a headless run, then resume or cancel it."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from agents.team import bundled_team, demo_dir
+from sessions.db import open_engine
+from sessions.reading import load_session
+from sessions.schema.tools import ToolIntent
+from sessions.store import EventStore
+from sessions.verify import verify_chain
+from tests.conftest import QUARTERDECK, run_cli
+
+TASK = "Fix the failing moving_average test"
+FIXED = "range(len(values) - window + 1)]"
+
+
+def _start(db: Path, tmp_path: Path) -> tuple[subprocess.Popen[str], Path]:
+    workspace = tmp_path / "ws"
+    shutil.copytree(demo_dir() / "workspace", workspace)
+    child = subprocess.Popen(
+        [
+            str(QUARTERDECK), "--db", str(db), "run", TASK, "--headless",
+            "--team", str(bundled_team("demo-team.toml")), "--workspace", str(workspace),
+            "--on-ask", "wait", "--json",
+        ],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ.copy(),
+    )  # fmt: skip
+    return child, workspace
+
+
+def _until_approval(child: subprocess.Popen[str]) -> str:
+    """Read the run's own output (no sleeps) until it asks; returns the session id."""
+    assert child.stdout is not None
+    for line in child.stdout:
+        record = json.loads(line)
+        if record["kind"] == "approval.requested":
+            return str(record["session_id"])
+    raise AssertionError(
+        f"the run ended without asking: {child.stderr.read() if child.stderr else ''}"
+    )
+
+
+def _records(db: Path, session_id: str) -> list[Any]:
+    engine = open_engine(db, create=False)
+    try:
+        return load_session(engine, session_id)
+    finally:
+        engine.dispose()
+
+
+def _states(records: list[Any]) -> list[str]:
+    return [r.payload["to_state"] for r in records if r.kind == "session.state_changed"]
+
+
+def _kill(child: subprocess.Popen[str]) -> None:
+    child.kill()  # SIGKILL: no finally runs, the log is left "awaiting approval"
+    child.wait(timeout=30)
+    for stream in (child.stdout, child.stderr):
+        if stream is not None:
+            stream.close()
+
+
+def test_a_killed_run_resumes_and_finishes_without_repeating_a_side_effect(tmp_path: Path) -> None:
+    db = tmp_path / "q.db"
+    child, workspace = _start(db, tmp_path)
+    session_id = _until_approval(child)
+    _kill(child)
+    # A crash between a tool's intent and its result, as the journal would leave it.
+    with EventStore(open_engine(db)) as store:
+        store.append_sync(
+            session_id, "implementer-1",
+            ToolIntent(call_id="tc-lost", idempotency_key="key-lost", action="execute",
+                       argv=["touch", "lost"], cwd=str(workspace)),
+        )  # fmt: skip
+
+    done = run_cli(db, "resume", session_id[:8], "--on-ask", "allow", "--json")
+
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert (
+        "resuming session" in done.stderr
+        and "1 tool call(s) with an unknown outcome" in done.stderr
+    )
+    records = _records(db, session_id)
+    states = _states(records)
+    assert states[states.index("interrupted") + 1] == "running"
+    assert records[-1].kind == "session.finished" and records[-1].payload["outcome"] == "succeeded"
+    unknown = [r.payload for r in records if r.kind == "tool.result" and r.payload["status"] == "outcome_unknown"]  # fmt: skip
+    assert [p["idempotency_key"] for p in unknown] == ["key-lost"]
+    assert not (workspace / "lost").exists()  # never re-run
+    intents = [r.payload["idempotency_key"] for r in records if r.kind == "tool.intent"]
+    assert intents.count("key-lost") == 1
+    # The orphaned request of the dead process was closed, not left pending.
+    resolved = [r.payload["outcome"] for r in records if r.kind == "approval.resolved"]
+    assert resolved[0] == "cancelled"
+    source = (workspace / "calc" / "stats.py").read_text()
+    assert source.count(FIXED) == 1 and "+ 1 + 1" not in source  # edited exactly once
+    assert verify_chain(open_engine(db, create=False)).ok
+
+    again = run_cli(db, "resume", session_id)
+    assert again.returncode == 1 and "already finished (succeeded)" in again.stderr
+
+
+def test_cancel_asks_the_live_run_to_stop_and_resume_is_refused_meanwhile(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "q.db"
+    child, _workspace = _start(db, tmp_path)
+    session_id = _until_approval(child)
+
+    refused = run_cli(db, "resume", session_id, "--on-ask", "allow")
+    assert refused.returncode == 1, refused.stderr
+    assert f":{child.pid} (lease until" in refused.stderr
+
+    asked = run_cli(db, "cancel", session_id[:8])
+    assert asked.returncode == 0, asked.stderr
+    assert "asked" in asked.stderr
+    assert child.wait(timeout=30) == 1
+    records = _records(db, session_id)
+    assert records[-1].kind == "session.finished"
+    assert records[-1].payload["outcome"] == "cancelled"
+    assert "quarterdeck cancel" in records[-1].payload["summary"]
+    assert run_cli(db, "cancel", session_id).returncode == 1  # already finished
+
+
+def test_cancel_of_a_dead_run_records_it_here(tmp_path: Path) -> None:
+    db = tmp_path / "q.db"
+    child, _workspace = _start(db, tmp_path)
+    session_id = _until_approval(child)
+    _kill(child)
+
+    done = run_cli(db, "cancel", session_id)
+
+    assert done.returncode == 0, done.stderr
+    records = _records(db, session_id)
+    assert _states(records)[-2:] == ["interrupted", "cancelled"]
+    assert records[-1].payload["outcome"] == "cancelled"
+    assert records[-1].actor.startswith("human:")
+    refused = run_cli(db, "resume", session_id)
+    assert refused.returncode == 1 and "already finished (cancelled)" in refused.stderr
