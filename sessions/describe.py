@@ -37,6 +37,9 @@ _DESCRIBERS: dict[str, Callable[[dict[str, Any]], str]] = {
         f"{p['agent_id']} plan: " + "; ".join(e["content"] for e in p["entries"])
     ),
     "agent.stopped": lambda p: f"{p['agent_id']} stopped ({p.get('stop_reason', 'end_turn')})",
+    "agent.controlled": lambda p: (
+        f"{p['agent_id']} {p['action']}d" + (f" by {p['by']}" if p.get("by") else "")
+    ),
     "agent.failed": lambda p: f"{p['agent_id']} FAILED: {p['error']}",
     "tool.requested": lambda p: f"{p['agent_id']} wants {_tool(p)}",
     "tool.intent": lambda p: (

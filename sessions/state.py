@@ -62,6 +62,7 @@ Event: TypeAlias = (
     | ev.AgentStarted | ev.AgentMessage | ev.AgentThought | ev.AgentPlan
     | ev.AgentStopped | ev.AgentFailed
     | ev.ToolCallRequested | ev.ToolIntent | ev.ToolOutput | ev.ToolResult
+    | ev.AgentControlled
     | ev.PolicyDecided | ev.ApprovalRequested | ev.ApprovalResolved
     | ev.PolicyReloaded | ev.PolicyRejected
     | ev.HandoffMade | ev.ValidationFinished | ev.CheckpointTaken | ev.RolledBack
@@ -166,6 +167,9 @@ def _apply(s: SessionView, event: Event, record: Record) -> SessionView:
             ))  # fmt: skip
         case ev.AgentMessage():
             return s.with_agent(event.agent_id, lambda a: replace(a, state=AgentState.THINKING).with_output(event.text, "message"))  # fmt: skip
+        case ev.AgentControlled():
+            controlled = AgentState.PAUSED if event.action == "pause" else AgentState.IDLE
+            return s.with_agent(event.agent_id, _state(controlled))
         case ev.AgentThought() | ev.AgentPlan():
             return s.with_agent(event.agent_id, _state(AgentState.THINKING))
         case ev.AgentStopped():

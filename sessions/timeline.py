@@ -17,6 +17,7 @@ _CATEGORIES: dict[str, Category] = {
     "tool.requested": "tool",
     "tool.intent": "tool",
     "tool.output": "tool",
+    "agent.controlled": "state",
     "tool.result": "tool",
     "policy.decided": "decision",
     "approval.requested": "approval",

@@ -33,6 +33,7 @@ class AgentState(StrEnum):
     RUNNING_TOOL = "running_tool"
     AWAITING_APPROVAL = "awaiting_approval"
     RETRYING = "retrying"
+    PAUSED = "paused"
     FAILED = "failed"
     DONE = "done"
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from pathlib import Path
+from typing import Literal
 
 from agents.approvals import ApprovalBroker, PendingApproval, Resolution
 from agents.auth.gate import AuthGate
@@ -17,6 +18,7 @@ from agents.orchestrator.progress import Progress
 from agents.orchestrator.session import SessionRunner, SessionSpec
 from agents.team import Team
 from sessions.errors import QuarterdeckError
+from sessions.schema.agent import AgentControlled
 from sessions.schema.session import SessionContext, SessionState
 from sessions.store import EventStore
 
@@ -88,6 +90,39 @@ class Orchestrator:
         runner = self.runners[session_id]
         await runner.move(SessionState.RUNNING, "resumed by the user")
         runner.resumed.set()
+
+    async def pause_agent(self, session_id: str, role: str, *, by: str | None = None) -> None:
+        """Hold one agent: its current turn finishes, its next turn waits for resume_agent."""
+        runner = self.runners[session_id]
+        runner.role_gates.setdefault(role, asyncio.Event()).clear()
+        await self._controlled(session_id, role, "pause", by)
+
+    async def resume_agent(self, session_id: str, role: str, *, by: str | None = None) -> None:
+        """Let a held agent take its next turn."""
+        runner = self.runners[session_id]
+        runner.role_gates.setdefault(role, asyncio.Event()).set()
+        await self._controlled(session_id, role, "resume", by)
+
+    async def cancel_agent(self, session_id: str, role: str, *, by: str | None = None) -> None:
+        """End one agent's current turn (ACP session/cancel); the workflow goes on from there."""
+        runner = self.runners[session_id]
+        await self._controlled(session_id, role, "cancel", by)
+        agent = runner.agents.get(role)
+        if agent is not None:
+            await agent.cancel()
+
+    async def _controlled(
+        self,
+        session_id: str,
+        role: str,
+        action: Literal["pause", "resume", "cancel"],
+        by: str | None,
+    ) -> None:
+        await self.store.append_durable(
+            session_id,
+            f"human:{by}" if by else "orchestrator",
+            AgentControlled(agent_id=f"{role}-1", action=action, by=by),
+        )
 
     async def cancel(self, session_id: str) -> None:
         """Cancel a session: its agents are stopped and its approvals resolved as cancelled."""

@@ -88,6 +88,7 @@ class SessionRunner:
     state: SessionState = SessionState.CREATED
     agents: dict[str, AcpAgent] = field(default_factory=dict)
     resumed: asyncio.Event = field(default_factory=asyncio.Event)
+    role_gates: dict[str, asyncio.Event] = field(default_factory=dict)
     on_state: Callable[[str, SessionState], None] | None = None
     start: Progress | None = None
     """Where a crashed run stopped: set when resuming, None for a new session."""
@@ -179,9 +180,11 @@ class SessionRunner:
         agents, self.agents = list(self.agents.values()), {}
         await asyncio.gather(*(agent.stop() for agent in agents), return_exceptions=True)
 
-    async def _checkpoint_pause(self) -> None:
-        """Between steps: wait while the session is paused."""
+    async def _checkpoint_pause(self, role: str | None = None) -> None:
+        """Between steps: wait while the session, or this role's agent, is paused."""
         await self.resumed.wait()
+        if role is not None and (gate := self.role_gates.get(role)) is not None:
+            await gate.wait()
 
     async def handoff(
         self, from_role: str, to_role: str, model: BaseModel, *, attempt: int = 1, reason: str = ""
@@ -206,7 +209,7 @@ class SessionRunner:
         self, role: str, context: SessionContext, attempt: int, failures: list[str]
     ) -> tuple[str, list[str]]:
         """One prompt to a role's agent (retried on a clean death); returns its text and plan."""
-        await self._checkpoint_pause()
+        await self._checkpoint_pause(role)
         agent_id = f"{role}-1"
         text = prompt_for(role, context, attempt=attempt, failures=failures)
         if self._note:  # the first agent after a resume hears that the last run died

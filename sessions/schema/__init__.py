@@ -7,6 +7,7 @@ discriminated union on ``kind`` and builds the envelope models that the JSON Sch
 from __future__ import annotations
 
 from sessions.schema.agent import (
+    AgentControlled,
     AgentFailed,
     AgentMessage,
     AgentPlan,
@@ -53,6 +54,7 @@ from sessions.schema.tools import ToolCallRequested, ToolIntent, ToolOutput, Too
 __all__ = [
     "KINDS",
     "SCHEMA_VERSION",
+    "AgentControlled",
     "AgentFailed",
     "AgentMessage",
     "AgentPlan",

@@ -77,3 +77,13 @@ class AgentFailed(Payload):
     error: str
     exit_code: int | None = None
     stderr_tail: str = ""
+
+
+class AgentControlled(Payload):
+    """A person paused, resumed or cancelled one agent (its next turn waits, or its turn ends)."""
+
+    KIND = "agent.controlled"
+
+    agent_id: str
+    action: Literal["pause", "resume", "cancel"]
+    by: str | None = None

@@ -19,6 +19,7 @@ FIXTURE = ROOT / "tests" / "fixtures" / "session-basic.jsonl"
 REQUIRED_KINDS = {
     "session.created", "session.state_changed", "session.finished", "agent.started",
     "agent.message", "agent.thought", "agent.plan", "agent.stopped", "agent.failed",
+    "agent.controlled",
     "tool.requested", "tool.intent", "tool.output", "tool.result", "policy.decided", "approval.requested",
     "approval.resolved", "handoff", "validation.result", "checkpoint", "rollback",
     "policy.reloaded", "policy.rejected", "retry.scheduled", "escalation.raised", "memory.set",
