@@ -317,3 +317,25 @@ async def test_a_missing_command_is_an_error(h: Harness) -> None:
     )
     with pytest.raises(AcpBackendError, match="not found"):
         await agent.start()
+
+
+async def test_an_agent_that_can_load_sessions_resumes_the_previous_one(h: Harness) -> None:
+    agent = h.agent("loadable", acp_session_id="prev-7")
+    try:
+        await agent.start()
+        assert await agent.prompt("go on") == "end_turn"
+    finally:
+        await agent.stop()
+    out = [r.payload.get("method") for r in h.events("raw") if r.payload.get("direction") == "out"]
+    assert "session/load" in out and "session/new" not in out
+    assert any(r.payload["text"] == "restored prev-7" for r in h.events("agent.message"))
+
+
+async def test_without_load_support_a_new_session_is_opened(h: Harness) -> None:
+    agent = h.agent("ok", acp_session_id="prev-7")
+    try:
+        await agent.start()
+    finally:
+        await agent.stop()
+    out = [r.payload.get("method") for r in h.events("raw") if r.payload.get("direction") == "out"]
+    assert "session/new" in out and "session/load" not in out

@@ -16,6 +16,7 @@ from typing import Any
 from acp import (
     PROTOCOL_VERSION,
     InitializeResponse,
+    LoadSessionResponse,
     NewSessionResponse,
     PromptResponse,
     RequestError,
@@ -45,7 +46,9 @@ class ScriptedAgent:
         version = 2 if SCENARIO == "version" else PROTOCOL_VERSION
         methods = [AuthMethodAgent(id="oauth-x", name="Log in")] if SCENARIO == "auth" else []
         return InitializeResponse(
-            protocol_version=version, agent_capabilities=AgentCapabilities(), auth_methods=methods
+            protocol_version=version,
+            agent_capabilities=AgentCapabilities(load_session=SCENARIO == "loadable"),
+            auth_methods=methods,
         )
 
     async def new_session(self, cwd: str, **kwargs: Any) -> NewSessionResponse:
@@ -53,6 +56,12 @@ class ScriptedAgent:
             raise RequestError.auth_required({"hint": "run the agent's login"})
         self._cwd = cwd
         return NewSessionResponse(session_id="s-1")
+
+    async def load_session(self, cwd: str, session_id: str, **kwargs: Any) -> LoadSessionResponse:
+        # A loadable agent replays the history of the session it is asked for, then answers.
+        self._cwd = cwd
+        await self._say(session_id, f"restored {session_id}")
+        return LoadSessionResponse()
 
     async def cancel(self, session_id: str, **kwargs: Any) -> None:
         pass
@@ -164,7 +173,7 @@ class ScriptedAgent:
         elif SCENARIO == "write_then_crash":
             await c.write_text_file(session_id=session_id, path=f"{cwd}/partial.txt", content="x\n")
             os._exit(6)
-        elif SCENARIO in ("ok", "turn_crash_once"):
+        elif SCENARIO in ("ok", "turn_crash_once", "loadable"):
             pass
         await self._say(session_id, json.dumps(found, default=str))
         return PromptResponse(stop_reason="end_turn")
