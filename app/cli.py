@@ -19,7 +19,7 @@ EXIT_USAGE = 2
 
 def build_parser() -> argparse.ArgumentParser:
     """The whole command-line interface."""
-    from app.commands import approvals, audit, doctor, log, policy, recover, run
+    from app.commands import approvals, audit, doctor, log, policy, recover, run, secrets
 
     parser = argparse.ArgumentParser(
         prog="quarterdeck",
@@ -40,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     recover.register(sub)
     policy.register(sub)
     doctor.register(sub)
+    secrets.register(sub)
     return parser
 
 

@@ -11,6 +11,7 @@ from agents.auth.gate import AuthGate
 from agents.auth.holder import PolicyHolder, ReloadResult
 from agents.auth.watch import record_policy_changes, watch_policy
 from agents.orchestrator.core import Orchestrator
+from agents.secrets import SecretStore
 from app.compose import open_store, policy_file, protected_dirs
 from app.paths import data_dir
 from sessions.store import EventStore
@@ -51,5 +52,8 @@ def build_runtime(db: str, *, policy: Path | None = None) -> tuple[Runtime, Relo
     timeout = current.policy.settings.approval_timeout_s if current is not None else 300.0
     broker = ApprovalBroker(store, policy_path=holder.path, timeout_s=timeout)
     gate = AuthGate(holder, store, broker, protected=protected_dirs())
-    orchestrator = Orchestrator(store, gate, broker, log_dir=data_dir() / "logs")
+    orchestrator = Orchestrator(
+        store, gate, broker, log_dir=data_dir() / "logs",
+        secrets=lambda: SecretStore(data_dir() / "secrets.json"),
+    )  # fmt: skip
     return Runtime(store, holder, broker, gate, orchestrator), result

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
@@ -16,6 +17,7 @@ from agents.approvals import ApprovalBroker, PendingApproval, Resolution
 from agents.auth.gate import AuthGate
 from agents.orchestrator.progress import Progress
 from agents.orchestrator.session import SessionRunner, SessionSpec
+from agents.secrets import SecretStore
 from agents.team import Team
 from sessions.errors import QuarterdeckError
 from sessions.schema.agent import AgentControlled
@@ -27,9 +29,16 @@ class Orchestrator:
     """Runs sessions of teams; the console (or the headless runner) drives it."""
 
     def __init__(
-        self, store: EventStore, gate: AuthGate, broker: ApprovalBroker, *, log_dir: Path
+        self,
+        store: EventStore,
+        gate: AuthGate,
+        broker: ApprovalBroker,
+        *,
+        log_dir: Path,
+        secrets: Callable[[], SecretStore] | None = None,
     ) -> None:
         self.store = store
+        self.secrets = secrets
         self.gate = gate
         self.broker = broker
         self.log_dir = log_dir
@@ -47,7 +56,11 @@ class Orchestrator:
             task=task, constraints=constraints or [], success_criteria=success_criteria or []
         )
         spec = SessionSpec(session_id, title or task[:80], context, team, workspace.resolve())
-        self._launch(SessionRunner(spec, self.store, self.gate, self.broker, self.log_dir))
+        self._launch(
+            SessionRunner(
+                spec, self.store, self.gate, self.broker, self.log_dir, secrets=self.secrets
+            )
+        )
         return session_id
 
     def recover(self, progress: Progress, team: Team, workspace: Path) -> str:
@@ -62,7 +75,13 @@ class Orchestrator:
         session_id = progress.session_id
         spec = SessionSpec(session_id, progress.title, progress.context, team, workspace)
         runner = SessionRunner(
-            spec, self.store, self.gate, self.broker, self.log_dir, start=progress
+            spec,
+            self.store,
+            self.gate,
+            self.broker,
+            self.log_dir,
+            start=progress,
+            secrets=self.secrets,
         )
         self._launch(runner)
         return session_id

@@ -9,19 +9,48 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from agents.backends.spec import AgentSpec
+from agents.secrets import SecretNotFoundError, SecretsError, SecretStore
 from agents.team import Backend, RoleConfig, expand
 from sessions.reading import load_session
 from sessions.schema.session import SessionContext
 from sessions.store import EventStore
 
 
-def agent_spec(role: str, config: RoleConfig) -> AgentSpec:
+def granted_secrets(role: str, config: RoleConfig, secrets: SecretStore | None) -> dict[str, str]:
+    """The role's ``secrets`` (variable → secret name) resolved to variable → value.
+
+    A team that names secrets needs a store that has them all: anything missing is an error
+    naming the role, the variable and the secret, never an agent started without its key.
+    """
+    if not config.secrets:
+        return {}
+    if secrets is None:
+        wanted = ", ".join(f"{var} (secret {name!r})" for var, name in config.secrets.items())
+        raise SecretsError(f"role {role} needs secrets {wanted}, but no secret store is open")
+    values: dict[str, str] = {}
+    for var, name in config.secrets.items():
+        try:
+            values[var] = secrets.get(name)
+        except SecretNotFoundError as exc:
+            raise SecretNotFoundError(
+                f"role {role}: {var} needs secret {name!r}, which is not in the keyring:"
+                f" quarterdeck secrets set {name}"
+            ) from exc
+        except SecretsError as exc:
+            raise SecretsError(f"role {role}: {var} needs secret {name!r}: {exc}") from exc
+    return values
+
+
+def agent_spec(role: str, config: RoleConfig, *, secrets: SecretStore | None = None) -> AgentSpec:
     """The process to start for an ``acp`` or ``demo`` role.
 
     Demo agents get Quarterdeck's own interpreter first on ``PATH`` so the sample project's
     tests can run; a real agent's ``PATH`` is the scrubbed one, without our virtualenv.
+    The role's granted secrets join its ``env``, which the backend adds after scrubbing the
+    parent's environment: an agent sees the secrets its role was given and no others.
     """
     env = {name: expand(value) for name, value in config.env.items()}
+    env.update(granted_secrets(role, config, secrets))
     if config.backend is Backend.DEMO:
         assert config.playbook is not None
         args: tuple[str, ...] = ("-m", "agents.demo", "--playbook", expand(config.playbook))

@@ -36,7 +36,8 @@ from agents.orchestrator.recovery import LeaseKeeper, interrupted_note, record_r
 from agents.orchestrator.roles import agent_spec, asks_for_changes, prompt_for, turn_output
 from agents.orchestrator.states import check_transition
 from agents.orchestrator.workflow import Workflow
-from agents.team import Backend, Team
+from agents.secrets import SecretStore
+from agents.team import Backend, RoleConfig, Team
 from agents.validator import CheckOutcome, Validator
 from sessions.reading import load_session, log_bounds
 from sessions.schema.base import Payload
@@ -91,6 +92,8 @@ class SessionRunner:
     role_gates: dict[str, asyncio.Event] = field(default_factory=dict)
     on_state: Callable[[str, SessionState], None] | None = None
     start: Progress | None = None
+    secrets: Callable[[], SecretStore] | None = None
+    """Opens the secret store, only when a role names secrets (the keyring may be absent)."""
     """Where a crashed run stopped: set when resuming, None for a new session."""
     lease_ttl_s: float = 30.0
     _note: str = ""
@@ -197,13 +200,17 @@ class SessionRunner:
         if agent is None:
             config = self.spec.team.roles[role]  # type: ignore[index]
             agent = AcpAgent(
-                agent_spec(role, config), session_id=self.session_id, agent_id=f"{role}-1",
+                agent_spec(role, config, secrets=self._secret_store(config)),
+                session_id=self.session_id, agent_id=f"{role}-1",
                 role=role, workspace=self.spec.workspace, store=self.store, gate=self.gate,
                 log_dir=self.log_dir,
             )  # fmt: skip
             self.agents[role] = agent
             await agent.start()
         return agent
+
+    def _secret_store(self, config: RoleConfig) -> SecretStore | None:
+        return self.secrets() if config.secrets and self.secrets is not None else None
 
     async def turn(
         self, role: str, context: SessionContext, attempt: int, failures: list[str]

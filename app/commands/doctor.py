@@ -44,10 +44,6 @@ INSTALL_HINTS = {
 
 MIN_PYTHON = (3, 11)
 DEMO_TIMEOUT_S = 10.0
-KEYRING_FIX = (
-    "start a Secret Service such as gnome-keyring inside a D-Bus session, or configure"
-    " keyrings.alt's encrypted file backend"
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,16 +256,17 @@ async def _demo_initialize() -> Check:
 
 
 def check_keyring() -> Check:
-    """The keyring backend; the null and fail backends are a warning (secrets come later)."""
+    """The keyring backend round-trips a canary secret; a refused backend is only a warning
+    (secrets are optional until a team file hands one to a role)."""
 
     def run() -> Check:
-        import keyring
+        from agents.secrets import SecretStore, SecretsUnavailableError
 
-        backend = keyring.get_keyring()
-        kind = type(backend)
-        name = f"{kind.__module__}.{kind.__qualname__}"
-        if kind.__module__ in ("keyring.backends.fail", "keyring.backends.null"):
-            return Check("keyring", "warn", f"{name}: no usable keyring; {KEYRING_FIX}")
-        return Check("keyring", "ok", name)
+        try:
+            store = SecretStore(data_dir() / "secrets.json")
+            store.canary()
+        except SecretsUnavailableError as exc:
+            return Check("keyring", "warn", str(exc))
+        return Check("keyring", "ok", f"{store.backend_name}: canary secret round-trip ok")
 
     return _guard("keyring", run)
