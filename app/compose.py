@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -12,6 +14,7 @@ from agents.auth.loader import default_policy, load_policy_file
 from app.paths import config_dir, data_dir
 from sessions.anchors import AnchorLog, anchors_path_for
 from sessions.db import database_path, open_engine
+from sessions.redaction import RedactingFilter, Redactor, redacting_filter
 from sessions.store import EventStore
 
 
@@ -21,10 +24,36 @@ def anchors_for(engine: Engine) -> AnchorLog | None:
     return None if path is None else AnchorLog(anchors_path_for(data_dir(), path))
 
 
-def open_store(db: str | Path, *, create: bool = True) -> EventStore:
-    """An event store on ``db`` with anchors in the data directory."""
+def build_redactor(secrets: Iterable[tuple[str, str]] = (), *, pii: bool = True) -> Redactor:
+    """The redactor for payloads and logs: credential patterns, PII (on by default) and the
+    exact values of ``secrets`` (name, value) pairs, e.g. the keyring's ``known_values()``.
+
+    PII masking becomes a policy setting later; for now ``pii`` is the switch.
+    """
+    return Redactor(secrets, pii=pii)
+
+
+def install_log_redaction(redactor: Redactor, logger: logging.Logger | None = None) -> int:
+    """Put a redacting filter on every handler of ``logger`` (the root logger by default),
+    replacing one installed before; returns how many handlers got it. Handler filters see the
+    records of every logger that propagates there, so log files are covered too."""
+    target = logger if logger is not None else logging.getLogger()
+    for handler in target.handlers:
+        for old in [f for f in handler.filters if isinstance(f, RedactingFilter)]:
+            handler.removeFilter(old)
+        handler.addFilter(redacting_filter(redactor))
+    return len(target.handlers)
+
+
+def open_store(
+    db: str | Path, *, create: bool = True, redactor: Redactor | None = None
+) -> EventStore:
+    """An event store on ``db`` with anchors in the data directory and every payload redacted
+    (before hashing) by ``redactor`` or :func:`build_redactor`'s default."""
     engine = open_engine(db, create=create)
-    return EventStore(engine, anchors=anchors_for(engine))
+    redact = redactor if redactor is not None else build_redactor()
+    install_log_redaction(redact)
+    return EventStore(engine, redact=redact, anchors=anchors_for(engine))
 
 
 def policy_file() -> Path:

@@ -11,8 +11,8 @@ from agents.auth.gate import AuthGate
 from agents.auth.holder import PolicyHolder, ReloadResult
 from agents.auth.watch import record_policy_changes, watch_policy
 from agents.orchestrator.core import Orchestrator
-from agents.secrets import SecretStore
-from app.compose import open_store, policy_file, protected_dirs
+from agents.secrets import SecretStore, SecretsUnavailableError
+from app.compose import build_redactor, open_store, policy_file, protected_dirs
 from app.paths import data_dir
 from sessions.store import EventStore
 
@@ -42,9 +42,18 @@ class Runtime:
         self.store.close()
 
 
+def _keyring_values() -> list[tuple[str, str]]:
+    """Every stored secret, to be masked in the log; none when no usable keyring exists (then
+    no secret can reach an agent either)."""
+    try:
+        return list(SecretStore(data_dir() / "secrets.json").known_values().items())
+    except SecretsUnavailableError:
+        return []
+
+
 def build_runtime(db: str, *, policy: Path | None = None) -> tuple[Runtime, ReloadResult]:
     """Wire the system for ``db``; the policy result tells whether a valid policy loaded."""
-    store = open_store(db)
+    store = open_store(db, redactor=build_redactor(_keyring_values()))
     holder = PolicyHolder(policy or policy_file())
     record_policy_changes(holder, store)
     result = holder.load()
