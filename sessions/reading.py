@@ -76,6 +76,15 @@ def iter_log(engine: Engine, *, start_seq: int = 1, chunk: int = 5000) -> Iterat
         after = rows[-1][0]
 
 
+def read_after(engine: Engine, seq: int, limit: int) -> list[Record]:
+    """At most ``limit`` records with ``seq`` past ``seq``, in order: a live view's tail read."""
+    query = select(*_COLUMNS).where(EVENT_TABLE.c.seq > seq).order_by(EVENT_TABLE.c.seq)
+    with engine.connect() as conn:
+        rows = conn.execute(query.limit(limit)).all()
+    make = Record._make
+    return [make(row) for row in rows]
+
+
 def log_bounds(engine: Engine) -> tuple[int, int, int]:
     """``(count, min seq, max seq)`` of the whole log; zeros when empty."""
     with engine.connect() as conn:

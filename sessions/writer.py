@@ -13,7 +13,7 @@ import sqlite3
 import threading
 from collections import deque
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future
+from concurrent.futures import Future, InvalidStateError
 from dataclasses import dataclass
 from typing import Any
 
@@ -183,7 +183,7 @@ class BatchWriter:
         if not items:  # a flush barrier: everything before it is already committed
             for queued in ready:
                 if isinstance(queued, Group) and queued.future is not None:
-                    queued.future.set_result([])
+                    _resolve(queued.future, [])
             return
         try:
             records = self._retrying(self._transaction, items)
@@ -198,7 +198,7 @@ class BatchWriter:
             if isinstance(queued, Group):
                 end = start + len(queued.items)
                 if queued.future is not None:
-                    queued.future.set_result(records[start:end])
+                    _resolve(queued.future, records[start:end])
                 start = end
             else:
                 start += 1
@@ -247,3 +247,13 @@ class BatchWriter:
             if isinstance(group, Group) and group.future is not None and not group.future.done():
                 group.future.set_exception(error)
         self._on_error(error)
+
+
+def _resolve(future: Future[list[Record]], records: list[Record]) -> None:
+    """Hand the caller its records; a caller that gave up (its awaiting task was cancelled,
+    which cancels this future) must not kill the writer thread."""
+    try:
+        if not future.done():
+            future.set_result(records)
+    except InvalidStateError:  # cancelled between the check and the set
+        pass

@@ -57,14 +57,6 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="JSON Lines, one record per event")
 
 
-def _console_missing() -> int:
-    print(
-        "quarterdeck: error: the console is not part of this build yet; add --headless",
-        file=sys.stderr,
-    )
-    return EXIT_USAGE
-
-
 def _team_for_run(path: Path | None) -> Team:
     if path is not None:
         return load_team(path)
@@ -73,9 +65,8 @@ def _team_for_run(path: Path | None) -> Team:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    """Run one task headless; exit 0 on success, 1 on failure, 3 on config errors."""
-    if not args.headless:
-        return _console_missing()
+    """Run one task (in the console, or headless); exit 0 on success, 1 on failure, 3 on
+    config errors."""
     if not args.workspace.is_dir():
         print(f"quarterdeck: error: no workspace directory {args.workspace}", file=sys.stderr)
         return EXIT_USAGE
@@ -84,13 +75,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     except TeamError as exc:
         print(f"quarterdeck: error: {exc}", file=sys.stderr)
         return EXIT_CONFIG
-    return asyncio.run(_headless(args, [(args.task, team, args.workspace)]))
+    return _start(args, [(args.task, team, args.workspace)])
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    """Copy the sample project and run the demo tasks at once, headless."""
-    if not args.headless:
-        return _console_missing()
+    """Copy the sample project and run the demo tasks at once, in the console or headless."""
     # Not under the data directory: Quarterdeck's own directories are protected from agents.
     root = args.workspace or Path(tempfile.mkdtemp(prefix="quarterdeck-demo-"))
     runs = []
@@ -107,7 +96,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
         )
         runs.append((task, base.model_copy(update={"roles": roles}), workspace))
     print(f"demo workspaces: {root}", file=sys.stderr)
-    return asyncio.run(_headless(args, runs))
+    return _start(args, runs)
+
+
+def _start(args: argparse.Namespace, runs: Sequence[tuple[str, Team, Path]]) -> int:
+    if args.headless:
+        return asyncio.run(_headless(args, runs))
+    from app.commands.console import open_console
+
+    return open_console(args.db, policy=args.policy, runs=runs, on_ask=args.on_ask.value)
 
 
 async def _headless(args: argparse.Namespace, runs: Sequence[tuple[str, Team, Path]]) -> int:
