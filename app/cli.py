@@ -19,7 +19,18 @@ EXIT_USAGE = 2
 
 def build_parser() -> argparse.ArgumentParser:
     """The whole command-line interface."""
-    from app.commands import approvals, audit, doctor, log, policy, recover, run, secrets
+    from app.commands import (
+        approvals,
+        audit,
+        doctor,
+        log,
+        policy,
+        recover,
+        replay,
+        run,
+        secrets,
+        timetravel,
+    )
 
     parser = argparse.ArgumentParser(
         prog="quarterdeck",
@@ -41,6 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
     policy.register(sub)
     doctor.register(sub)
     secrets.register(sub)
+    timetravel.register(sub)
+    replay.register(sub)
     return parser
 
 
