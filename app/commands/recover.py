@@ -33,6 +33,7 @@ from app.paths import config_dir
 from app.runtime import build_runtime
 from sessions import leases
 from sessions.db import open_engine
+from sessions.memory import SessionMemory
 from sessions.reading import load_session, resolve_session
 from sessions.schema.session import SessionFinished, SessionState, SessionStateChanged
 
@@ -198,6 +199,7 @@ async def _cancel_here(db: str, session_id: str) -> int:
         )
         actor = f"human:{getpass.getuser()}"
         await store.append_durable(session_id, actor, change)
+        await SessionMemory(store, session_id, actor=actor).close("cancelled")
         finished = SessionFinished(outcome=SessionState.CANCELLED, summary=CANCELLED_BY_USER)
         await store.append_durable(session_id, actor, finished)
     finally:

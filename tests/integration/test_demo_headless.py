@@ -42,6 +42,7 @@ def test_demo_with_approvals_allowed_fixes_the_bug(tmp_path: Path) -> None:
     for events in sessions.values():
         kinds = [k for k, _ in events]
         assert kinds[0] == "session.created" and kinds[-1] == "session.finished"
+        assert kinds[-2] == "memory.purged"  # nothing of the session's memory outlives it
         assert events[-1][1]["outcome"] == "succeeded"
         assert "approval.requested" in kinds and "approval.resolved" in kinds
         checkpoints = [p for k, p in events if k == "checkpoint"]

@@ -140,6 +140,7 @@ def test_cancel_of_a_dead_run_records_it_here(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     records = _records(db, session_id)
     assert _states(records)[-2:] == ["interrupted", "cancelled"]
+    assert records[-2].kind == "memory.purged" and records[-2].payload["reason"] == "cancelled"
     assert records[-1].payload["outcome"] == "cancelled"
     assert records[-1].actor.startswith("human:")
     refused = run_cli(db, "resume", session_id)
