@@ -99,11 +99,11 @@ def test_a_fork_continues_with_the_same_team_and_leaves_its_origin_alone(tmp_pat
 
     redrive = run_cli(db, "replay", new[:8], "--redrive")
     assert redrive.returncode == 0, redrive.stdout + redrive.stderr
-    assert "0 diverged" in redrive.stderr
+    assert ": 0 diverged" in redrive.stderr
     no_rules = tmp_path / "empty.toml"
     no_rules.write_text("version = 1\n")  # no roles or rules: recorded allows now diverge
     stricter = run_cli(db, "replay", new[:8], "--redrive", "--policy", str(no_rules))
     assert stricter.returncode == 1, stricter.stderr
-    assert "allow → deny" in stricter.stdout and "0 diverged" not in stricter.stderr
+    assert "allow → deny" in stricter.stdout and ": 0 diverged" not in stricter.stderr
     screen = run_cli(db, "replay", new[:8])
     assert screen.returncode == 2 and "needs the console" in screen.stderr
