@@ -40,6 +40,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/store.py
 	$(BIN)/python bench/policy.py
 	$(BIN)/python bench/agents.py
+	$(BIN)/python bench/checkpoints.py
 
 fuzz: $(STAMP)
 	for t in shell gate policy events; do \

@@ -19,7 +19,19 @@ EXIT_USAGE = 2
 
 def build_parser() -> argparse.ArgumentParser:
     """The whole command-line interface."""
-    from app.commands import approvals, audit, console, doctor, log, policy, recover, run, secrets
+    from app.commands import (
+        approvals,
+        audit,
+        console,
+        doctor,
+        log,
+        policy,
+        recover,
+        replay,
+        run,
+        secrets,
+        timetravel,
+    )
 
     parser = argparse.ArgumentParser(
         prog="quarterdeck",
@@ -42,6 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
     doctor.register(sub)
     secrets.register(sub)
     console.register(sub)
+    timetravel.register(sub)
+    replay.register(sub)
     return parser
 
 

@@ -94,6 +94,13 @@ def log_bounds(engine: Engine) -> tuple[int, int, int]:
     return int(count), int(low or 0), int(high or 0)
 
 
+def session_head(engine: Engine, session_id: str) -> int:
+    """The ``seq`` of a session's latest record; 0 when it has none."""
+    query = select(func.max(EVENT_TABLE.c.seq)).where(EVENT_TABLE.c.session_id == session_id)
+    with engine.connect() as conn:
+        return int(conn.execute(query).scalar() or 0)
+
+
 def list_sessions(engine: Engine) -> list[SessionSummary]:
     """Every session, oldest first, from the projection (no scan of the log)."""
     query: Any = select(

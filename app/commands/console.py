@@ -13,14 +13,11 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add ``console`` and ``replay`` to the CLI (``quarterdeck`` alone is ``console``)."""
+    """Add ``console`` to the CLI (``quarterdeck`` alone is ``console``); ``replay`` is
+    registered by :mod:`app.commands.replay`, which calls :func:`cmd_replay` for the screen."""
     p = sub.add_parser("console", help="open the console on the database (the default command)")
     p.add_argument("--policy", type=Path, help="policy file (default: the effective policy)")
     p.set_defaults(handler=cmd_console)
-
-    p = sub.add_parser("replay", help="replay a session in the console, read-only")
-    p.add_argument("session", help="session id or unique prefix")
-    p.set_defaults(handler=cmd_replay)
 
 
 def cmd_console(args: argparse.Namespace) -> int:
@@ -53,7 +50,7 @@ def _run_app(boot: Boot, *, replay_session: str | None = None) -> int:
     from app.console import QuarterdeckApp
     from app.console_settings import load_settings
 
-    if not sys.stdout.isatty() and not sys.stdin.isatty():
+    if not sys.stdout.isatty():
         print("quarterdeck: error: the console needs a terminal; add --headless", file=sys.stderr)
         return EXIT_USAGE
     app = QuarterdeckApp(boot, settings=load_settings(), replay_session=replay_session)
