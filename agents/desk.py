@@ -175,10 +175,14 @@ class Desk:
 
     # -- sessions ----------------------------------------------------------------------------
 
+    def running(self) -> list[str]:
+        """Sessions this process drives that have not ended."""
+        o = self.orchestrator
+        return [] if o is None else [s for s, task in o.tasks.items() if not task.done()]
+
     def runs_here(self, session_id: str) -> bool:
         """This process drives the session (it can be paused and resumed from here)."""
-        o = self.orchestrator
-        return o is not None and session_id in o.tasks and not o.tasks[session_id].done()
+        return session_id in self.running()
 
     async def pause(self, session_id: str) -> None:
         """Pause a session this process runs, between steps."""

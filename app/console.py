@@ -141,15 +141,8 @@ class QuarterdeckApp(App[int]):
         dashboard = self.dashboard
         if dashboard is None or not dashboard.is_mounted:
             return
-        from screens.widgets.status_bar import StatusBar
-
-        bar = dashboard.query_one(StatusBar)
-        if message.finished:
-            bar.progress_text = ""
-        else:
-            percent = 100 * message.done // max(1, message.total)
-            bar.progress_text = f"loading history {percent}%"
-        bar.show(self.model.view, force=True)
+        percent = 100 * message.done // max(1, message.total)
+        dashboard.show_progress("" if message.finished else f"loading history {percent}%")
 
     def alert(self, alert: Alert) -> None:
         """Call for attention: a notification, the bell, and a desktop notification if set."""
@@ -192,10 +185,8 @@ class QuarterdeckApp(App[int]):
 
     def running_here(self) -> list[str]:
         """Sessions this console drives that have not ended."""
-        runtime = self.opened.runtime if self.opened is not None else None
-        if runtime is None:
-            return []
-        return [s for s, t in runtime.orchestrator.tasks.items() if not t.done()]
+        desk = self.opened.desk if self.opened is not None else None
+        return [] if desk is None else desk.running()
 
     @work(group="quit", exclusive=True)
     async def action_request_quit(self) -> None:

@@ -117,6 +117,12 @@ class DashboardScreen(Screen[None]):
             if session is not None:
                 timeline.border_title = f"Timeline · {session.title or session_id}"
 
+    def show_progress(self, text: str) -> None:
+        """Say in the status bar how far the history has loaded (empty: loaded)."""
+        bar = self.query_one(StatusBar)
+        bar.progress_text = text
+        bar.show(self.model.view, force=True)
+
     @property
     def selected_session(self) -> SessionView | None:
         """The session highlighted in the sessions list."""

@@ -2,63 +2,47 @@
 
 from __future__ import annotations
 
-from textual.binding import Binding
 from textual.content import Content
-from textual.widgets import OptionList
-from textual.widgets.option_list import Option
 
 from screens.format import RISK_STYLE, age, clip, escape
+from screens.widgets.keyed_list import KeyedList
 from sessions.views import PendingApprovalView
 
 
-class ApprovalQueue(OptionList):
+class ApprovalQueue(KeyedList[PendingApprovalView]):
     """Pending approvals; the highlighted one is what `a`, `A`, `d`, `D` and `enter` act on."""
 
-    BINDINGS = [
-        Binding("j", "cursor_down", "Down", show=False),
-        Binding("k", "cursor_up", "Up", show=False),
-    ]
-
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id)
-        self._pending: tuple[PendingApprovalView, ...] = ()
-        self._now = 0.0
-        self.border_title = "Approvals"
+        super().__init__("Approvals", id=id)
 
     @property
     def pending(self) -> tuple[PendingApprovalView, ...]:
         """What the queue shows."""
-        return self._pending
+        return self.items
 
     @property
     def selected(self) -> PendingApprovalView | None:
         """The highlighted approval, if any."""
-        if self.highlighted is None or not self._pending:
+        if self.highlighted is None or not self.items:
             return None
-        return self._pending[min(self.highlighted, len(self._pending) - 1)]
+        return self.items[min(self.highlighted, len(self.items) - 1)]
+
+    def key(self, item: PendingApprovalView) -> str:
+        """An approval is keyed by its id."""
+        return item.approval_id
+
+    def prompt(self, item: PendingApprovalView, now: float, width: int) -> Content:
+        """Risk, waiting time, role and session, then the tool and the command."""
+        return _prompt(item, now, width)
 
     def show(
-        self, pending: tuple[PendingApprovalView, ...], now: float, *, force: bool = False
-    ) -> None:
-        """Redraw with ``pending`` (and fresh waiting times), keeping the highlight."""
-        if pending is self._pending and not force:
-            return
-        keep = self.selected.approval_id if self.selected is not None else None
-        self._pending = pending
-        width = max(16, self.scrollable_content_region.width - 1)
-        self.set_options([Option(_prompt(p, now, width), id=p.approval_id) for p in pending])
-        ids = [p.approval_id for p in pending]
-        self._now = now
-        if keep in ids:
-            self.highlighted = ids.index(keep)
-        elif ids:
-            self.highlighted = 0
-        self.border_subtitle = f"{len(pending)} waiting" if pending else "none waiting"
-        self.set_class(bool(pending), "-waiting")
-
-    def on_resize(self) -> None:
-        """Prompts are clipped to the width: draw them again at the new one."""
-        self.show(self._pending, self._now, force=True)
+        self, items: tuple[PendingApprovalView, ...], now: float, *, force: bool = False
+    ) -> bool:
+        """Redraw with ``items`` (and fresh waiting times), the oldest highlighted by default."""
+        changed = super().show(items, now, force=force)
+        self.border_subtitle = f"{len(items)} waiting" if items else "none waiting"
+        self.set_class(bool(items), "-waiting")
+        return changed
 
 
 def _prompt(p: PendingApprovalView, now: float, width: int) -> Content:
