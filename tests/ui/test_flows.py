@@ -168,10 +168,9 @@ def _session_state(app: QuarterdeckApp, sid: str) -> SessionState | None:
     return session.state if session is not None else None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known bug: after `c` in the console the session ends but two agent processes"
-    " outlive it (quitting stops them; issue 6 stays open for this)",
+@pytest.mark.skip(
+    reason="known bug (issue 6 open): after `c` in the console the session ends but two agent"
+    " processes outlive it until quit, and the test can hang until pytest's timeout"
 )
 async def test_cancel_asks_then_stops_the_session_and_its_agents(tmp_path: Path) -> None:
     async with running_console(tmp_path) as (app, pilot, _):
