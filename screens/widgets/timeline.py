@@ -143,8 +143,9 @@ class SessionTimeline(ScrollView, can_focus=True):
 
     def _to_end(self) -> None:
         self.cursor = len(self._rows) - 1
-        # After the next layout: before it the widget's height (and so the end) is unknown.
-        self.call_after_refresh(self.scroll_end, animate=False, immediate=True)
+        # Anchored (see watch_follow), the compositor keeps the end in view at every layout;
+        # a scroll_end of ours could run before the layout that knows the height.
+        self.anchor(True)
 
     # -- keys ---------------------------------------------------------------------------------
 
@@ -195,6 +196,8 @@ class SessionTimeline(ScrollView, can_focus=True):
 
     def watch_follow(self, follow: bool) -> None:
         self.border_title = "Timeline · following" if follow else "Timeline"
+        if not follow:
+            self.anchor(False)
 
     def on_resize(self) -> None:
         self._resized()
