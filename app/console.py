@@ -61,7 +61,7 @@ class QuarterdeckApp(App[int]):
         self.started: list[str] = []
         """Sessions this console started (``demo``/``run``)."""
         self._stuck_told: set[str] = set()
-        self._closed = False
+        self._shut_down = False
         self.closed = asyncio.Event()
         """Set once every session, agent, worker and the store have been stopped."""
         self.theme = self.settings.console.theme
@@ -205,9 +205,9 @@ class QuarterdeckApp(App[int]):
 
     async def shutdown(self) -> None:
         """Stop the bridge, every session and agent, the watchers and the store (once)."""
-        if self._closed:
+        if self._shut_down:
             return
-        self._closed = True
+        self._shut_down = True
         if self.bridge is not None:
             self.bridge.stop()
         try:

@@ -14,7 +14,6 @@ from contextlib import asynccontextmanager
 from functools import partial
 from pathlib import Path
 
-import pytest
 from textual.message import Message
 from textual.pilot import Pilot
 
@@ -168,10 +167,6 @@ def _session_state(app: QuarterdeckApp, sid: str) -> SessionState | None:
     return session.state if session is not None else None
 
 
-@pytest.mark.skip(
-    reason="known bug (issue 6 open): after `c` in the console the session ends but two agent"
-    " processes outlive it until quit, and the test can hang until pytest's timeout"
-)
 async def test_cancel_asks_then_stops_the_session_and_its_agents(tmp_path: Path) -> None:
     async with running_console(tmp_path) as (app, pilot, _):
         sid = app.started[0]
