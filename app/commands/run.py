@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import shutil
 import signal
 import sys
 import tempfile
@@ -13,8 +12,9 @@ from pathlib import Path
 
 import orjson
 
+from agents.demo.workspace import DemoWorkspaceError, copy_demo_workspace
 from agents.orchestrator.autoanswer import OnAsk, answer_automatically
-from agents.team import Team, TeamError, bundled_team, demo_dir, load_team
+from agents.team import Team, TeamError, bundled_team, load_team
 from app.paths import config_dir
 from app.runtime import build_runtime
 from sessions.describe import describe
@@ -89,7 +89,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
         if workspace.exists():
             print(f"quarterdeck: error: {workspace} already exists", file=sys.stderr)
             return EXIT_USAGE
-        shutil.copytree(demo_dir() / "workspace", workspace)
+        try:
+            if not copy_demo_workspace(workspace) and index == 1:
+                print(
+                    "quarterdeck: git is not installed: the reviewer sees no diff", file=sys.stderr
+                )
+        except DemoWorkspaceError as exc:
+            print(f"quarterdeck: error: {exc}", file=sys.stderr)
+            return EXIT_FAILED
         roles = dict(base.roles)
         roles["implementer"] = roles["implementer"].model_copy(
             update={"playbook": f"{{demo}}/playbooks/{playbook}", "speed": 0.2}

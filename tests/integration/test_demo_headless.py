@@ -58,6 +58,14 @@ def test_demo_with_approvals_allowed_fixes_the_bug(tmp_path: Path) -> None:
         if any(k == "validation.result" and not p["passed"] for k, p in events)
     ]  # fmt: skip
     assert retried, "the retry task's first attempt must fail validation and go back"
+    # Each workspace is a git repository of the untouched sample: the reviewer's diff is the fix.
+    reviewed = [
+        str(p.get("text", ""))
+        for events in sessions.values()
+        for k, p in events
+        if k == "tool.output"
+    ]
+    assert any("+" in out and "window + 1" in out for out in reviewed), reviewed[:3]
     assert verify_chain(open_engine(db, create=False)).ok
     # The context document the agents received, with the plan the planner handed over.
     shown = run_cli(db, "show", next(iter(sessions))[:8], "--context")

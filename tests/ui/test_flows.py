@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from functools import partial
@@ -17,7 +16,8 @@ from pathlib import Path
 from textual.message import Message
 from textual.pilot import Pilot
 
-from agents.team import Team, bundled_team, demo_dir, load_team
+from agents.demo.workspace import copy_demo_workspace
+from agents.team import Team, bundled_team, load_team
 from app.boot import Boot
 from app.console import QuarterdeckApp
 from screens.confirm import ConfirmScreen
@@ -52,7 +52,7 @@ async def wait_for(pilot: Pilot[int], ready: Callable[[], bool], what: str) -> N
 async def running_console(tmp_path: Path) -> AsyncIterator[Console]:
     """The console running the demo's first task; yields once an approval is waiting."""
     workspace = tmp_path / "ws"
-    shutil.copytree(demo_dir() / "workspace", workspace)
+    copy_demo_workspace(workspace)
     boot = Boot(db=str(tmp_path / "q.db"), runs=[("Fix the failing test", _team(), workspace)])
     seen: list[Message] = []
     app = QuarterdeckApp(boot, tick_s=None)
