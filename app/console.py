@@ -26,7 +26,7 @@ from screens.confirm import ConfirmScreen
 from screens.dashboard import DashboardScreen
 from screens.messages import HistoryProgress, LogAdvanced
 from screens.replay import ReplayScreen
-from sessions.console_model import Alert, ConsoleModel, stuck_sessions
+from sessions.console_model import Alert, AlertThrottle, ConsoleModel, stuck_sessions
 
 if TYPE_CHECKING:
     from app.boot import Boot, Opened
@@ -62,6 +62,7 @@ class QuarterdeckApp(App[int]):
         """Sessions this console started (``demo``/``run``)."""
         self._stuck_told: set[str] = set()
         self._shut_down = False
+        self._throttle = AlertThrottle()
         self.closed = asyncio.Event()
         """Set once every session, agent, worker and the store have been stopped."""
         self.theme = self.settings.console.theme
@@ -134,7 +135,7 @@ class QuarterdeckApp(App[int]):
         dashboard = self.dashboard
         if dashboard is not None and dashboard.is_mounted:
             dashboard.apply(message.changes)
-        for alert in message.changes.alerts:
+        for alert in self._throttle.admit(message.changes.alerts, time.monotonic()):
             self.alert(alert)
 
     def on_history_progress(self, message: HistoryProgress) -> None:

@@ -112,3 +112,32 @@ def stuck_sessions(view: ConsoleView, now: float, after_s: float) -> list[Sessio
         if now - last >= after_s:
             stuck.append(session)
     return stuck
+
+
+@dataclass
+class AlertThrottle:
+    """Keeps a burst of approvals from burying the screen under notifications.
+
+    Approval alerts that arrive together become one ("3 approvals waiting: …"), and after one
+    is shown, more approvals within ``quiet_s`` only join the queue on screen — no new toast, no
+    new bell. A failed or stuck session always alerts: it is rarer and worth the noise.
+    """
+
+    quiet_s: float = 8.0
+    _last_approval: float | None = None
+
+    def admit(self, alerts: Iterable[Alert], now: float) -> list[Alert]:
+        """The alerts to raise at ``now`` out of ``alerts``."""
+        approvals = [a for a in alerts if a.kind == "approval"]
+        shown = [a for a in alerts if a.kind != "approval"]
+        if not approvals:
+            return shown
+        quiet = self._last_approval is not None and now - self._last_approval < self.quiet_s
+        if quiet:
+            return shown
+        self._last_approval = now
+        first = approvals[0]
+        if len(approvals) > 1:
+            text = f"{len(approvals)} approvals waiting; first: {first.text}"
+            first = Alert("approval", first.session_id, text)
+        return [first, *shown]
