@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from textual.content import Content
 
 from screens.format import STATE_ICON, STATE_STYLE, age, clip, escape
@@ -47,8 +48,14 @@ def _prompt(s: SessionView, now: float, width: int) -> Content:
     style = STATE_STYLE.get(s.state, "$text")
     icon = STATE_ICON.get(s.state, "?")
     title = escape(clip(s.title or s.session_id[:8], width - 2))
-    waiting = f" [$warning b]◆{len(s.pending)}[/]" if s.pending else ""
+    waiting = f" ◆{len(s.pending)}" if s.pending else ""
     state = "approval" if s.state == "awaiting_approval" else str(s.state)
     agents = f"{len(s.agents)} agent{'' if len(s.agents) == 1 else 's'}"
-    line2 = f"[{style}]{state}[/][$text-muted] · {agents} · {age(s.created_ts, now)}[/]{waiting}"
+    # The second line never wraps: the least telling parts go first when the list is narrow.
+    room = width - 2
+    details = [[agents, age(s.created_ts, now)], [age(s.created_ts, now)], []]
+    parts = next((d for d in details if cell_len(" · ".join([state, *d]) + waiting) <= room), [])
+    muted = "".join(f" · {escape(p)}" for p in parts)
+    pending = f"[$warning b]{waiting}[/]" if waiting else ""
+    line2 = f"[{style}]{state}[/][$text-muted]{muted}[/]{pending}"
     return Content.from_markup(f"[{style}]{icon}[/] {title}\n  {line2}")
