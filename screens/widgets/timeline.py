@@ -18,6 +18,7 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+from textual.timer import Timer
 
 from sessions.views import Category, TimelineEntry
 
@@ -26,6 +27,11 @@ CATEGORIES: tuple[Category, ...] = (
     "escalation", "error", "message", "state", "other",
 )  # fmt: skip
 """Every timeline category, in the order the filter lists them."""
+
+
+GROW_EVERY_S = 0.2
+"""How often a live timeline takes in new rows (a human reads no faster; each growth costs a
+layout)."""
 
 
 class SessionTimeline(ScrollView, can_focus=True):
@@ -64,6 +70,7 @@ class SessionTimeline(ScrollView, can_focus=True):
         self._all: list[TimelineEntry] = []
         self._last_seq = 0
         self._rows: list[TimelineEntry] = []
+        self._grow_timer: Timer | None = None
         self.agent_filter: str | None = None
         """Only this agent's rows (and rows naming no agent are hidden); ``None``: all."""
         self.category_filter: frozenset[Category] | None = None
@@ -94,9 +101,17 @@ class SessionTimeline(ScrollView, can_focus=True):
         if not added:
             return
         self._rows.extend(added)
+        # Growing the virtual size costs a layout of the whole screen: under a stream of events
+        # grow a few times a second, not every frame (rows past the end show at the next growth).
+        if self._grow_timer is None:
+            self._grow_timer = self.set_timer(GROW_EVERY_S, self._grow)
+
+    def _grow(self) -> None:
+        self._grow_timer = None
         self._resized()
         if self.follow:
             self._to_end()
+        self.refresh()
 
     def set_filter(
         self,
