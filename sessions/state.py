@@ -37,10 +37,10 @@ the log up to ``to_seq``. Policy reloads and rejections (the ``_system`` session
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import replace
 from typing import TypeAlias, assert_never, cast
 
 from sessions import schema as ev
+from sessions.evolve import evolve
 from sessions.record import Record
 from sessions.schema.base import SYSTEM_SESSION
 from sessions.schema.session import TERMINAL_STATES, SessionState
@@ -101,7 +101,7 @@ def reduce(state: ConsoleView, record: Record, event: Event | None = _UNPARSED) 
         event = parse_event(record)
     policy = _policy(state.policy, event)
     if record.session_id == SYSTEM_SESSION:
-        return replace(state, last_seq=record.seq, policy=policy)
+        return evolve(state, last_seq=record.seq, policy=policy)
     old = state.session(record.session_id)
     session = old or SessionView(session_id=record.session_id, created_ts=record.ts)
     actor = _agent_of(session, event, record)  # before the result of a call closes it
@@ -111,7 +111,7 @@ def reduce(state: ConsoleView, record: Record, event: Event | None = _UNPARSED) 
     if actor is not None:
         agents = session.agents_with(actor, lambda a: a.with_activity(record.ts))
     count = session.event_count + 1
-    session = replace(session, agents=agents, event_count=count, updated_ts=record.ts)
+    session = evolve(session, agents=agents, event_count=count, updated_ts=record.ts)
     sessions, pending, running = _store(state, old, session)
     return ConsoleView(
         sessions=sessions, pending=pending, policy=policy, running=running, last_seq=record.seq
@@ -143,9 +143,9 @@ def _policy(status: PolicyStatus, event: Event | None) -> PolicyStatus:
         case ev.PolicyReloaded():
             return PolicyStatus(event.policy_hash, event.path, event.rules, "ok", ())
         case ev.PolicyRejected():
-            return replace(status, last_result="rejected", errors=tuple(event.errors))
+            return evolve(status, last_result="rejected", errors=tuple(event.errors))
         case ev.PolicyDecided() if status.hash is None:  # opened after the last reload
-            return replace(status, hash=event.policy_hash, path=event.policy_path)
+            return evolve(status, hash=event.policy_hash, path=event.policy_path)
         case _:
             return status
 
@@ -153,25 +153,25 @@ def _policy(status: PolicyStatus, event: Event | None) -> PolicyStatus:
 def _apply(s: SessionView, event: Event, record: Record) -> SessionView:
     match event:
         case ev.SessionCreated():
-            return replace(
+            return evolve(
                 s, title=event.title, workspace=event.workspace, team=event.team,
                 created_ts=record.ts,
             )  # fmt: skip
         case ev.SessionStateChanged():
-            return s if s.state in TERMINAL_STATES else replace(s, state=event.to_state)
+            return s if s.state in TERMINAL_STATES else evolve(s, state=event.to_state)
         case ev.SessionFinished():
             agents = tuple(_finish(a) for a in s.agents)
-            return replace(
+            return evolve(
                 s, state=event.outcome, finished_outcome=event.outcome, agents=agents, pending=()
             )
         case ev.AgentStarted():
             attempts = s.role_attempt(event.role)
-            return s.with_agent(event.agent_id, lambda a: replace(
+            return s.with_agent(event.agent_id, lambda a: evolve(
                 a, role=event.role, backend=event.backend, state=AgentState.IDLE,
                 current_tool=None, last_error=None, attempts=attempts,
             ))  # fmt: skip
         case ev.AgentMessage():
-            return s.with_agent(event.agent_id, lambda a: replace(a, state=AgentState.THINKING).with_output(event.text, "message"))  # fmt: skip
+            return s.with_agent(event.agent_id, lambda a: evolve(a, state=AgentState.THINKING).with_output(event.text, "message"))  # fmt: skip
         case ev.AgentControlled():
             controlled = AgentState.PAUSED if event.action == "pause" else AgentState.IDLE
             return s.with_agent(event.agent_id, _state(controlled))
@@ -181,11 +181,11 @@ def _apply(s: SessionView, event: Event, record: Record) -> SessionView:
             done = event.stop_reason in _DONE_REASONS
             state = AgentState.DONE if done else AgentState.IDLE
             # A turn's end also ends its last output line: the next turn starts a new one.
-            return s.with_agent(event.agent_id, lambda a: replace(
+            return s.with_agent(event.agent_id, lambda a: evolve(
                 a, state=state, current_tool=None, tail_open=None
             ))  # fmt: skip
         case ev.AgentFailed():
-            return s.with_agent(event.agent_id, lambda a: replace(
+            return s.with_agent(event.agent_id, lambda a: evolve(
                 a, state=AgentState.FAILED, current_tool=None, last_error=event.error
             ))  # fmt: skip
         case ev.ToolCallRequested():
@@ -202,14 +202,14 @@ def _apply(s: SessionView, event: Event, record: Record) -> SessionView:
             if (call := s.open_call(event.call_id)) is None:
                 return s
             calls = tuple(c for c in s.open_calls if c[0] != event.call_id)
-            return replace(s, open_calls=calls).with_agent(call[1], _state(AgentState.THINKING))
+            return evolve(s, open_calls=calls).with_agent(call[1], _state(AgentState.THINKING))
         case ev.ApprovalRequested():
             return _approval_requested(s, event, record)
         case ev.ApprovalResolved():
             if (asked := _pending(s, event.approval_id)) is None:
                 return s
             pending = tuple(p for p in s.pending if p is not asked)
-            s = replace(s, pending=pending)
+            s = evolve(s, pending=pending)
             return s.with_agent(asked.agent_id, lambda a: _resolved(a, s, asked.tool))
         case ev.HandoffMade():
             return _handoff(s, event)
@@ -217,21 +217,19 @@ def _apply(s: SessionView, event: Event, record: Record) -> SessionView:
             role = event.operation.removesuffix(" turn")
             if role == event.operation:
                 return s
-            return s.with_role(role, lambda a: replace(
+            return s.with_role(role, lambda a: evolve(
                 a, state=AgentState.RETRYING, retries=a.retries + 1, last_error=event.error
             ))  # fmt: skip
         case ev.CheckpointTaken():
             ref = CheckpointRef(event.checkpoint_id, event.at_seq, event.known_good)
             good_ref = ref if ref.known_good else s.last_known_good
-            return replace(s, last_checkpoint=ref, last_known_good=good_ref)
+            return evolve(s, last_checkpoint=ref, last_known_good=good_ref)
         case ev.RolledBack():
             known = s.last_known_good
             good = known is not None and known.checkpoint_id == event.checkpoint_id
-            return replace(
-                s, last_checkpoint=CheckpointRef(event.checkpoint_id, event.to_seq, good)
-            )
+            return evolve(s, last_checkpoint=CheckpointRef(event.checkpoint_id, event.to_seq, good))
         case ev.EscalationRaised():
-            return replace(s, escalations=s.escalations + 1)
+            return evolve(s, escalations=s.escalations + 1)
         case (
             ev.PolicyDecided() | ev.PolicyReloaded() | ev.PolicyRejected() | ev.ValidationFinished()
             | ev.MemorySet() | ev.MemoryPurged() | ev.RawRecorded()
@@ -245,7 +243,7 @@ def _requested(s: SessionView, event: ev.ToolCallRequested) -> SessionView:
     label = f"{event.tool} {event.command or ' '.join(event.paths) or event.title}".strip()
     calls = (*s.open_calls, (event.call_id, event.agent_id, label))[-_OPEN_CALLS_MAX:]
     role = event.role or ""
-    return replace(s, open_calls=calls).with_agent(event.agent_id, lambda a: replace(
+    return evolve(s, open_calls=calls).with_agent(event.agent_id, lambda a: evolve(
         _learn_role(a, s, role), state=AgentState.RUNNING_TOOL, current_tool=label
     ))  # fmt: skip
 
@@ -258,9 +256,9 @@ def _approval_requested(s: SessionView, event: ev.ApprovalRequested, record: Rec
         rule_id=event.rule_id, paths=tuple(event.paths), cwd=event.cwd, reason=event.reason,
         owner=event.owner,
     )  # fmt: skip
-    s = replace(s, pending=(*s.pending, view))
+    s = evolve(s, pending=(*s.pending, view))
     asked = f"{event.tool} {event.command or event.summary}".strip()
-    return s.with_agent(event.agent_id, lambda a: replace(
+    return s.with_agent(event.agent_id, lambda a: evolve(
         _learn_role(a, s, event.role), state=AgentState.AWAITING_APPROVAL, current_tool=asked
     ))  # fmt: skip
 
@@ -272,7 +270,7 @@ def _pending(s: SessionView, approval_id: str) -> PendingApprovalView | None:
 def _resolved(agent: AgentView, s: SessionView, tool: str) -> AgentView:
     still_waiting = any(p.agent_id == agent.agent_id for p in s.pending)
     state = AgentState.AWAITING_APPROVAL if still_waiting else AgentState.RUNNING_TOOL
-    return replace(agent, state=state, current_tool=agent.current_tool or tool)
+    return evolve(agent, state=state, current_tool=agent.current_tool or tool)
 
 
 def _handoff(s: SessionView, event: ev.HandoffMade) -> SessionView:
@@ -280,17 +278,17 @@ def _handoff(s: SessionView, event: ev.HandoffMade) -> SessionView:
         *(p for p in s.role_attempts if p[0] != event.to_role),
         (event.to_role, event.attempt),
     )
-    s = replace(s, role_attempts=attempts)
+    s = evolve(s, role_attempts=attempts)
     if event.to_role == "implementer":
-        s = replace(s, attempt=event.attempt)
-    return s.with_role(event.to_role, lambda a: replace(a, attempts=event.attempt))
+        s = evolve(s, attempt=event.attempt)
+    return s.with_role(event.to_role, lambda a: evolve(a, attempts=event.attempt))
 
 
 def _learn_role(agent: AgentView, s: SessionView, role: str) -> AgentView:
     """Name the role of an agent first seen without ``agent.started``, with its attempt."""
     if agent.role or not role:
         return agent
-    return replace(agent, role=role, attempts=s.role_attempt(role))
+    return evolve(agent, role=role, attempts=s.role_attempt(role))
 
 
 def _agent_of(s: SessionView, event: Event | None, record: Record) -> str | None:
@@ -305,9 +303,9 @@ def _agent_of(s: SessionView, event: Event | None, record: Record) -> str | None
 
 
 def _state(state: AgentState, tool: str | None = None) -> AgentChange:
-    return lambda a: replace(a, state=state, current_tool=tool)
+    return lambda a: evolve(a, state=state, current_tool=tool)
 
 
 def _finish(agent: AgentView) -> AgentView:
     failed = agent.state is AgentState.FAILED
-    return agent if failed else replace(agent, state=AgentState.DONE, current_tool=None)
+    return agent if failed else evolve(agent, state=AgentState.DONE, current_tool=None)

@@ -8,11 +8,12 @@ values and never changes old ones, which makes "the state before" safe to keep f
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Literal
 
+from sessions.evolve import evolve
 from sessions.schema.session import SessionState
 
 OUTPUT_TAIL_LINES = 20
@@ -85,7 +86,7 @@ class AgentView:
             new.pop()  # the empty string after the final newline
         lines.extend(new)
         tail = tuple(lines[-OUTPUT_TAIL_LINES:])
-        return replace(self, output_tail=tail, tail_open=still_open)
+        return evolve(self, output_tail=tail, tail_open=still_open)
 
     def with_activity(self, ts: str) -> AgentView:
         """This agent with one more record counted in the activity bucket of ``ts``."""
@@ -103,7 +104,7 @@ class AgentView:
         if index < 0:
             return self
         counts = (*counts[:index], counts[index] + 1, *counts[index + 1 :])
-        return replace(self, activity=counts, activity_bucket=last)
+        return evolve(self, activity=counts, activity_bucket=last)
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,7 +188,7 @@ class SessionView:
 
     def with_agent(self, agent_id: str, change: Callable[[AgentView], AgentView]) -> SessionView:
         """This session with ``change`` applied to one agent, added (last) if not seen yet."""
-        return replace(self, agents=self.agents_with(agent_id, change))
+        return evolve(self, agents=self.agents_with(agent_id, change))
 
     def agents_with(
         self, agent_id: str, change: Callable[[AgentView], AgentView]
@@ -202,7 +203,7 @@ class SessionView:
         """This session with ``change`` applied to every agent of ``role``."""
         if not any(a.role == role for a in self.agents):
             return self
-        return replace(self, agents=tuple(change(a) if a.role == role else a for a in self.agents))
+        return evolve(self, agents=tuple(change(a) if a.role == role else a for a in self.agents))
 
     def role_attempt(self, role: str) -> int:
         """The ``attempt`` of the latest handoff to ``role`` (1 before any)."""
