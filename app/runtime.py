@@ -53,14 +53,17 @@ def _keyring_values() -> list[tuple[str, str]]:
 
 def build_runtime(db: str, *, policy: Path | None = None) -> tuple[Runtime, ReloadResult]:
     """Wire the system for ``db``; the policy result tells whether a valid policy loaded."""
-    store = open_store(db, redactor=build_redactor(_keyring_values()))
+    redactor = build_redactor(_keyring_values())
+    store = open_store(db, redactor=redactor)
     holder = PolicyHolder(policy or policy_file())
     record_policy_changes(holder, store)
     result = holder.load()
     current = holder.current
     timeout = current.policy.settings.approval_timeout_s if current is not None else 300.0
     broker = ApprovalBroker(store, policy_path=holder.path, timeout_s=timeout)
-    gate = AuthGate(holder, store, broker, protected=protected_dirs())
+    gate = AuthGate(
+        holder, store, broker, protected=protected_dirs(), known_secret=redactor.find_secret
+    )
     orchestrator = Orchestrator(
         store, gate, broker, log_dir=data_dir() / "logs",
         secrets=lambda: SecretStore(data_dir() / "secrets.json"),

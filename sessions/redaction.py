@@ -192,6 +192,14 @@ class Redactor:
         """How many distinct masked forms (values and encodings) are known."""
         return len(self._forms)
 
+    def find_secret(self, text: str) -> str | None:
+        """The name of the first known secret whose value (or an encoding of it) is in ``text``."""
+        known, forms = self._known, self._forms
+        if known is None:
+            return None
+        match = known.search(text)
+        return None if match is None else forms[match.group()]
+
     def redact_text(self, text: str) -> str:
         """``text`` with every known secret, credential shape and (if on) PII masked."""
         known, forms = self._known, self._forms  # one consistent pair, even while adding
