@@ -14,6 +14,7 @@ from agents.auth.loader import default_policy, load_policy_file
 from app.paths import config_dir, data_dir
 from sessions.anchors import AnchorLog, anchors_path_for
 from sessions.db import database_path, open_engine
+from sessions.keys import read_state
 from sessions.redaction import RedactingFilter, Redactor, redacting_filter
 from sessions.store import EventStore
 
@@ -45,15 +46,41 @@ def install_log_redaction(redactor: Redactor, logger: logging.Logger | None = No
     return len(target.handlers)
 
 
+def open_database(db: str | Path, *, create: bool = False) -> Engine:
+    """An engine on ``db`` whose readers decrypt: when the database is encrypted, its key is
+    loaded from the keyring (a rotation a crash interrupted is settled first)."""
+    engine = open_engine(db, create=create)
+    if read_state(engine) is not None:
+        from agents.storage_keys import KeyVault, open_cipher
+
+        open_cipher(engine, KeyVault(), create=False)
+    return engine
+
+
 def open_store(
     db: str | Path, *, create: bool = True, redactor: Redactor | None = None
 ) -> EventStore:
     """An event store on ``db`` with anchors in the data directory and every payload redacted
-    (before hashing) by ``redactor`` or :func:`build_redactor`'s default."""
+    (before hashing) by ``redactor`` or :func:`build_redactor`'s default.
+
+    With ``[storage] encrypt = true`` in ``config.toml`` new payloads are sealed (the database
+    is made encrypted if it was not); an encrypted database is always read with its key."""
+    from app.settings import load_settings
+
+    encrypt = load_settings().storage.encrypt
     engine = open_engine(db, create=create)
+    cipher = None
+    if encrypt or read_state(engine) is not None:
+        from agents.storage_keys import KeyVault, open_cipher
+
+        try:
+            cipher = open_cipher(engine, KeyVault(), create=encrypt)
+        except BaseException:
+            engine.dispose()
+            raise
     redact = redactor if redactor is not None else build_redactor()
     install_log_redaction(redact)
-    return EventStore(engine, redact=redact, anchors=anchors_for(engine))
+    return EventStore(engine, redact=redact, anchors=anchors_for(engine), cipher=cipher)
 
 
 def policy_file() -> Path:

@@ -20,9 +20,8 @@ import orjson
 
 from agents.auth.grants import GrantError, add_grant, list_grants, narrowed_rule, revoke_grant
 from agents.auth.requests import Decision, ToolKind, ToolRequest
-from app.compose import open_store, policy_file
+from app.compose import open_database, open_store, policy_file
 from sessions.approvals import ApprovalView, find_approval, pending_approvals
-from sessions.db import open_engine
 from sessions.errors import QuarterdeckError
 from sessions.reading import list_sessions
 from sessions.schema.policy import ApprovalResolved
@@ -88,7 +87,7 @@ def _age(ts: str) -> str:
 
 def cmd_approvals(args: argparse.Namespace) -> int:
     """List pending approvals, oldest first, with whether anything still waits for them."""
-    engine = open_engine(args.db, create=False)
+    engine = open_database(args.db)
     for a in pending_approvals(engine):
         status = liveness(a.owner)
         if args.json:
@@ -115,7 +114,7 @@ def cmd_approvals(args: argparse.Namespace) -> int:
 
 
 def _pending(args: argparse.Namespace) -> ApprovalView:
-    engine = open_engine(args.db, create=False)
+    engine = open_database(args.db)
     approval = find_approval(engine, args.approval)
     if not approval.pending:
         who = f" by {approval.decided_by}" if approval.decided_by else ""
@@ -126,7 +125,7 @@ def _pending(args: argparse.Namespace) -> ApprovalView:
 
 
 def _tool_request(args: argparse.Namespace, approval: ApprovalView) -> ToolRequest:
-    engine = open_engine(args.db, create=False)
+    engine = open_database(args.db)
     workspace = next(
         (s.workspace for s in list_sessions(engine) if s.session_id == approval.session_id), None
     )
