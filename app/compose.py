@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from sqlalchemy import Engine
 
 from agents.auth.compiled import LoadedPolicy
+from agents.auth.issues import PolicyError
 from agents.auth.loader import default_policy, load_policy_file
 from app.paths import config_dir, data_dir
 from sessions.anchors import AnchorLog, anchors_path_for
@@ -25,13 +26,36 @@ def anchors_for(engine: Engine) -> AnchorLog | None:
     return None if path is None else AnchorLog(anchors_path_for(data_dir(), path))
 
 
-def build_redactor(secrets: Iterable[tuple[str, str]] = (), *, pii: bool = True) -> Redactor:
-    """The redactor for payloads and logs: credential patterns, PII (on by default) and the
-    exact values of ``secrets`` (name, value) pairs, e.g. the keyring's ``known_values()``.
+def build_redactor(
+    secrets: Iterable[tuple[str, str]] = (),
+    *,
+    pii: bool = True,
+    patterns: Mapping[str, str] | None = None,
+) -> Redactor:
+    """The redactor for payloads and logs: credential patterns, PII (on by default), the
+    exact values of ``secrets`` (name, value) pairs, e.g. the keyring's ``known_values()``,
+    and ``patterns`` (name → regex) of the policy's ``[redaction]`` table."""
+    return Redactor(secrets, pii=pii, extra=patterns)
 
-    PII masking becomes a policy setting later; for now ``pii`` is the switch.
+
+def policy_redactor(
+    secrets: Iterable[tuple[str, str]] = (), *, policy: Path | None = None
+) -> Redactor:
+    """:func:`build_redactor` with the ``[redaction]`` settings of ``policy`` (default: the
+    policy in force).
+
+    An invalid policy file gives the defaults (PII masked, no extra patterns): masking more is
+    the safe side, and the policy's own error is reported where it is loaded.
     """
-    return Redactor(secrets, pii=pii)
+    try:
+        if policy is not None:
+            loaded = load_policy_file(policy) if policy.exists() else default_policy()
+        else:
+            loaded, _ = effective_policy()
+    except PolicyError:
+        return build_redactor(secrets)
+    settings = loaded.policy.redaction
+    return build_redactor(secrets, pii=settings.pii, patterns=settings.patterns)
 
 
 def install_log_redaction(redactor: Redactor, logger: logging.Logger | None = None) -> int:
@@ -78,7 +102,7 @@ def open_store(
         except BaseException:
             engine.dispose()
             raise
-    redact = redactor if redactor is not None else build_redactor()
+    redact = redactor if redactor is not None else policy_redactor()
     install_log_redaction(redact)
     return EventStore(engine, redact=redact, anchors=anchors_for(engine), cipher=cipher)
 

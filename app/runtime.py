@@ -12,7 +12,7 @@ from agents.auth.holder import PolicyHolder, ReloadResult
 from agents.auth.watch import record_policy_changes, watch_policy
 from agents.orchestrator.core import Orchestrator
 from agents.secrets import SecretStore, SecretsUnavailableError
-from app.compose import build_redactor, open_store, policy_file, protected_dirs
+from app.compose import open_store, policy_file, policy_redactor, protected_dirs
 from app.paths import data_dir
 from sessions.store import EventStore
 
@@ -53,7 +53,7 @@ def _keyring_values() -> list[tuple[str, str]]:
 
 def build_runtime(db: str, *, policy: Path | None = None) -> tuple[Runtime, ReloadResult]:
     """Wire the system for ``db``; the policy result tells whether a valid policy loaded."""
-    redactor = build_redactor(_keyring_values())
+    redactor = policy_redactor(_keyring_values(), policy=policy)
     store = open_store(db, redactor=redactor)
     holder = PolicyHolder(policy or policy_file())
     record_policy_changes(holder, store)

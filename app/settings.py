@@ -14,7 +14,7 @@ import os
 import tomllib
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, StrictBool, ValidationError
 
 from app.paths import config_dir
 from sessions.errors import QuarterdeckError
@@ -29,7 +29,7 @@ class StorageSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    encrypt: bool = False
+    encrypt: StrictBool = False
     """Seal every new event payload (AES-256-GCM, data keys wrapped by a keyring key)."""
 
 
