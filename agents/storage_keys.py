@@ -30,7 +30,14 @@ import keyring.errors
 from keyring.backend import KeyringBackend
 from sqlalchemy import Engine
 
-from agents.secrets import SERVICE, SecretsUnavailableError, check_backend, insecure_opt_in
+from agents.secrets import (
+    SERVICE,
+    SecretsUnavailableError,
+    backend_name,
+    check_backend,
+    insecure_opt_in,
+    unreadable,
+)
 from sessions import keys
 from sessions.crypto import KEY_BYTES, PayloadCipher, attach
 from sessions.errors import StoreError
@@ -65,6 +72,8 @@ class KeyVault:
             text = self.backend.get_password(SERVICE, self.name(db_id, version))
         except keyring.errors.KeyringError as exc:
             raise SecretsUnavailableError(f"keyring: {exc}") from exc
+        except Exception as exc:  # backends fail in their own ways (an assert, a bad padding)
+            raise unreadable(backend_name(self.backend), self.name(db_id, version), exc) from exc
         if text is None:
             return None
         try:
