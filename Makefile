@@ -14,9 +14,9 @@ $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-# Until the console lands, the offline demo runs headless, approving every "ask".
+# The offline demo in the console: approve its "ask"s with `a`, quit with ctrl+q.
 run: $(STAMP)
-	$(BIN)/quarterdeck demo --headless --on-ask allow
+	$(BIN)/quarterdeck demo
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -40,6 +40,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/store.py
 	$(BIN)/python bench/policy.py
 	$(BIN)/python bench/agents.py
+	$(BIN)/python bench/checkpoints.py
 
 fuzz: $(STAMP)
 	for t in shell gate policy events; do \

@@ -12,6 +12,8 @@ checks = [{ name = "pytest", command = ["python", "-m", "pytest", "-q"] }]
 [workflow]
 order = ["researcher", "planner", "implementer", "validator", "reviewer"]
 max_attempts = 3
+[checkpoints]                         # optional; snapshots for rollback and fork
+exclude = [".venv", "node_modules"]   # names skipped at any depth (default: a longer list)
 ```
 ``{python}`` in a command or argument stands for the interpreter running Quarterdeck, and
 ``{demo}`` for the directory of the shipped demo assets.
@@ -28,6 +30,7 @@ from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from agents.checkpoints.shadow import DEFAULT_EXCLUDE
 from sessions.errors import QuarterdeckError
 
 RoleName = Literal["researcher", "planner", "implementer", "validator", "reviewer"]
@@ -94,6 +97,16 @@ class Workflow(_Model):
     turn_timeout_s: Annotated[float, Field(gt=0)] = 1800.0
 
 
+class CheckpointSettings(_Model):
+    """Workspace snapshots (``[checkpoints]``): whether to take them and which names to skip."""
+
+    enabled: bool = True
+    exclude: list[Annotated[str, Field(min_length=1, pattern=r"^[^/]+$")]] = Field(
+        default_factory=lambda: list(DEFAULT_EXCLUDE)
+    )
+    """File or directory names (globs, no ``/``) left out at any depth; replaces the defaults."""
+
+
 class Team(_Model):
     """A whole team file."""
 
@@ -102,6 +115,7 @@ class Team(_Model):
         Literal["researcher", "planner", "implementer", "validator", "reviewer"], RoleConfig
     ]
     workflow: Workflow = Field(default_factory=Workflow)
+    checkpoints: CheckpointSettings = Field(default_factory=CheckpointSettings)
 
     @model_validator(mode="after")
     def _has_implementer(self) -> Self:

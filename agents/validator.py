@@ -3,8 +3,8 @@
 Each check is a real subprocess in its own process group, with the scrubbed environment, no
 stdin and a bounded capture of its merged output (the tail, which is where test runners put
 their summary). Every check runs, even after a failure, so the implementer hears about every
-failure at once. When all pass, the workspace's content digest is recorded as a known-good
-checkpoint.
+failure at once. When all pass, the workspace is snapshotted as a known-good checkpoint
+(:mod:`agents.checkpoints`); :func:`workspace_digest` gives a content id without git.
 """
 
 from __future__ import annotations
@@ -19,8 +19,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from agents.checkpoints.recorder import Checkpoints
 from agents.team import Check, expand
-from sessions.schema.flow import CheckpointTaken, ValidationFinished
+from sessions.schema.flow import ValidationFinished
 from sessions.store import EventStore
 
 DEFAULT_OUTPUT_LIMIT = 64_000
@@ -241,6 +242,7 @@ class Validator:
         checks: Sequence[Check],
         env: Mapping[str, str],
         actor: str = "validator",
+        checkpoints: Checkpoints | None = None,
     ) -> None:
         if not checks:
             raise ValueError("a validator needs at least one check")
@@ -250,6 +252,7 @@ class Validator:
         self.checks = tuple(checks)
         self.env = dict(env)
         self.actor = actor
+        self.checkpoints = checkpoints
 
     async def validate(self, *, attempt: int) -> tuple[bool, list[CheckOutcome]]:
         """Run every check in order and record each durably; checkpoint when all pass.
@@ -275,16 +278,18 @@ class Validator:
             )
             last_seq = record.seq
         passed = all(result.passed for result in outcomes)
-        if passed:
-            digest = await asyncio.to_thread(workspace_digest, self.workspace)
-            await self.store.append_durable(
-                self.session_id,
-                self.actor,
-                CheckpointTaken(
-                    checkpoint_id=digest,
-                    at_seq=last_seq,
-                    known_good=True,
-                    label=f"validated (attempt {attempt})",
-                ),
-            )
+        if passed and self.checkpoints is not None:
+            await self._known_good(attempt, last_seq)
         return passed, outcomes
+
+    async def _known_good(self, attempt: int, last_seq: int) -> None:
+        checkpoints = self.checkpoints
+        assert checkpoints is not None
+        label = f"validated (attempt {attempt})"
+        try:
+            await checkpoints.take(
+                self.session_id, label=label, known_good=True, at_seq=last_seq,
+                actor=self.actor, workspace=self.workspace,
+            )  # fmt: skip
+        except Exception as exc:  # the checks passed; a failed snapshot is reported, not fatal
+            await checkpoints.failed(self.session_id, f"at {label}", exc)

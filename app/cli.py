@@ -19,7 +19,19 @@ EXIT_USAGE = 2
 
 def build_parser() -> argparse.ArgumentParser:
     """The whole command-line interface."""
-    from app.commands import approvals, audit, doctor, log, policy, recover, run, secrets
+    from app.commands import (
+        approvals,
+        audit,
+        console,
+        doctor,
+        log,
+        policy,
+        recover,
+        replay,
+        run,
+        secrets,
+        timetravel,
+    )
 
     parser = argparse.ArgumentParser(
         prog="quarterdeck",
@@ -41,6 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
     policy.register(sub)
     doctor.register(sub)
     secrets.register(sub)
+    console.register(sub)
+    timetravel.register(sub)
+    replay.register(sub)
     return parser
 
 
@@ -50,9 +65,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command is None:
-        parser.print_help()
-        return 0
+    if args.command is None:  # `quarterdeck` alone opens the console
+        from app.commands.console import cmd_console
+
+        args.handler = cmd_console
     if args.db is None:
         args.db = default_db()
     try:

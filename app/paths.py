@@ -16,6 +16,11 @@ def data_dir() -> Path:
     return Path(override).expanduser() if override else platformdirs.user_data_path(APP_NAME)
 
 
+def checkpoints_dir() -> Path:
+    """Where the shadow git repositories of workspaces live: ``<data dir>/checkpoints``."""
+    return data_dir() / "checkpoints"
+
+
 def config_dir() -> Path:
     """The config directory (policy.toml, team.toml): ``QUARTERDECK_CONFIG_DIR`` or the user's."""
     override = os.environ.get("QUARTERDECK_CONFIG_DIR")

@@ -10,10 +10,11 @@ from agents.approvals import ApprovalBroker
 from agents.auth.gate import AuthGate
 from agents.auth.holder import PolicyHolder, ReloadResult
 from agents.auth.watch import record_policy_changes, watch_policy
+from agents.checkpoints.recorder import Checkpoints
 from agents.orchestrator.core import Orchestrator
 from agents.secrets import SecretStore, SecretsUnavailableError
 from app.compose import open_store, policy_file, policy_redactor, protected_dirs
-from app.paths import data_dir
+from app.paths import checkpoints_dir, data_dir
 from sessions.store import EventStore
 
 
@@ -61,11 +62,13 @@ def build_runtime(db: str, *, policy: Path | None = None) -> tuple[Runtime, Relo
     current = holder.current
     timeout = current.policy.settings.approval_timeout_s if current is not None else 300.0
     broker = ApprovalBroker(store, policy_path=holder.path, timeout_s=timeout)
+    checkpoints = Checkpoints(store, checkpoints_dir())
     gate = AuthGate(
-        holder, store, broker, protected=protected_dirs(), known_secret=redactor.find_secret
-    )
+        holder, store, broker, protected=protected_dirs(),
+        known_secret=redactor.find_secret, on_allowed=checkpoints.before_call,
+    )  # fmt: skip
     orchestrator = Orchestrator(
         store, gate, broker, log_dir=data_dir() / "logs",
-        secrets=lambda: SecretStore(data_dir() / "secrets.json"),
+        secrets=lambda: SecretStore(data_dir() / "secrets.json"), checkpoints=checkpoints,
     )  # fmt: skip
     return Runtime(store, holder, broker, gate, orchestrator), result

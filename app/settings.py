@@ -1,8 +1,12 @@
 """Quarterdeck's own settings: ``config.toml`` in the config directory (``QUARTERDECK_CONFIG``
-overrides the path). Absent means every default. Today it holds one table::
+overrides the path). Absent means every default. This module reads the ``[storage]`` table::
 
     [storage]
     encrypt = true   # seal event payloads with AES-256-GCM, the key in the OS keyring
+
+and only names the console's tables (``[console]``, ``[keymap]``), which
+``app/console_settings.py`` reads: any other table is an error, so a misspelt ``[storage]``
+never silently leaves a database unencrypted.
 
 Policy lives in ``policy.toml`` and teams in ``team.toml``; this file is for how Quarterdeck
 itself stores and runs, which no policy reload should change under a running console.
@@ -19,6 +23,9 @@ from pydantic import BaseModel, ConfigDict, StrictBool, ValidationError
 from app.paths import config_dir
 from sessions.errors import QuarterdeckError
 
+CONSOLE_TABLES = frozenset({"console", "keymap"})
+"""Tables of ``config.toml`` that ``app/console_settings.py`` validates, not this module."""
+
 
 class SettingsError(QuarterdeckError):
     """``config.toml`` is unreadable or invalid; the message names the file and the key."""
@@ -34,7 +41,7 @@ class StorageSettings(BaseModel):
 
 
 class Settings(BaseModel):
-    """The whole ``config.toml``."""
+    """``config.toml`` but the console's tables."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -61,7 +68,9 @@ def load_settings(path: Path | None = None) -> Settings:
     except tomllib.TOMLDecodeError as exc:
         raise SettingsError(f"{target}: not valid TOML: {exc}") from exc
     try:
-        return Settings.model_validate(data)
+        return Settings.model_validate(
+            {table: value for table, value in data.items() if table not in CONSOLE_TABLES}
+        )
     except ValidationError as exc:
         error = exc.errors()[0]
         where = ".".join(str(part) for part in error["loc"])

@@ -25,3 +25,7 @@ class AmbiguousSessionError(QuarterdeckError):
 
 class ImportFileError(QuarterdeckError):
     """An import file is invalid; the message names the line and the problem."""
+
+
+class FencedError(StoreError):
+    """An append for a leased session came from a process whose lease was taken over."""

@@ -85,3 +85,19 @@ class SessionMemory:
         return await self._store.append_durable(
             self.session_id, self._actor, MemoryPurged(keys=doomed, reason=reason)
         )
+
+    async def purge_expired(self, *, now: float | None = None) -> Record | None:
+        """Delete the values whose expiry has passed (logged as ``expired``); None if none."""
+        expired = self.expired_keys(now=now)
+        if not expired:
+            return None
+        return await self.purge("expired", keys=expired)
+
+    async def close(self, reason: PurgeReason = "completed", *, now: float | None = None) -> Record:
+        """At a terminal state: purge expired values as such, then everything left.
+
+        Always records a final ``memory.purged`` (its keys may be empty), so the log shows that
+        nothing of the session's memory outlives it.
+        """
+        await self.purge_expired(now=now)
+        return await self.purge(reason)

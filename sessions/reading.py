@@ -100,6 +100,16 @@ def iter_log(
         after = rows[-1][0]
 
 
+def read_after(engine: Engine, seq: int, limit: int) -> list[Record]:
+    """At most ``limit`` records with ``seq`` past ``seq``, in order: a live view's tail read
+    (decrypted, like :func:`load_session`)."""
+    query = select(*_COLUMNS).where(EVENT_TABLE.c.seq > seq).order_by(EVENT_TABLE.c.seq)
+    with engine.connect() as conn:
+        rows = conn.execute(query.limit(limit)).all()
+    make = _revealer(engine, False)
+    return [make(row) for row in rows]
+
+
 def log_bounds(engine: Engine) -> tuple[int, int, int]:
     """``(count, min seq, max seq)`` of the whole log; zeros when empty."""
     with engine.connect() as conn:
@@ -107,6 +117,13 @@ def log_bounds(engine: Engine) -> tuple[int, int, int]:
             select(func.count(), func.min(EVENT_TABLE.c.seq), func.max(EVENT_TABLE.c.seq))
         ).one()
     return int(count), int(low or 0), int(high or 0)
+
+
+def session_head(engine: Engine, session_id: str) -> int:
+    """The ``seq`` of a session's latest record; 0 when it has none."""
+    query = select(func.max(EVENT_TABLE.c.seq)).where(EVENT_TABLE.c.session_id == session_id)
+    with engine.connect() as conn:
+        return int(conn.execute(query).scalar() or 0)
 
 
 def list_sessions(engine: Engine) -> list[SessionSummary]:

@@ -89,11 +89,16 @@ def fold(records: Iterable[Record], state: ConsoleView | None = None) -> Console
     return view
 
 
-def reduce(state: ConsoleView, record: Record) -> ConsoleView:
-    """The console after ``record``; ``state`` itself is never changed."""
+_UNPARSED: Event | None = cast("Event", object())
+
+
+def reduce(state: ConsoleView, record: Record, event: Event | None = _UNPARSED) -> ConsoleView:
+    """The console after ``record``; ``state`` itself is never changed. ``event`` is the
+    record's parsed payload when the caller already has it (parsing is most of the cost)."""
     if record.seq <= state.last_seq:
         return state
-    event = parse_event(record)
+    if event is _UNPARSED:
+        event = parse_event(record)
     policy = _policy(state.policy, event)
     if record.session_id == SYSTEM_SESSION:
         return replace(state, last_seq=record.seq, policy=policy)
@@ -175,7 +180,10 @@ def _apply(s: SessionView, event: Event, record: Record) -> SessionView:
         case ev.AgentStopped():
             done = event.stop_reason in _DONE_REASONS
             state = AgentState.DONE if done else AgentState.IDLE
-            return s.with_agent(event.agent_id, _state(state))
+            # A turn's end also ends its last output line: the next turn starts a new one.
+            return s.with_agent(event.agent_id, lambda a: replace(
+                a, state=state, current_tool=None, tail_open=None
+            ))  # fmt: skip
         case ev.AgentFailed():
             return s.with_agent(event.agent_id, lambda a: replace(
                 a, state=AgentState.FAILED, current_tool=None, last_error=event.error
@@ -247,11 +255,13 @@ def _approval_requested(s: SessionView, event: ev.ApprovalRequested, record: Rec
         approval_id=event.approval_id, session_id=s.session_id, agent_id=event.agent_id,
         role=event.role, tool=event.tool, summary=event.summary, command=event.command,
         diff=event.diff, risk=event.risk, requested_ts=record.ts, requested_seq=record.seq,
-        rule_id=event.rule_id,
+        rule_id=event.rule_id, paths=tuple(event.paths), cwd=event.cwd, reason=event.reason,
+        owner=event.owner,
     )  # fmt: skip
     s = replace(s, pending=(*s.pending, view))
+    asked = f"{event.tool} {event.command or event.summary}".strip()
     return s.with_agent(event.agent_id, lambda a: replace(
-        _learn_role(a, s, event.role), state=AgentState.AWAITING_APPROVAL
+        _learn_role(a, s, event.role), state=AgentState.AWAITING_APPROVAL, current_tool=asked
     ))  # fmt: skip
 
 

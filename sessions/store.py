@@ -25,9 +25,10 @@ from sessions.anchors import Anchor, AnchorLog
 from sessions.chain import canonical_json
 from sessions.crypto import PayloadCipher, attach
 from sessions.db import writer_connection
-from sessions.errors import StoreClosedError, StoreError
+from sessions.errors import FencedError, StoreClosedError, StoreError
 from sessions.record import Record
-from sessions.schema.base import Payload
+from sessions.schema.base import SYSTEM_SESSION, Payload
+from sessions.schema.flow import EscalationRaised
 from sessions.wal import WalCheckpointer
 from sessions.writer import BatchWriter, Group, Pending, Redactor
 
@@ -176,6 +177,15 @@ class EventStore:
         self._submit(Group(list(items), future))
         return future
 
+    def fence(self, session_id: str, token: int) -> None:
+        """Check every later append of ``session_id`` against its lease: once another process
+        holds a newer token, this process's appends for it are refused (:class:`FencedError`)."""
+        self._writer.fences[session_id] = token
+
+    def unfence(self, session_id: str) -> None:
+        """Stop checking ``session_id`` (the lease was released)."""
+        self._writer.fences.pop(session_id, None)
+
     def flush(self) -> None:
         """Block until everything appended before this call is committed (or has failed)."""
         future: Future[list[Record]] = Future()
@@ -244,6 +254,12 @@ class EventStore:
             self._failed(StoreError(f"could not write anchor {self._anchors.path}: {exc}"))
 
     def _failed(self, error: StoreError) -> None:
+        if isinstance(error, FencedError) and not self._closed:
+            # Recorded where every console sees it: the refused session is not ours to write.
+            reason = f"fencing: {error}"
+            self.append(
+                SYSTEM_SESSION, "store", EscalationRaised(reason=reason, severity="critical")
+            )
         for listener in list(self._error_listeners):
             listener(error)
         if not self._error_listeners:

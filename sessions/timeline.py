@@ -54,11 +54,16 @@ def parse_record(record: Record) -> Payload | None:
         return None
 
 
-def timeline_entry(record: Record) -> TimelineEntry | None:
-    """The timeline row of ``record``, or ``None`` for raw frames and message chunks."""
+_UNPARSED: Payload | None = Payload.model_construct()
+
+
+def timeline_entry(record: Record, payload: Payload | None = _UNPARSED) -> TimelineEntry | None:
+    """The timeline row of ``record``, or ``None`` for raw frames and message chunks;
+    ``payload`` is the record's parsed payload when the caller already has it."""
     if record.kind in _UNLISTED:
         return None
-    payload = parse_record(record)
+    if payload is _UNPARSED:
+        payload = parse_record(record)
     named = getattr(payload, "agent_id", None)
     decision: str | None = None
     rule_id: str | None = None

@@ -139,6 +139,11 @@ class PendingApprovalView:
     requested_ts: str
     requested_seq: int
     rule_id: str | None
+    paths: tuple[str, ...] = ()
+    cwd: str | None = None
+    reason: str = ""
+    owner: str | None = None
+    """host:pid of the process waiting for the answer."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,7 @@ import sqlite3
 import threading
 from collections import deque
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future
+from concurrent.futures import Future, InvalidStateError
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,7 +26,7 @@ from tenacity import (
 
 from sessions import projection
 from sessions.chain import GENESIS_HASH, record_hash
-from sessions.errors import StoreError
+from sessions.errors import FencedError, StoreError
 from sessions.record import Record
 from sessions.schema.base import SCHEMA_VERSION
 
@@ -62,6 +62,14 @@ Seal = Callable[[str, int, str, int, str], str]
 
 Queued = Group | tuple[Any, ...]
 """What the buffer holds: a group, or a single fire-and-forget :data:`Pending`."""
+
+
+class _Stale(Exception):
+    """Some sessions of a batch are fenced off: ``sessions`` maps each to the current token."""
+
+    def __init__(self, sessions: dict[str, int]) -> None:
+        super().__init__(sessions)
+        self.sessions = sessions
 
 
 def _is_busy(exc: BaseException) -> bool:
@@ -107,6 +115,8 @@ class BatchWriter:
         self._stopping = False
         self._thread = threading.Thread(target=self._run, name="quarterdeck-writer", daemon=True)
         self._conn: sqlite3.Connection | None = None
+        self.fences: dict[str, int] = {}
+        """Session id -> the lease token this process holds; their appends are checked."""
 
     def start(self) -> None:
         """Open the write connection and start the thread."""
@@ -188,10 +198,13 @@ class BatchWriter:
         if not items:  # a flush barrier: everything before it is already committed
             for queued in ready:
                 if isinstance(queued, Group) and queued.future is not None:
-                    queued.future.set_result([])
+                    _resolve(queued.future, [])
             return
         try:
             records = self._retrying(self._transaction, items)
+        except _Stale as stale:
+            self._refuse(ready, stale.sessions)
+            return
         except Exception as exc:
             self._fail(ready, StoreError(f"could not commit to the log: {exc}"))
             return
@@ -203,16 +216,50 @@ class BatchWriter:
             if isinstance(queued, Group):
                 end = start + len(queued.items)
                 if queued.future is not None:
-                    queued.future.set_result(records[start:end])
+                    _resolve(queued.future, records[start:end])
                 start = end
             else:
                 start += 1
+
+    def _refuse(self, ready: list[Queued], stale: dict[str, int]) -> None:
+        """Fail what the stale sessions queued, then commit the rest as a batch of its own."""
+        kept: list[Queued] = []
+        for queued in ready:
+            items = queued.items if isinstance(queued, Group) else [queued]
+            sid = next((item[0] for item in items if item[0] in stale), None)
+            if sid is None:
+                kept.append(queued)
+                continue
+            error = FencedError(
+                f"refused {len(items)} event(s) of session {sid[:8]}: this process's lease"
+                f" (token {self.fences.get(sid)}) was taken over (token {stale[sid]})"
+            )
+            self._fail([queued], error)
+        rest = [item for q in kept for item in (q.items if isinstance(q, Group) else [q])]
+        self._commit_groups(kept, rest)
+
+    def _stale(self, conn: sqlite3.Connection, items: Sequence[Pending]) -> dict[str, int]:
+        # Read inside BEGIN IMMEDIATE: no takeover can commit between this check and ours.
+        fences = self.fences
+        stale: dict[str, int] = {}
+        for sid in {item[0] for item in items if item[0] in fences}:
+            try:
+                row = conn.execute(
+                    "SELECT token FROM session_lease WHERE session_id = ?", (sid,)
+                ).fetchone()
+            except sqlite3.OperationalError:  # a database from before leases
+                row = None
+            if row is not None and int(row[0]) > fences[sid]:
+                stale[sid] = int(row[0])
+        return stale
 
     def _transaction(self, items: Sequence[Pending]) -> list[Record]:
         conn = self._conn
         assert conn is not None
         conn.execute("BEGIN IMMEDIATE")
         try:
+            if self.fences and (stale := self._stale(conn, items)):
+                raise _Stale(stale)
             head = conn.execute("SELECT seq, hash FROM event ORDER BY seq DESC LIMIT 1").fetchone()
             seq, prev = head if head is not None else (0, GENESIS_HASH)
             session_seqs: dict[str, int] = {}
@@ -260,3 +307,13 @@ class BatchWriter:
             if isinstance(group, Group) and group.future is not None and not group.future.done():
                 group.future.set_exception(error)
         self._on_error(error)
+
+
+def _resolve(future: Future[list[Record]], records: list[Record]) -> None:
+    """Hand the caller its records; a caller that gave up (its awaiting task was cancelled,
+    which cancels this future) must not kill the writer thread."""
+    try:
+        if not future.done():
+            future.set_result(records)
+    except InvalidStateError:  # cancelled between the check and the set
+        pass

@@ -12,6 +12,7 @@ import asyncio
 import logging
 import shlex
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,6 +69,10 @@ class Authorization:
         return self.verdict.reason
 
 
+AllowedHook = Callable[[ToolCall], Awaitable[None]]
+"""Awaited after a call is allowed and before it runs (the checkpoint); must not raise."""
+
+
 class AuthGate:
     """Decides tool calls under the policy in ``holder``; asks ``broker`` for the "ask"s.
 
@@ -84,8 +89,10 @@ class AuthGate:
         protected: tuple[Path, ...] = (),
         home: Path | None = None,
         known_secret: KnownSecret | None = None,
+        on_allowed: AllowedHook | None = None,
     ) -> None:
         self._holder = holder
+        self._on_allowed = on_allowed
         self._store = store
         self._broker = broker
         self._protected = protected
@@ -131,6 +138,7 @@ class AuthGate:
             call, verdict.decision, verdict, policy_path, verdict.source, None, started
         )
         if verdict.decision is Decision.ALLOW:
+            await self._allowed(call)
             return Authorization(True, Decision.ALLOW, verdict)
         if verdict.decision is Decision.DENY:
             await self._escalate(call, verdict)
@@ -157,7 +165,13 @@ class AuthGate:
             resolution,
             asked,
         )
+        if final is Decision.ALLOW:
+            await self._allowed(call)
         return Authorization(final is Decision.ALLOW, final, verdict, resolution)
+
+    async def _allowed(self, call: ToolCall) -> None:
+        if self._on_allowed is not None:
+            await self._on_allowed(call)
 
     async def _record(
         self,

@@ -15,6 +15,7 @@ from typing import Literal
 
 from agents.approvals import ApprovalBroker, PendingApproval, Resolution
 from agents.auth.gate import AuthGate
+from agents.checkpoints.recorder import Checkpoints
 from agents.orchestrator.progress import Progress
 from agents.orchestrator.session import SessionRunner, SessionSpec
 from agents.secrets import SecretStore
@@ -36,8 +37,10 @@ class Orchestrator:
         *,
         log_dir: Path,
         secrets: Callable[[], SecretStore] | None = None,
+        checkpoints: Checkpoints | None = None,
     ) -> None:
         self.store = store
+        self.checkpoints = checkpoints
         self.secrets = secrets
         self.gate = gate
         self.broker = broker
@@ -56,11 +59,11 @@ class Orchestrator:
             task=task, constraints=constraints or [], success_criteria=success_criteria or []
         )
         spec = SessionSpec(session_id, title or task[:80], context, team, workspace.resolve())
-        self._launch(
-            SessionRunner(
-                spec, self.store, self.gate, self.broker, self.log_dir, secrets=self.secrets
-            )
-        )
+        runner = SessionRunner(
+            spec, self.store, self.gate, self.broker, self.log_dir, secrets=self.secrets,
+            checkpoints=self.checkpoints,
+        )  # fmt: skip
+        self._launch(runner)
         return session_id
 
     def recover(self, progress: Progress, team: Team, workspace: Path) -> str:
@@ -82,6 +85,7 @@ class Orchestrator:
             self.log_dir,
             start=progress,
             secrets=self.secrets,
+            checkpoints=self.checkpoints,
         )
         self._launch(runner)
         return session_id

@@ -75,6 +75,7 @@ class LeaseKeeper:
         self, store: EventStore, session_id: str, *, ttl_s: float = leases.DEFAULT_TTL_S,
         poll_s: float = 0.5,
     ) -> None:  # fmt: skip
+        self.store = store
         self.engine = store.engine
         self.session_id = session_id
         self.ttl_s = ttl_s
@@ -88,6 +89,7 @@ class LeaseKeeper:
         self.token = await asyncio.to_thread(
             leases.acquire, self.engine, self.session_id, self.owner, self.ttl_s
         )
+        self.store.fence(self.session_id, self.token)  # every later append checks the token
 
     def watch(self, stop: Callable[[str], None]) -> None:
         """Renew in the background; call ``stop(reason)`` on a cancel request or a lost lease."""
@@ -125,6 +127,8 @@ class LeaseKeeper:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
         if self.token:
+            await asyncio.to_thread(self.store.flush)  # our last events, still under the lease
+            self.store.unfence(self.session_id)
             await asyncio.to_thread(
                 leases.release, self.engine, self.session_id, self.owner, self.token
             )

@@ -30,6 +30,7 @@ from agents.auth.requests import ToolKind, ToolRequest
 from agents.backends.acp import AcpAgent
 from agents.backends.env import scrubbed_env
 from agents.backends.spec import AgentDiedError
+from agents.checkpoints.recorder import Checkpoints
 from agents.handoffs import ReviewVerdict, handoff_event
 from agents.orchestrator.progress import Progress
 from agents.orchestrator.recovery import LeaseKeeper, interrupted_note, record_recovery
@@ -39,6 +40,7 @@ from agents.orchestrator.workflow import Workflow
 from agents.secrets import SecretStore
 from agents.team import Backend, RoleConfig, Team
 from agents.validator import CheckOutcome, Validator
+from sessions.memory import PurgeReason, SessionMemory
 from sessions.reading import load_session, log_bounds
 from sessions.schema.base import Payload
 from sessions.schema.flow import RetryScheduled
@@ -96,6 +98,8 @@ class SessionRunner:
     """Opens the secret store, only when a role names secrets (the keyring may be absent)."""
     """Where a crashed run stopped: set when resuming, None for a new session."""
     lease_ttl_s: float = 30.0
+    checkpoints: Checkpoints | None = None
+    """Snapshots before risky calls and at validator passes; None: no checkpoints."""
     _note: str = ""
     _cancel_reason: str = "cancelled"
 
@@ -132,6 +136,7 @@ class SessionRunner:
         await lease.acquire()
         try:
             await self._begin()
+            await self._baseline()
             lease.watch(self._stop_from_outside(asyncio.current_task()))
             return await self._drive()
         finally:
@@ -148,6 +153,23 @@ class SessionRunner:
                 context=spec.context,
             )
         )  # fmt: skip
+
+    async def _baseline(self) -> None:
+        """Register the workspace for checkpoints and, for a new session, snapshot it first:
+        the baseline that tells rollback which files the session did not create."""
+        if self.checkpoints is None:
+            return
+        settings = self.spec.team.checkpoints
+        self.checkpoints.watch(
+            self.session_id, self.spec.workspace, exclude=settings.exclude,
+            enabled=settings.enabled,
+        )  # fmt: skip
+        if self.start is not None:
+            return
+        try:
+            await self.checkpoints.take(self.session_id, label="session start")
+        except Exception as exc:  # reported as an event; the session goes on without it
+            await self.checkpoints.failed(self.session_id, "at session start", exc)
 
     def _stop_from_outside(self, task: asyncio.Task[object] | None) -> Callable[[str], None]:
         def stop(reason: str) -> None:
@@ -177,6 +199,10 @@ class SessionRunner:
         await self.broker.cancel_session(self.session_id, reason=f"session {outcome}")
         if self.state is not outcome:
             await self.move(outcome, summary)
+        if self.checkpoints is not None:
+            self.checkpoints.forget(self.session_id)
+        reason: PurgeReason = "cancelled" if outcome is SessionState.CANCELLED else "completed"
+        await SessionMemory(self.store, self.session_id).close(reason)
         await self._emit(SessionFinished(outcome=outcome, summary=summary))
 
     async def _stop_agents(self) -> None:
@@ -284,7 +310,7 @@ class SessionRunner:
         config = self.spec.team.roles["validator"]
         validator = Validator(
             self.store, session_id=self.session_id, workspace=self.spec.workspace,
-            checks=config.checks, env=scrubbed_env(config.env),
+            checks=config.checks, env=scrubbed_env(config.env), checkpoints=self.checkpoints,
         )  # fmt: skip
         return await validator.validate(attempt=attempt)
 

@@ -8,23 +8,19 @@ nothing waits for it, so it can be denied (to clear it) but never approved.
 from __future__ import annotations
 
 import argparse
-import getpass
-import os
-import socket
+import asyncio
 import sys
 import time
 from datetime import datetime
-from pathlib import Path
 
 import orjson
 
-from agents.auth.grants import GrantError, add_grant, list_grants, narrowed_rule, revoke_grant
-from agents.auth.requests import Decision, ToolKind, ToolRequest
+from agents.approvals import Outcome
+from agents.auth.grants import GrantError, list_grants, revoke_grant
+from agents.desk import Desk, DeskError, liveness
 from app.compose import open_database, open_store, policy_file
-from sessions.approvals import ApprovalView, find_approval, pending_approvals
+from sessions.approvals import find_approval, pending_approvals
 from sessions.errors import QuarterdeckError
-from sessions.reading import list_sessions
-from sessions.schema.policy import ApprovalResolved
 
 
 class ApprovalStateError(QuarterdeckError):
@@ -59,23 +55,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("revoke", help="remove a standing grant from the policy file")
     p.add_argument("rule", help="the grant's rule id (grant-…)")
     p.set_defaults(handler=cmd_revoke)
-
-
-def liveness(owner: str | None) -> str:
-    """``waiting`` when the asking process is alive, ``stale`` when it is gone, ``elsewhere``
-    when it runs on another host (we cannot tell)."""
-    if not owner or ":" not in owner:
-        return "stale"
-    host, _, pid = owner.rpartition(":")
-    if host != socket.gethostname():
-        return "elsewhere"
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return "stale"
-    except (PermissionError, ValueError):
-        return "waiting"
-    return "waiting"
 
 
 def _age(ts: str) -> str:
@@ -113,76 +92,22 @@ def cmd_approvals(args: argparse.Namespace) -> int:
     return 0
 
 
-def _pending(args: argparse.Namespace) -> ApprovalView:
-    engine = open_database(args.db)
-    approval = find_approval(engine, args.approval)
-    if not approval.pending:
-        who = f" by {approval.decided_by}" if approval.decided_by else ""
-        raise ApprovalStateError(
-            f"approval {approval.approval_id} was already answered: {approval.state}{who}"
-        )
-    return approval
-
-
-def _tool_request(args: argparse.Namespace, approval: ApprovalView) -> ToolRequest:
-    engine = open_database(args.db)
-    workspace = next(
-        (s.workspace for s in list_sessions(engine) if s.session_id == approval.session_id), None
-    )
-    req = approval.request
-    cwd = req.get("cwd")
-    return ToolRequest(
-        ToolKind(approval.tool),
-        approval.role,
-        Path(workspace or cwd or os.getcwd()),
-        command=req.get("command"),
-        paths=tuple(req.get("paths", ())),
-        cwd=Path(cwd) if cwd else None,
-    )
-
-
-def _answer(args: argparse.Namespace, outcome: str, standing: Decision | None) -> int:
-    approval = _pending(args)
-    if outcome.startswith("approved") and liveness(approval.owner) == "stale":
-        raise ApprovalStateError(
-            f"approval {approval.approval_id} is stale: the process that asked ({approval.owner})"
-            " is gone, so nothing would run. Deny it to clear it from the queue."
-        )
-    user = getpass.getuser()
-    added = None
-    if standing is not None:
-        request = _tool_request(args, approval)
-        added = f"grant-{approval.approval_id}"
-        try:
-            rule = narrowed_rule(request, standing, rule_id=added)
-            add_grant(
-                policy_file(),
-                rule,
-                rule_id=added,
-                session_id=approval.session_id,
-                role=approval.role,
-                subject=approval.summary,
-                request=request,
-            )
-        except GrantError as exc:
-            raise ApprovalStateError(f"not answered: {exc}") from exc
+def _answer(args: argparse.Namespace, outcome: Outcome) -> int:
     store = open_store(args.db, create=False)
     try:
-        store.append_sync(
-            approval.session_id,
-            f"human:{user}",
-            ApprovalResolved(
-                approval_id=approval.approval_id,
-                outcome=outcome,
-                decided_by=user,
-                reason=args.reason,
-                added_rule=added,
-            ),
-        )
+        approval = find_approval(store.engine, args.approval)
+        desk = Desk(store, policy_path=policy_file())
+        try:
+            done = asyncio.run(desk.answer(approval.approval_id, outcome, reason=args.reason))
+        except DeskError as exc:
+            raise ApprovalStateError(str(exc)) from exc
+        except GrantError as exc:
+            raise ApprovalStateError(f"not answered: {exc}") from exc
     finally:
         store.close()
+    added = done.added_rule
     print(
-        f"{approval.approval_id} {outcome}"
+        f"{done.approval_id} {outcome}"
         + (f"; added rule {added} to {policy_file()}" if added else "")
     )
     return 0
@@ -190,16 +115,12 @@ def _answer(args: argparse.Namespace, outcome: str, standing: Decision | None) -
 
 def cmd_approve(args: argparse.Namespace) -> int:
     """Approve once, or always with a narrowed standing rule."""
-    if args.always:
-        return _answer(args, "approved_always", Decision.ALLOW)
-    return _answer(args, "approved_once", None)
+    return _answer(args, Outcome.APPROVED_ALWAYS if args.always else Outcome.APPROVED_ONCE)
 
 
 def cmd_deny(args: argparse.Namespace) -> int:
     """Deny once, or never again with a narrowed standing deny rule."""
-    if args.never:
-        return _answer(args, "denied_always", Decision.DENY)
-    return _answer(args, "denied", None)
+    return _answer(args, Outcome.DENIED_ALWAYS if args.never else Outcome.DENIED)
 
 
 def cmd_grants(args: argparse.Namespace) -> int:

@@ -32,6 +32,7 @@ from app.compose import open_database, open_store
 from app.paths import config_dir
 from app.runtime import build_runtime
 from sessions import leases
+from sessions.memory import SessionMemory
 from sessions.reading import load_session, resolve_session
 from sessions.schema.session import SessionFinished, SessionState, SessionStateChanged
 
@@ -60,7 +61,8 @@ def _error(message: str, code: int) -> int:
     return code
 
 
-def _progress(db: str, prefix: str) -> Progress:
+def session_progress(db: str, prefix: str) -> Progress:
+    """Where the session ``prefix`` names stands, folded from its log."""
     engine = open_database(db)
     try:
         session_id = resolve_session(engine, prefix)
@@ -69,7 +71,8 @@ def _progress(db: str, prefix: str) -> Progress:
         engine.dispose()
 
 
-def _live_holder(db: str, session_id: str) -> leases.Lease | None:
+def live_holder(db: str, session_id: str) -> leases.Lease | None:
+    """The session's lease if a live process holds it, else None."""
     engine = open_database(db)
     try:
         lease = leases.holder(engine, session_id)
@@ -106,13 +109,13 @@ def _demo_variant(team: Team, title: str) -> Team:
 
 def cmd_resume(args: argparse.Namespace) -> int:
     """Continue a crashed session headless; exit codes as ``run``."""
-    progress = _progress(args.db, args.session)
+    progress = session_progress(args.db, args.session)
     short = progress.session_id[:8]
     if progress.finished:
         return _error(f"session {short} already finished ({progress.state}); nothing to resume", 1)
     if progress.context is None:
         return _error(f"session {short} was not started by `run`: it has no task to resume", 1)
-    holder = _live_holder(args.db, progress.session_id)
+    holder = live_holder(args.db, progress.session_id)
     if holder is not None:
         return _error(str(leases.LeaseHeldError(holder)), EXIT_FAILED)
     workspace = Path(progress.workspace or "")
@@ -161,11 +164,11 @@ async def _resume(args: argparse.Namespace, progress: Progress, team: Team, path
 
 def cmd_cancel(args: argparse.Namespace) -> int:
     """Cancel a session: ask its live process to stop, or record the cancellation here."""
-    progress = _progress(args.db, args.session)
+    progress = session_progress(args.db, args.session)
     short = progress.session_id[:8]
     if progress.finished:
         return _error(f"session {short} already finished ({progress.state})", EXIT_FAILED)
-    holder = _live_holder(args.db, progress.session_id)
+    holder = live_holder(args.db, progress.session_id)
     if holder is not None:
         engine = open_database(args.db)
         try:
@@ -195,6 +198,7 @@ async def _cancel_here(db: str, session_id: str) -> int:
         )
         actor = f"human:{getpass.getuser()}"
         await store.append_durable(session_id, actor, change)
+        await SessionMemory(store, session_id, actor=actor).close("cancelled")
         finished = SessionFinished(outcome=SessionState.CANCELLED, summary=CANCELLED_BY_USER)
         await store.append_durable(session_id, actor, finished)
     finally:

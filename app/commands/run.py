@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import shutil
 import signal
 import sys
 import tempfile
@@ -13,8 +12,9 @@ from pathlib import Path
 
 import orjson
 
+from agents.demo.workspace import DemoWorkspaceError, copy_demo_workspace
 from agents.orchestrator.autoanswer import OnAsk, answer_automatically
-from agents.team import Team, TeamError, bundled_team, demo_dir, load_team
+from agents.team import Team, TeamError, bundled_team, load_team
 from app.paths import config_dir
 from app.runtime import build_runtime
 from sessions.describe import describe
@@ -57,14 +57,6 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="JSON Lines, one record per event")
 
 
-def _console_missing() -> int:
-    print(
-        "quarterdeck: error: the console is not part of this build yet; add --headless",
-        file=sys.stderr,
-    )
-    return EXIT_USAGE
-
-
 def _team_for_run(path: Path | None) -> Team:
     if path is not None:
         return load_team(path)
@@ -73,9 +65,8 @@ def _team_for_run(path: Path | None) -> Team:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    """Run one task headless; exit 0 on success, 1 on failure, 3 on config errors."""
-    if not args.headless:
-        return _console_missing()
+    """Run one task (in the console, or headless); exit 0 on success, 1 on failure, 3 on
+    config errors."""
     if not args.workspace.is_dir():
         print(f"quarterdeck: error: no workspace directory {args.workspace}", file=sys.stderr)
         return EXIT_USAGE
@@ -84,13 +75,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     except TeamError as exc:
         print(f"quarterdeck: error: {exc}", file=sys.stderr)
         return EXIT_CONFIG
-    return asyncio.run(_headless(args, [(args.task, team, args.workspace)]))
+    return _start(args, [(args.task, team, args.workspace)])
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    """Copy the sample project and run the demo tasks at once, headless."""
-    if not args.headless:
-        return _console_missing()
+    """Copy the sample project and run the demo tasks at once, in the console or headless."""
     # Not under the data directory: Quarterdeck's own directories are protected from agents.
     root = args.workspace or Path(tempfile.mkdtemp(prefix="quarterdeck-demo-"))
     runs = []
@@ -100,14 +89,29 @@ def cmd_demo(args: argparse.Namespace) -> int:
         if workspace.exists():
             print(f"quarterdeck: error: {workspace} already exists", file=sys.stderr)
             return EXIT_USAGE
-        shutil.copytree(demo_dir() / "workspace", workspace)
+        try:
+            if not copy_demo_workspace(workspace) and index == 1:
+                print(
+                    "quarterdeck: git is not installed: the reviewer sees no diff", file=sys.stderr
+                )
+        except DemoWorkspaceError as exc:
+            print(f"quarterdeck: error: {exc}", file=sys.stderr)
+            return EXIT_FAILED
         roles = dict(base.roles)
         roles["implementer"] = roles["implementer"].model_copy(
             update={"playbook": f"{{demo}}/playbooks/{playbook}", "speed": 0.2}
         )
         runs.append((task, base.model_copy(update={"roles": roles}), workspace))
     print(f"demo workspaces: {root}", file=sys.stderr)
-    return asyncio.run(_headless(args, runs))
+    return _start(args, runs)
+
+
+def _start(args: argparse.Namespace, runs: Sequence[tuple[str, Team, Path]]) -> int:
+    if args.headless:
+        return asyncio.run(_headless(args, runs))
+    from app.commands.console import open_console
+
+    return open_console(args.db, policy=args.policy, runs=runs, on_ask=args.on_ask.value)
 
 
 async def _headless(args: argparse.Namespace, runs: Sequence[tuple[str, Team, Path]]) -> int:

@@ -115,9 +115,15 @@ def test_usage_errors_exit_2_and_failures_exit_1(tmp_path: Path) -> None:
     )  # fmt: skip
 
 
-def test_no_arguments_prints_help() -> None:
-    done = subprocess.run([str(QUARTERDECK)], capture_output=True, text=True, check=False)
-    assert done.returncode == 0 and "usage: quarterdeck" in done.stdout
+def test_no_arguments_opens_the_console_which_needs_a_terminal() -> None:
+    done = subprocess.run(
+        [str(QUARTERDECK)], capture_output=True, text=True, check=False, stdin=subprocess.DEVNULL
+    )
+    assert done.returncode == 2 and "needs a terminal" in done.stderr
+    usage = subprocess.run(
+        [str(QUARTERDECK), "--help"], capture_output=True, text=True, check=False
+    )
+    assert usage.returncode == 0 and "usage: quarterdeck" in usage.stdout
 
 
 @pytest.mark.skipif(

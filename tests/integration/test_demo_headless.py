@@ -42,10 +42,13 @@ def test_demo_with_approvals_allowed_fixes_the_bug(tmp_path: Path) -> None:
     for events in sessions.values():
         kinds = [k for k, _ in events]
         assert kinds[0] == "session.created" and kinds[-1] == "session.finished"
+        assert kinds[-2] == "memory.purged"  # nothing of the session's memory outlives it
         assert events[-1][1]["outcome"] == "succeeded"
         assert "approval.requested" in kinds and "approval.resolved" in kinds
         checkpoints = [p for k, p in events if k == "checkpoint"]
-        assert checkpoints and checkpoints[-1]["known_good"] is True
+        assert checkpoints[0]["label"] == "session start"  # the baseline, before any change
+        assert any(p.get("known_good") is True for p in checkpoints)  # each validator pass
+        assert any(str(p["label"]).startswith("before write") for p in checkpoints)
         handoffs = [(p["from_role"], p["to_role"]) for k, p in events if k == "handoff"]
         assert handoffs[:2] == [("planner", "orchestrator"), ("orchestrator", "implementer")]
     escalations = [p for events in sessions.values() for k, p in events if k == "escalation.raised"]
@@ -55,6 +58,14 @@ def test_demo_with_approvals_allowed_fixes_the_bug(tmp_path: Path) -> None:
         if any(k == "validation.result" and not p["passed"] for k, p in events)
     ]  # fmt: skip
     assert retried, "the retry task's first attempt must fail validation and go back"
+    # Each workspace is a git repository of the untouched sample: the reviewer's diff is the fix.
+    reviewed = [
+        str(p.get("text", ""))
+        for events in sessions.values()
+        for k, p in events
+        if k == "tool.output"
+    ]
+    assert any("+" in out and "window + 1" in out for out in reviewed), reviewed[:3]
     assert verify_chain(open_engine(db, create=False)).ok
     # The context document the agents received, with the plan the planner handed over.
     shown = run_cli(db, "show", next(iter(sessions))[:8], "--context")

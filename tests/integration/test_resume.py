@@ -140,7 +140,75 @@ def test_cancel_of_a_dead_run_records_it_here(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     records = _records(db, session_id)
     assert _states(records)[-2:] == ["interrupted", "cancelled"]
+    assert records[-2].kind == "memory.purged" and records[-2].payload["reason"] == "cancelled"
     assert records[-1].payload["outcome"] == "cancelled"
     assert records[-1].actor.startswith("human:")
     refused = run_cli(db, "resume", session_id)
     assert refused.returncode == 1 and "already finished (cancelled)" in refused.stderr
+
+
+def _run_allowing(db: Path, workspace: Path, *, watched: bool) -> subprocess.Popen[str]:
+    shutil.copytree(demo_dir() / "workspace", workspace)
+    return subprocess.Popen(
+        [
+            str(QUARTERDECK), "--db", str(db), "run", TASK, "--headless",
+            "--team", str(bundled_team("demo-team.toml")), "--workspace", str(workspace),
+            "--on-ask", "allow", "--json",
+        ],
+        stdout=subprocess.PIPE if watched else subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        text=True, env=os.environ.copy(),
+    )  # fmt: skip
+
+
+def _resume(db: Path, session_id: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [str(QUARTERDECK), "--db", str(db), "resume", session_id, "--on-ask", "allow"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=os.environ.copy(),
+    )
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    skip = {"__pycache__", ".pytest_cache"}
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in root.rglob("*")
+        if p.is_file() and not skip.intersection(p.parts)
+    }
+
+
+def test_killed_at_each_step_boundary_then_resumed_ends_like_an_uninterrupted_run(
+    tmp_path: Path,
+) -> None:
+    """SIGKILL right after the 1st, 2nd and 3rd handoff (plan, task, implementation), all
+    runs side by side; each resumed run must leave the same workspace as one never killed."""
+    boundaries = (1, 2, 3)
+    reference = _run_allowing(tmp_path / "ref.db", tmp_path / "ref", watched=False)
+    runs = {
+        n: _run_allowing(tmp_path / f"k{n}.db", tmp_path / f"k{n}", watched=True)
+        for n in boundaries
+    }
+    sessions: dict[int, str] = {}
+    for n, child in runs.items():
+        assert child.stdout is not None
+        seen = 0
+        for line in child.stdout:
+            record = json.loads(line)
+            seen += record["kind"] == "handoff"
+            if seen == n:
+                sessions[n] = str(record["session_id"])
+                break
+        _kill(child)
+    assert reference.wait(timeout=120) == 0
+    resumes = {n: _resume(tmp_path / f"k{n}.db", sessions[n]) for n in boundaries}
+    expected = _files(tmp_path / "ref")
+    assert (tmp_path / "ref" / "calc" / "stats.py").read_text().count(FIXED) == 1
+    for n, child in resumes.items():
+        _out, err = child.communicate(timeout=120)
+        assert child.returncode == 0, f"boundary {n}: {err[-2000:]}"
+        assert _files(tmp_path / f"k{n}") == expected, f"boundary {n}"
+        records = _records(tmp_path / f"k{n}.db", sessions[n])
+        assert records[-1].payload["outcome"] == "succeeded"
+        assert "interrupted" in _states(records)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from agents.checkpoints.recorder import Checkpoints
 from agents.team import Check
 from agents.validator import Validator, run_check, workspace_digest
 from sessions.reading import load_session
@@ -139,21 +140,24 @@ async def test_validator_checkpoints_when_all_pass(
     workspace.mkdir()
     (workspace / "app.py").write_text("print('hi')\n")
     checks = [py("pass", name="a"), py("pass", name="b")]
+    checkpoints = Checkpoints(store, tmp_path / "shadows")
     validator = Validator(
-        store, session_id="s1", workspace=workspace, checks=checks, env=ENV, actor="val-1"
-    )
+        store, session_id="s1", workspace=workspace, checks=checks, env=ENV, actor="val-1",
+        checkpoints=checkpoints,
+    )  # fmt: skip
     passed, outcomes = await validator.validate(attempt=1)
     assert passed and len(outcomes) == 2
     records = load_session(store.engine, "s1")
     assert [r.kind for r in records] == ["validation.result", "validation.result", "checkpoint"]
     checkpoint = records[-1].payload
+    commit = checkpoint.pop("checkpoint_id")
     assert checkpoint == {
-        "checkpoint_id": workspace_digest(workspace),
         "at_seq": records[1].seq,
         "known_good": True,
         "label": "validated (attempt 1)",
     }
     assert records[-1].actor == "val-1"
+    assert checkpoints.repo(workspace).paths(commit) == {"app.py"}  # the snapshot, in git
 
 
 def test_a_validator_needs_checks(make_store: StoreFactory, tmp_path: Path) -> None:

@@ -1,0 +1,1 @@
+"""Checkpoints of a workspace in a shadow git repository: snapshot, rollback, fork."""

@@ -1,0 +1,221 @@
+"""The Textual app: paints the dashboard first, then opens the database and starts sessions.
+
+Everything slow — SQLAlchemy, the store, the policy, agent processes — is started by
+:class:`~app.boot.Boot` on a worker thread after the first frame, so the console appears as
+fast as a trivial Textual app. ``ctrl+q`` asks first when sessions run here, and quitting
+stops every agent process this console started.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import subprocess
+import time
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding
+from textual.notifications import SeverityLevel
+from textual.screen import Screen
+
+from app.console_settings import Settings
+from screens.confirm import ConfirmScreen
+from screens.dashboard import DashboardScreen
+from screens.messages import HistoryProgress, LogAdvanced
+from screens.replay import ReplayScreen
+from sessions.console_model import Alert, AlertThrottle, ConsoleModel, stuck_sessions
+
+if TYPE_CHECKING:
+    from app.boot import Boot, Opened
+    from app.bridge import Bridge
+    from sessions.record import Record
+
+
+class QuarterdeckApp(App[int]):
+    """The console. ``boot`` says which database to open and what to run in it."""
+
+    TITLE = "Quarterdeck"
+    BINDINGS = [Binding("ctrl+q", "request_quit", "Quit", id="quit", priority=True)]
+
+    def __init__(
+        self,
+        boot: Boot,
+        *,
+        settings: Settings | None = None,
+        clock: Callable[[], float] = time.time,
+        replay_session: str | None = None,
+        tick_s: float | None = 1.0,
+    ) -> None:
+        super().__init__()
+        self.boot = boot
+        self.settings = settings or Settings()
+        self.clock = clock
+        self.replay_session = replay_session
+        self.tick_s = tick_s
+        self.model = ConsoleModel()
+        self.opened: Opened | None = None
+        self.bridge: Bridge | None = None
+        self.started: list[str] = []
+        """Sessions this console started (``demo``/``run``)."""
+        self._stuck_told: set[str] = set()
+        self._shut_down = False
+        self._throttle = AlertThrottle()
+        self.closed = asyncio.Event()
+        """Set once every session, agent, worker and the store have been stopped."""
+        self.theme = self.settings.console.theme
+        if self.settings.keymap:
+            self.set_keymap(self.settings.keymap)
+
+    # -- screens ------------------------------------------------------------------------------
+
+    def first_screen(self) -> Screen[None]:
+        """The dashboard, or the replay screen for ``quarterdeck replay``."""
+        if self.replay_session is not None:
+            return ReplayScreen(self.replay_session, self._replay_loader(self.replay_session))
+        return DashboardScreen(
+            self.model, desk=None, clock=self.clock, open_replay=self.open_replay,
+            keymap=dict(self.settings.keymap),
+        )  # fmt: skip
+
+    @property
+    def dashboard(self) -> DashboardScreen | None:
+        """The dashboard, when this console has one."""
+        for screen in self.screen_stack:
+            if isinstance(screen, DashboardScreen):
+                return screen
+        return None
+
+    def open_replay(self, session_id: str) -> None:
+        """Push the replay screen of ``session_id``."""
+        session = self.model.view.session(session_id)
+        title = session.title if session is not None else ""
+        self.push_screen(ReplayScreen(session_id, self._replay_loader(session_id), title=title))
+
+    def _replay_loader(self, session_id: str) -> Callable[[], Sequence[Record]]:
+        return lambda: self.boot.load_session(session_id)
+
+    # -- start --------------------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        # Pushed rather than returned by get_default_screen: only pushed screens load CSS_PATH.
+        self.push_screen(self.first_screen())
+        if self.replay_session is None:
+            self.call_after_refresh(self.start_console)
+
+    @work(group="boot", exclusive=True)
+    async def start_console(self) -> None:
+        """Open the database and the policy, load the history, then start the sessions."""
+        from app.bridge import Bridge  # after the first paint: SQLAlchemy is slow to import
+
+        try:
+            opened = await self.boot.open_async()
+        except Exception as exc:  # shown, and the console stays open on an empty model
+            self.notify(f"{exc}", title="Cannot open the console", severity="error", timeout=30)
+            return
+        self.opened = opened
+        dashboard = self.dashboard
+        if dashboard is not None:
+            dashboard.desk = opened.desk
+        for problem in opened.problems:
+            self.notify(problem, title="Policy", severity="error", timeout=30)
+        self.bridge = Bridge(self, opened.source, self.model)
+        await self.bridge.start()
+        if opened.runtime is not None:
+            opened.runtime.start_workers()
+            self.started = opened.start_runs()
+        if self.tick_s is not None:
+            self.set_interval(self.tick_s, self._tick, name="console-tick")
+
+    # -- the bridge's messages ----------------------------------------------------------------
+
+    def on_log_advanced(self, message: LogAdvanced) -> None:
+        dashboard = self.dashboard
+        if dashboard is not None and dashboard.is_mounted:
+            dashboard.apply(message.changes)
+        for alert in self._throttle.admit(message.changes.alerts, time.monotonic()):
+            self.alert(alert)
+
+    def on_history_progress(self, message: HistoryProgress) -> None:
+        dashboard = self.dashboard
+        if dashboard is None or not dashboard.is_mounted:
+            return
+        percent = 100 * message.done // max(1, message.total)
+        dashboard.show_progress("" if message.finished else f"loading history {percent}%")
+
+    def alert(self, alert: Alert) -> None:
+        """Call for attention: a notification, the bell, and a desktop notification if set."""
+        severity: SeverityLevel = "warning" if alert.kind == "approval" else "error"
+        titles = {"approval": "Approval needed", "failed": "Session failed", "stuck": "Stuck?"}
+        self.notify(alert.text, title=titles[alert.kind], severity=severity, timeout=8)
+        if self.settings.console.bell:
+            self.bell()
+        if self.settings.console.desktop_notifications:
+            self._desktop(titles[alert.kind], alert.text)
+
+    def _desktop(self, title: str, text: str) -> None:
+        program = shutil.which("notify-send")
+        if program is None:
+            self.notify("desktop_notifications needs `notify-send` on PATH", severity="warning")
+            return
+        try:
+            subprocess.Popen(  # a fixed program; arguments never reach a shell
+                [program, "--app-name=Quarterdeck", title, text],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        except OSError as exc:
+            self.notify(f"desktop notification failed: {exc}", severity="warning")
+
+    def _tick(self) -> None:
+        """Every second: fresh ages and waiting times, and a word about stuck sessions."""
+        dashboard = self.dashboard
+        if dashboard is not None and dashboard.is_mounted and self.screen is dashboard:
+            dashboard.refresh_view(force=True)
+        after = self.settings.console.stuck_after_s
+        for session in stuck_sessions(self.model.view, self.clock(), after):
+            if session.session_id not in self._stuck_told:
+                self._stuck_told.add(session.session_id)
+                minutes = f"{after / 60:g} min" if after >= 60 else f"{after:g} s"
+                text = f"{session.title or session.session_id[:8]}: no event for {minutes}"
+                self.alert(Alert("stuck", session.session_id, text))
+
+    # -- quit ---------------------------------------------------------------------------------
+
+    def running_here(self) -> list[str]:
+        """Sessions this console drives that have not ended."""
+        desk = self.opened.desk if self.opened is not None else None
+        return [] if desk is None else desk.running()
+
+    @work(group="quit", exclusive=True)
+    async def action_request_quit(self) -> None:
+        """Quit; when sessions run here, ask first — their agents are stopped."""
+        running = self.running_here()
+        if running:
+            n = len(running)
+            body = (
+                f"{n} session{'s' if n > 1 else ''} running in this console. Quitting cancels"
+                " them and stops every agent process; `quarterdeck resume` can continue them."
+            )
+            if not await self.push_screen_wait(ConfirmScreen("Quit Quarterdeck?", body)):
+                return
+        await self.shutdown()
+        self.exit(0)
+
+    async def shutdown(self) -> None:
+        """Stop the bridge, every session and agent, the watchers and the store (once)."""
+        if self._shut_down:
+            return
+        self._shut_down = True
+        if self.bridge is not None:
+            self.bridge.stop()
+        try:
+            if self.opened is not None:
+                await self.opened.close()
+        finally:
+            self.closed.set()
+
+    async def on_unmount(self) -> None:
+        await self.shutdown()

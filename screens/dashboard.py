@@ -1,0 +1,329 @@
+"""The dashboard: sessions, the selected session's agents and timeline, the approvals queue.
+
+Attributes down, messages up: the app hands the screen each :class:`Changes` from the bridge
+(``apply``); the widgets get view values; keys map to :class:`~agents.desk.Desk` calls. The
+screen holds no state of its own beyond what is selected.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, OptionList
+
+from agents.approvals import Outcome
+from agents.auth.grants import GrantError
+from agents.desk import Desk, DeskError, liveness
+from screens.approval_details import ApprovalDetails, ApprovalDetailsScreen
+from screens.confirm import ConfirmScreen
+from screens.filter import FilterScreen, TimelineFilter
+from screens.help import HelpScreen
+from screens.palette import ConsoleCommands
+from screens.widgets.agent_grid import AgentGrid
+from screens.widgets.approval_queue import ApprovalQueue
+from screens.widgets.policy_banner import PolicyBanner
+from screens.widgets.session_list import SessionList
+from screens.widgets.status_bar import StatusBar
+from screens.widgets.timeline import SessionTimeline
+from sessions.console_model import Changes, ConsoleModel
+from sessions.schema.session import TERMINAL_STATES, SessionState
+from sessions.views import PendingApprovalView, SessionView
+
+Opener = Callable[[str], None]
+
+
+class DashboardScreen(Screen[None]):
+    """What ``quarterdeck`` opens on: everything live, every key one action."""
+
+    CSS_PATH = ["widgets.tcss", "dashboard.tcss"]
+    COMMANDS = {ConsoleCommands}
+    BINDINGS = [
+        Binding("a", "answer('approved_once')", "Approve", id="approve-once"),
+        Binding("A", "answer('approved_always')", "Always", id="approve-always"),
+        Binding("d", "answer('denied')", "Deny", id="deny"),
+        Binding("D", "answer('denied_always')", "Never", id="deny-always"),
+        Binding("enter", "details", "Details", show=False, id="details"),
+        Binding("slash", "filter", "Filter", id="filter"),
+        Binding("p", "pause", "Pause", id="pause"),
+        Binding("c", "cancel_session", "Cancel", id="cancel"),
+        Binding("r", "replay", "Replay", id="replay"),
+        Binding("question_mark", "help", "Help", id="help"),
+    ]
+
+    def __init__(
+        self, model: ConsoleModel, *, desk: Desk | None, clock: Callable[[], float],
+        open_replay: Opener, keymap: dict[str, str] | None = None,
+    ) -> None:  # fmt: skip
+        super().__init__()
+        self.keymap = keymap or {}
+        """Binding id → keys, as remapped by the config file (for help)."""
+        self.model = model
+        self.desk = desk
+        """What keys act through; ``None`` while the console is still starting."""
+        self.clock = clock
+        self.open_replay = open_replay
+        self.timeline_filter = TimelineFilter()
+        self._shown: str | None = None
+
+    def compose(self) -> ComposeResult:
+        yield PolicyBanner(id="banner")
+        with Horizontal(id="main"):
+            with Vertical(id="left"):
+                yield SessionList(id="sessions")
+                yield ApprovalQueue(id="approvals")
+            with Vertical(id="right"):
+                yield AgentGrid(id="agents")
+                yield SessionTimeline(id="timeline")
+        yield StatusBar(id="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.refresh_view(force=True)
+        self.query_one(ApprovalQueue).focus()
+
+    # -- feeding ------------------------------------------------------------------------------
+
+    def apply(self, changes: Changes) -> None:
+        """Show what the bridge folded: the new view and the new timeline rows."""
+        self.refresh_view()
+        if self._shown is not None and self._shown in changes.entries:
+            self.query_one(SessionTimeline).extend(changes.entries[self._shown])
+
+    def refresh_view(self, *, force: bool = False) -> None:
+        """Redraw every widget from the model's current view (``force``: even if unchanged,
+        e.g. every second for the ages)."""
+        view = self.model.view
+        now = self.clock()
+        sessions = self.query_one(SessionList)
+        sessions.show(view.sessions, now, force=force)
+        self.query_one(ApprovalQueue).show(view.pending, now, force=force)
+        self.query_one(PolicyBanner).show(view.policy)
+        self.query_one(StatusBar).show(view, force=force)
+        self._select(sessions.selected_id)
+
+    def _select(self, session_id: str | None) -> None:
+        session = self.model.view.session(session_id) if session_id else None
+        self.query_one(AgentGrid).show(session)
+        if session_id != self._shown:
+            self._shown = session_id
+            timeline = self.query_one(SessionTimeline)
+            timeline.set_entries(self.model.timeline(session_id) if session_id else [])
+            timeline.border_title = "Timeline"
+            if session is not None:
+                timeline.border_title = f"Timeline · {session.title or session_id}"
+
+    def show_progress(self, text: str) -> None:
+        """Say in the status bar how far the history has loaded (empty: loaded)."""
+        bar = self.query_one(StatusBar)
+        bar.progress_text = text
+        bar.show(self.model.view, force=True)
+
+    @property
+    def selected_session(self) -> SessionView | None:
+        """The session highlighted in the sessions list."""
+        sid = self.query_one(SessionList).selected_id
+        return self.model.view.session(sid) if sid else None
+
+    def show_session(self, session_id: str) -> None:
+        """Select a session (the command palette's "go to session")."""
+        self.query_one(SessionList).select_session(session_id)
+        self._select(session_id)
+
+    def show_agent(self, session_id: str, agent_id: str) -> None:
+        """Select a session and keep only one agent's rows in its timeline."""
+        self.show_session(session_id)
+        self.timeline_filter = TimelineFilter(agent=agent_id)
+        self.query_one(SessionTimeline).set_filter(agent=agent_id)
+
+    def reload_policy(self) -> None:
+        """Load the policy file now and say how it went (a rejection also shows the banner)."""
+        desk = self._desk()
+        if desk is None:
+            return
+        try:
+            result = desk.reload_policy()
+        except DeskError as exc:
+            self.notify(str(exc), severity="error")
+            return
+        if result.errors:
+            self.notify("; ".join(result.errors[:3]), title="Policy rejected", severity="error")
+        else:
+            self.notify("policy reloaded", title=str(desk.policy_path))
+
+    def revoke_grant(self, rule_id: str) -> None:
+        """Remove a standing grant from the policy file (the watcher reloads it)."""
+        desk = self._desk()
+        if desk is None:
+            return
+        try:
+            desk.revoke(rule_id)
+        except DeskError as exc:
+            self.notify(str(exc), severity="error")
+            return
+        self.notify(f"revoked {rule_id}")
+
+    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        if isinstance(event.option_list, SessionList):
+            self._select(event.option.id)
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        if isinstance(event.option_list, ApprovalQueue):
+            self.action_details()
+        elif isinstance(event.option_list, SessionList):
+            self.query_one(SessionTimeline).focus()
+
+    # -- approvals ----------------------------------------------------------------------------
+
+    def _approval(self) -> PendingApprovalView | None:
+        approval = self.query_one(ApprovalQueue).selected
+        if approval is None:
+            self.notify("No approval is waiting.", severity="warning")
+        return approval
+
+    def _desk(self) -> Desk | None:
+        if self.desk is None:
+            self.notify("The console is still starting.", severity="warning")
+        return self.desk
+
+    def action_answer(self, outcome: str) -> None:
+        """Answer the highlighted approval; "always" answers show their rule first."""
+        approval = self._approval()
+        if approval is not None:
+            self.answer(approval.approval_id, Outcome(outcome))
+
+    @work(group="answers")
+    async def answer(self, approval_id: str, outcome: Outcome) -> None:
+        """Answer one approval (asking to confirm the rule of an "always" or "never")."""
+        desk = self._desk()
+        if desk is None:
+            return
+        if outcome in (Outcome.APPROVED_ALWAYS, Outcome.DENIED_ALWAYS):
+            try:
+                rule = desk.proposal(approval_id, outcome)
+            except (GrantError, DeskError) as exc:
+                self.notify(f"No standing rule is possible: {exc}", severity="error")
+                return
+            verb = "allow" if outcome is Outcome.APPROVED_ALWAYS else "deny"
+            body = f"This rule will be added to {desk.policy_path}:\n\n{rule}"
+            confirm = ConfirmScreen(f"Always {verb} this?", body, yes=f"Add rule and {verb}")
+            if not await self.app.push_screen_wait(confirm):
+                return
+        try:
+            done = await desk.answer(approval_id, outcome)
+        except (GrantError, DeskError) as exc:
+            self.notify(str(exc), severity="error", timeout=8)
+            return
+        added = f" · added {done.added_rule}" if done.added_rule else ""
+        self.notify(f"{outcome.value.replace('_', ' ')}{added}", title=approval_id[:8])
+
+    @work(group="details")
+    async def action_details(self) -> None:
+        """The full request of the highlighted approval, with its diff; answer from there."""
+        approval = self._approval()
+        if approval is None:
+            return
+        session = self.model.view.session(approval.session_id)
+        details = ApprovalDetails(
+            approval_id=approval.approval_id, session_id=approval.session_id,
+            session_title=session.title if session else "", agent_id=approval.agent_id,
+            role=approval.role, tool=approval.tool, summary=approval.summary,
+            command=approval.command, paths=approval.paths, cwd=approval.cwd,
+            risk=approval.risk, rule_id=approval.rule_id, reason=approval.reason,
+            diff=approval.diff, policy_hash=self.model.view.policy.hash,
+            requested_ts=approval.requested_ts, waiting=liveness(approval.owner),
+        )  # fmt: skip
+        outcome = await self.app.push_screen_wait(ApprovalDetailsScreen(details, self.clock()))
+        if outcome is not None:
+            self.answer(approval.approval_id, outcome)
+
+    # -- sessions -----------------------------------------------------------------------------
+
+    def _session(self) -> SessionView | None:
+        session = self.selected_session
+        if session is None:
+            self.notify("No session is selected.", severity="warning")
+        return session
+
+    @work(group="control")
+    async def action_pause(self) -> None:
+        """Pause the selected session between steps, or resume it."""
+        session, desk = self._session(), self._desk()
+        if session is None or desk is None:
+            return
+        try:
+            if session.state is SessionState.PAUSED:
+                await desk.resume(session.session_id)
+                self.notify("resumed", title=session.session_id[:8])
+            else:
+                await desk.pause(session.session_id)
+                self.notify("pausing after the current step", title=session.session_id[:8])
+        except DeskError as exc:
+            self.notify(str(exc), severity="error")
+
+    @work(group="control")
+    async def action_cancel_session(self) -> None:
+        """Cancel the selected session, after confirming."""
+        session, desk = self._session(), self._desk()
+        if session is None or desk is None:
+            return
+        if session.state in TERMINAL_STATES:
+            self.notify(f"The session already ended ({session.state}).", severity="warning")
+            return
+        body = (
+            f"{session.title}\n\nIts agents are stopped and its pending approvals are"
+            " cancelled. This cannot be undone."
+        )
+        if not await self.app.push_screen_wait(ConfirmScreen("Cancel this session?", body)):
+            return
+        try:
+            self.notify(await desk.cancel(session.session_id))
+        except DeskError as exc:
+            self.notify(str(exc), severity="error")
+
+    def action_replay(self) -> None:
+        """Replay the selected session from its first event."""
+        session = self._session()
+        if session is not None:
+            self.open_replay(session.session_id)
+
+    # -- timeline -----------------------------------------------------------------------------
+
+    @work(group="filter")
+    async def action_filter(self) -> None:
+        """Filter the timeline by text, agent and kind."""
+        session = self.selected_session
+        agents = [a.agent_id for a in session.agents] if session else []
+        chosen = await self.app.push_screen_wait(FilterScreen(self.timeline_filter, agents))
+        if chosen is None:
+            return
+        self.timeline_filter = chosen
+        self.query_one(SessionTimeline).set_filter(
+            agent=chosen.agent, categories=chosen.categories, text=chosen.text
+        )
+
+    def on_session_timeline_opened(self, event: SessionTimeline.Opened) -> None:
+        e = event.entry
+        lines = [
+            f"seq {e.seq} · {e.ts} · {e.actor} · {e.kind}",
+            *([f"decision: {e.decision}"] if e.decision else []),
+            *([f"rule: {e.rule_id}"] if e.rule_id else []),
+            *([f"decided by: {e.decided_by}"] if e.decided_by else []),
+            "",
+            e.summary,
+        ]
+        self.app.push_screen(ConfirmScreen(f"Event {e.seq}", "\n".join(lines), yes="Close"))
+
+    def action_help(self) -> None:
+        """Every key and what it does."""
+        keys = []
+        for binding in self.BINDINGS:
+            if isinstance(binding, Binding):  # the remapped keys, so help never lies
+                key = self.keymap.get(binding.id, binding.key) if binding.id else binding.key
+                keys.append((key, binding.description, binding.id or ""))
+        keys += [("ctrl+p", "Command palette", "command_palette"), ("ctrl+q", "Quit", "quit")]
+        self.app.push_screen(HelpScreen(keys))

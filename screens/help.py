@@ -1,0 +1,45 @@
+"""``?``: every key of the console and what it does, as the keymap has it now."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Markdown
+
+HELP = """\
+# Quarterdeck keys
+
+| key | what it does |
+|---|---|
+{rows}
+
+**Panes** — `tab` / `shift+tab` move between sessions, approvals and the timeline; `j` / `k`
+move inside one. **Timeline** — `f` follow on/off, `g` / `G` first / last, `enter` details.
+**Replay** — `space` play/pause, `→` / `←` step, `+` / `-` speed, `home` / `end`,
+`h` next handoff, `a` next approval, `escape` back.
+
+Remap any key by its id in `config.toml` (`[keymap]`, see docs/configuration.md).
+"""
+
+
+class HelpScreen(ModalScreen[None]):
+    """The key reference; ``escape``, ``q`` or ``?`` closes it."""
+
+    CSS_PATH = "modals.tcss"
+    BINDINGS = [Binding("escape,q,question_mark", "close", "Close", id="help.close")]
+
+    def __init__(self, keys: list[tuple[str, str, str]]) -> None:
+        super().__init__()
+        self.keys = keys
+        """(keys, description, binding id) of every binding, in display order."""
+
+    def compose(self) -> ComposeResult:
+        rows = "\n".join(f"| `{k}` | {d} (`{i}`) |" for k, d, i in self.keys)
+        with VerticalScroll(classes="dialog help"):
+            yield Markdown(HELP.format(rows=rows))
+
+    def action_close(self) -> None:
+        """Back to where help was opened."""
+        self.dismiss(None)

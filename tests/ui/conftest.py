@@ -1,0 +1,40 @@
+"""Console test helpers: an app on a fixed scene, and waiting for it to be ready."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from textual.pilot import Pilot
+
+from app.boot import Boot
+from app.console import QuarterdeckApp
+from screens.replay import ReplayScreen
+from sessions.record import Record
+from tests.ui.scenes import NOW
+
+
+def scene_app(records: Sequence[Record], *, replay: str | None = None) -> QuarterdeckApp:
+    """The console on ``records`` with a frozen clock and no ticking timer."""
+    return QuarterdeckApp(
+        Boot(records=records), clock=lambda: NOW, replay_session=replay, tick_s=None
+    )
+
+
+async def ready(pilot: Pilot[int]) -> None:
+    """Wait until the history is folded and drawn (or the replay is loaded)."""
+    app = pilot.app
+    assert isinstance(app, QuarterdeckApp)
+    for _ in range(500):  # bounded: a console that never gets ready fails the test
+        replays = [s for s in app.screen_stack if isinstance(s, ReplayScreen)]
+        if replays:
+            done = all(s.replay is not None for s in replays)
+        else:
+            done = app.bridge is not None and app.bridge.loaded.is_set()
+        if done:
+            break
+        await pilot.pause(0.01)
+    else:
+        raise AssertionError("the console did not finish loading")
+    await pilot.pause()
+    await pilot.wait_for_scheduled_animations()
+    await pilot.pause()

@@ -1,0 +1,140 @@
+"""Deterministic scenes for the console's tests: records with fixed ids, times and seqs.
+
+No database: :class:`~app.boot.Boot` shows them through a ``MemorySource``, and the app's
+clock is frozen at :data:`NOW`, so every snapshot is the same on every machine.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import orjson
+
+from sessions import schema as ev
+from sessions.record import Record
+from sessions.schema.base import SYSTEM_SESSION, Payload
+from sessions.schema.session import SessionState
+
+START = datetime(2026, 11, 24, 9, 30, 0, tzinfo=UTC)
+NOW = (START + timedelta(seconds=95)).timestamp()
+"""The frozen clock of every scene: 95 s after the first event."""
+
+S1 = "5e551011-0000-4000-8000-000000000001"
+S2 = "5e551022-0000-4000-8000-000000000002"
+DIFF = """\
+--- a/calc/stats.py
++++ b/calc/stats.py
+@@ -3,5 +3,5 @@ def moving_average(values, window):
+     if window <= 0:
+         raise ValueError("window must be positive")
+-    return [sum(values[i:i + window]) / window for i in range(len(values) - window)]
++    return [sum(values[i:i + window]) / window for i in range(len(values) - window + 1)]
+"""
+
+
+class Scene:
+    """Builds records one by one with growing ``seq`` and time."""
+
+    def __init__(self) -> None:
+        self.records: list[Record] = []
+        self._session_seq: dict[str, int] = {}
+
+    def add(self, session: str, actor: str, payload: Payload, *, dt: float = 0.5) -> Record:
+        """Append one record, ``dt`` seconds after the previous one."""
+        seq = len(self.records) + 1
+        n = self._session_seq[session] = self._session_seq.get(session, 0) + 1
+        ts = START + timedelta(seconds=dt * seq)
+        record = Record(
+            seq, session, n, ts.isoformat(timespec="microseconds"), actor, payload.KIND, 1,
+            orjson.dumps(payload.to_json_obj()).decode(), f"prev{seq}", f"hash{seq}",
+        )  # fmt: skip
+        self.records.append(record)
+        return record
+
+
+def _session(scene: Scene, sid: str, title: str) -> None:
+    scene.add(
+        sid, "orchestrator", ev.SessionCreated(title=title, workspace="/work/demo", team="demo")
+    )
+    scene.add(sid, "orchestrator", ev.SessionStateChanged(
+        from_state=SessionState.CREATED, to_state=SessionState.RUNNING, reason="started"
+    ))  # fmt: skip
+
+
+def _agent(scene: Scene, sid: str, role: str) -> str:
+    agent = f"{role}-1"
+    scene.add(sid, agent, ev.AgentStarted(agent_id=agent, role=role, backend="acp"))
+    return agent
+
+
+def working(*, with_approval: bool = True, rejected: bool = False) -> list[Record]:
+    """Two sessions: one finished, one with three agents at work (and an approval waiting)."""
+    scene = Scene()
+    scene.add(SYSTEM_SESSION, "auth", ev.PolicyReloaded(
+        path="/home/user/.config/quarterdeck/policy.toml", policy_hash="2bb32883c220" + "0" * 52,
+        rules=50,
+    ))  # fmt: skip
+    _session(scene, S2, "Add a --json flag to the report command")
+    done = _agent(scene, S2, "implementer")
+    scene.add(S2, done, ev.AgentMessage(agent_id=done, text="Added the flag and its test.\n"))
+    scene.add(S2, done, ev.AgentStopped(agent_id=done, stop_reason="end_turn"))
+    scene.add(
+        S2, "validator-1", ev.ValidationFinished(check="pytest", passed=True, output="5 passed")
+    )
+    scene.add(
+        S2, "orchestrator", ev.SessionFinished(outcome=SessionState.SUCCEEDED, summary="done")
+    )
+
+    _session(scene, S1, "Fix the failing moving_average test")
+    planner = _agent(scene, S1, "planner")
+    scene.add(
+        S1,
+        planner,
+        ev.AgentPlan(agent_id=planner, entries=[ev.PlanEntry(content="Fix the window")]),
+    )
+    scene.add(S1, planner, ev.AgentMessage(
+        agent_id=planner, text="The loop skips the last window.\nThe fix is range(n - w + 1).\n"
+    ))  # fmt: skip
+    scene.add(S1, planner, ev.AgentStopped(agent_id=planner))
+    scene.add(S1, "orchestrator", ev.HandoffMade(from_role="planner", to_role="implementer"))
+    impl = _agent(scene, S1, "implementer")
+    scene.add(S1, impl, ev.ToolCallRequested(
+        agent_id=impl, call_id="call-read", tool="read", paths=["calc/stats.py"], role="implementer"
+    ))  # fmt: skip
+    scene.add(S1, "auth", ev.PolicyDecided(
+        call_id="call-read", decision="allow", rule_id="workspace-read",
+        policy_hash="2bb32883c220" + "0" * 52, source="rule",
+    ))  # fmt: skip
+    scene.add(S1, impl, ev.ToolResult(call_id="call-read", status="completed"))
+    scene.add(S1, impl, ev.ToolCallRequested(
+        agent_id=impl, call_id="call-edit", tool="edit", paths=["calc/stats.py"], role="implementer"
+    ))  # fmt: skip
+    scene.add(S1, "auth", ev.PolicyDecided(
+        call_id="call-edit", decision="ask", rule_id="edits-ask",
+        policy_hash="2bb32883c220" + "0" * 52, source="rule",
+    ))  # fmt: skip
+    if with_approval:
+        scene.add(S1, "auth", ev.ApprovalRequested(
+            approval_id="appr-0001", call_id="call-edit", agent_id=impl, role="implementer",
+            tool="edit", summary="Apply the off-by-one fix to calc/stats.py?", diff=DIFF,
+            paths=["/work/demo/calc/stats.py"], cwd="/work/demo", risk="medium",
+            rule_id="edits-ask", reason="edits are asked", owner="host:1",
+        ))  # fmt: skip
+    validator = _agent(scene, S1, "validator")
+    scene.add(S1, validator, ev.ToolCallRequested(
+        agent_id=validator, call_id="call-test", tool="execute",
+        command="python -m pytest -q", role="validator",
+    ))  # fmt: skip
+    scene.add(S1, validator, ev.ToolOutput(call_id="call-test", text="..F..\n1 failed, 4 passed\n"))
+    scene.add(S1, "orchestrator", ev.RetryScheduled(
+        operation="reviewer turn", attempt=1, delay_s=2.0, error="agent timed out"
+    ))  # fmt: skip
+    reviewer = _agent(scene, S1, "reviewer")
+    scene.add(S1, reviewer, ev.AgentThought(agent_id=reviewer, text="Waiting for the fix."))
+    if rejected:
+        scene.add(SYSTEM_SESSION, "auth", ev.PolicyRejected(
+            path="/home/user/.config/quarterdeck/policy.toml",
+            errors=["policy.toml:12: rule 'edits-ask': unknown field 'decison'"],
+            kept_hash="2bb32883c220" + "0" * 52,
+        ))  # fmt: skip
+    return scene.records

@@ -1,0 +1,64 @@
+"""Snapshots of every console state that matters; ids and times are frozen (``scenes.py``).
+
+Update with ``make snapshot-update`` and review the SVG diffs before committing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.pilot import Pilot
+
+from tests.ui.conftest import ready, scene_app
+from tests.ui.scenes import S1, working
+
+SnapCompare = Any
+
+
+def test_dashboard_with_three_agents_working(snap_compare: SnapCompare) -> None:
+    assert snap_compare(scene_app(working()), run_before=ready, terminal_size=(120, 40))
+
+
+def test_empty_console(snap_compare: SnapCompare) -> None:
+    assert snap_compare(scene_app([]), run_before=ready, terminal_size=(120, 40))
+
+
+def test_approval_details_with_a_diff(snap_compare: SnapCompare) -> None:
+    async def open_details(pilot: Pilot[int]) -> None:
+        await ready(pilot)
+        await pilot.press("enter")
+        await ready(pilot)
+
+    assert snap_compare(scene_app(working()), run_before=open_details, terminal_size=(120, 40))
+
+
+def test_rejected_policy_banner(snap_compare: SnapCompare) -> None:
+    app = scene_app(working(rejected=True))
+    assert snap_compare(app, run_before=ready, terminal_size=(120, 40))
+
+
+def test_replay_at_an_event(snap_compare: SnapCompare) -> None:
+    async def to_approval(pilot: Pilot[int]) -> None:
+        await ready(pilot)
+        await pilot.press("a")  # next approval
+        await ready(pilot)
+
+    app = scene_app(working(), replay=S1)
+    assert snap_compare(app, run_before=to_approval, terminal_size=(120, 40))
+
+
+def test_help(snap_compare: SnapCompare) -> None:
+    async def help_open(pilot: Pilot[int]) -> None:
+        await ready(pilot)
+        await pilot.press("question_mark")
+        await ready(pilot)
+
+    assert snap_compare(scene_app(working()), run_before=help_open, terminal_size=(120, 40))
+
+
+def test_dashboard_at_80x24(snap_compare: SnapCompare) -> None:
+    assert snap_compare(scene_app(working()), run_before=ready, terminal_size=(80, 24))
+
+
+def test_dashboard_at_200x50(snap_compare: SnapCompare) -> None:
+    assert snap_compare(scene_app(working()), run_before=ready, terminal_size=(200, 50))
