@@ -62,6 +62,8 @@ class QuarterdeckApp(App[int]):
         """Sessions this console started (``demo``/``run``)."""
         self._stuck_told: set[str] = set()
         self._shut_down = False
+        self.failure: str | None = None
+        """Why the console could not open (printed after the terminal is restored)."""
         self._throttle = AlertThrottle()
         self.closed = asyncio.Event()
         """Set once every session, agent, worker and the store have been stopped."""
@@ -112,8 +114,9 @@ class QuarterdeckApp(App[int]):
 
         try:
             opened = await self.boot.open_async()
-        except Exception as exc:  # shown, and the console stays open on an empty model
-            self.notify(f"{exc}", title="Cannot open the console", severity="error", timeout=30)
+        except Exception as exc:  # nothing to show or run without it: say why, exit 1
+            self.failure = f"cannot open the console: {exc}"
+            self.exit(return_code=1)
             return
         self.opened = opened
         dashboard = self.dashboard

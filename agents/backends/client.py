@@ -28,7 +28,7 @@ from acp.schema import (
 )
 
 from agents.backends.executor import ToolExecutor
-from agents.backends.permissions import CANCELLED, choose, request_for, summary_of
+from agents.backends.permissions import CANCELLED, choose, diff_of, request_for, summary_of
 
 
 class BackendClient:
@@ -57,7 +57,7 @@ class BackendClient:
         request = request_for(tool_call, role=self._executor.role, workspace=self._workspace)
         asking = asyncio.create_task(
             self._executor.authorize(
-                tool_call.tool_call_id, request, summary_of(tool_call, request)
+                tool_call.tool_call_id, request, summary_of(tool_call, request), diff_of(tool_call)
             )
         )
         self._asking.add(asking)

@@ -26,6 +26,7 @@ from acp import RequestError
 from agents.auth.ceiling import Ceiling
 from agents.auth.gate import AuthGate, Authorization, ToolCall
 from agents.auth.requests import ToolKind, ToolRequest
+from agents.backends.permissions import DIFF_LIMIT
 from agents.backends.terminals import DEFAULT_OUTPUT_LIMIT, Terminal
 from sessions.schema.tools import ToolIntent, ToolOutput, ToolResult
 from sessions.store import EventStore
@@ -38,7 +39,7 @@ STREAM_LIMIT = 256 * 1024
 """Bytes of one command's output streamed into ``tool.output`` events; the rest is not."""
 """Characters of a command's output kept in its ``tool.result`` event (the tail)."""
 
-_DIFF_LIMIT = 64 * 1024
+
 _SHELL_CHARS = set("|&;<>()$`*?[]~{}\n\\")
 
 
@@ -88,7 +89,7 @@ def _diff(path: Path, content: str) -> str:
     lines = difflib.unified_diff(
         old.splitlines(keepends=True), content.splitlines(keepends=True), str(path), str(path)
     )
-    return "".join(lines)[:_DIFF_LIMIT]
+    return "".join(lines)[:DIFF_LIMIT]
 
 
 class ToolExecutor:

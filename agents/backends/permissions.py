@@ -8,6 +8,7 @@ per agent and some offer only a subset of kinds (acp.md §5.5).
 
 from __future__ import annotations
 
+import difflib
 import shlex
 from collections.abc import Sequence
 from pathlib import Path
@@ -15,6 +16,7 @@ from pathlib import Path
 from acp.schema import (
     AllowedOutcome,
     DeniedOutcome,
+    FileEditToolCallContent,
     PermissionOption,
     RequestPermissionResponse,
     ToolCallUpdate,
@@ -27,6 +29,8 @@ CANCELLED = RequestPermissionResponse(outcome=DeniedOutcome(outcome="cancelled")
 
 _ALLOW_KINDS = ("allow_once", "allow_always")
 _REJECT_KINDS = ("reject_once", "reject_always")
+DIFF_LIMIT = 64 * 1024
+"""At most this much of a proposed diff is kept with an approval (agents can send anything)."""
 _PATH_KEYS = ("path", "file_path", "filePath", "abs_path", "notebook_path", "source", "destination")
 
 
@@ -58,6 +62,8 @@ def request_for(tool_call: ToolCallUpdate, *, role: str, workspace: Path) -> Too
     listed = raw.get("paths")
     if isinstance(listed, list):
         paths.extend(p for p in listed if isinstance(p, str))
+    # A proposed edit names its file in its diff: the policy must see it even without locations.
+    paths.extend(d.path for d in _diffs(tool_call))
     # Relative paths are taken to be the workspace's, where the agent runs.
     resolved = tuple(dict.fromkeys(str((workspace / p).resolve()) for p in paths))
     cwd = raw.get("cwd")
@@ -71,6 +77,22 @@ def request_for(tool_call: ToolCallUpdate, *, role: str, workspace: Path) -> Too
         url=url if isinstance(url, str) else None,
         cwd=(workspace / cwd).resolve() if isinstance(cwd, str) else None,
     )
+
+
+def _diffs(tool_call: ToolCallUpdate) -> list[FileEditToolCallContent]:
+    return [c for c in tool_call.content or [] if isinstance(c, FileEditToolCallContent)]
+
+
+def diff_of(tool_call: ToolCallUpdate) -> str | None:
+    """The proposed edits of a tool call (ACP ``diff`` content) as one unified diff, if any."""
+    parts: list[str] = []
+    for edit in _diffs(tool_call):
+        old = (edit.old_text or "").splitlines(keepends=True)
+        new = edit.new_text.splitlines(keepends=True)
+        before = f"a/{edit.path}" if edit.old_text is not None else "/dev/null"
+        lines = difflib.unified_diff(old, new, before, f"b/{edit.path}")
+        parts.extend(line if line.endswith("\n") else f"{line}\n" for line in lines)
+    return "".join(parts)[:DIFF_LIMIT] or None
 
 
 def summary_of(tool_call: ToolCallUpdate, request: ToolRequest) -> str:

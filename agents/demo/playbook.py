@@ -136,6 +136,10 @@ class AskStep(_Strict):
     kind: Literal["ask"]
     title: str = Field(min_length=1)
     tool_kind: ToolKind = "other"
+    path: str | None = None
+    """The file the asked-for change is about (a location the policy and the queue see)."""
+    replace: Replacement | None = None
+    """The proposed change to ``path`` (after an earlier read), shown as a diff."""
     options: list[AskOption] = Field(default_factory=_default_options, min_length=1)
     on_reject: OnError = "stop"
 

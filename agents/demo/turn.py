@@ -275,13 +275,25 @@ class Turn:
 
     async def _ask(self, step: AskStep) -> bool:
         tool_id = self._new_tool_id()
+        about: dict[str, Any] = {}
+        if step.path is not None:  # what the change is about, and the change itself if known
+            path = self._resolve(step.path)
+            about = {"locations": [ToolCallLocation(path=path)], "raw_input": {"path": path}}
+            old = self._session.reads.get(path)
+            if step.replace is not None and old is not None and step.replace.old in old:
+                new = old.replace(step.replace.old, step.replace.new, 1)
+                about["content"] = [tool_diff_content(path, new, old)]
         await self._send(
-            start_tool_call(tool_id, step.title, kind=step.tool_kind, status="pending")
+            start_tool_call(tool_id, step.title, kind=step.tool_kind, status="pending", **about)
         )
         response = await self._client.request_permission(
             session_id=self._session.session_id,
             tool_call=ToolCallUpdate(
-                tool_call_id=tool_id, title=step.title, kind=step.tool_kind, status="pending"
+                tool_call_id=tool_id,
+                title=step.title,
+                kind=step.tool_kind,
+                status="pending",
+                **about,
             ),
             options=[
                 PermissionOption(option_id=o.id, name=o.name, kind=o.kind) for o in step.options

@@ -57,6 +57,8 @@ def _run_app(boot: Boot, *, replay_session: str | None = None) -> int:
         return EXIT_USAGE
     app = QuarterdeckApp(boot, settings=load_settings(), replay_session=replay_session)
     app.run()
+    if app.failure is not None:
+        print(f"quarterdeck: error: {app.failure}", file=sys.stderr)
     if app.return_code:
         return app.return_code
     if app.started:

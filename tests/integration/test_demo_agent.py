@@ -115,10 +115,17 @@ async def test_planner_implementer_and_reviewer_fix_the_sample_bug(
     kinds = {u.tool_call_id: u.kind for u in implementer.of_kind("tool_call")}
     statuses = implementer.tool_statuses()
     titles = implementer.titles()
-    assert list(kinds.values()) == ["read", "edit", "edit", "execute", "execute", "read"]
-    read, ask, write, tests, make, secret = kinds
+    assert list(kinds.values()) == [
+        "read", "edit", "edit", "execute", "execute", "execute", "read"
+    ]  # fmt: skip
+    read, ask, write, tests, make, cksum, secret = kinds
     assert statuses[read] == statuses[ask] == statuses[write] == ["pending", "completed"]
-    assert statuses[tests] == statuses[make] == ["pending", "in_progress", "completed"]
+    assert statuses[tests] == statuses[make] == statuses[cksum]
+    assert statuses[cksum] == ["pending", "in_progress", "completed"]
+    # The ask names the file it is about and carries the proposed change as a diff.
+    assert [loc.path for loc in asked.tool_call.locations] == [str(workspace / "calc/stats.py")]
+    [proposed] = asked.tool_call.content
+    assert proposed.type == "diff" and "- window + 1)]" in proposed.new_text
     assert statuses[secret] == ["pending", "failed"]
     assert "id_rsa is outside the workspace" in _failure_text(implementer, secret)
     assert "make" in titles[make] and "deploy key" in titles[secret]
@@ -132,7 +139,7 @@ async def test_planner_implementer_and_reviewer_fix_the_sample_bug(
     assert "Fixed moving_average" in _text(implementer.of_kind("agent_message_chunk"))
     for method in ("terminal/create", "terminal/wait_for_exit", "terminal/output"):
         assert method in implementer.calls
-    assert implementer.calls.count("terminal/release") == 2
+    assert implementer.calls.count("terminal/release") == 3  # pytest, make, cksum
 
     after = _pytest(workspace)
     assert after.returncode == 0 and "5 passed" in after.stdout, after.stdout

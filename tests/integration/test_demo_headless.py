@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from importlib.resources import files
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -74,25 +76,62 @@ def test_demo_with_approvals_allowed_fixes_the_bug(tmp_path: Path) -> None:
     assert context["task"].startswith("Fix") and context["plan"]
 
 
-def test_demo_with_approvals_denied_fails_cleanly(tmp_path: Path) -> None:
+def _records(stdout: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in stdout.splitlines()]
+
+
+def test_demo_with_every_ask_denied_records_the_refusals_and_carries_on(tmp_path: Path) -> None:
     db = tmp_path / "q.db"
     done = run_cli(
-        db,
-        "demo",
-        "--headless",
-        "--on-ask",
-        "deny",
-        "--json",
-        "--workspace",
-        str(tmp_path / "demo"),
+        db, "demo", "--headless", "--on-ask", "deny", "--json", "--workspace", str(tmp_path / "d")
     )
-    assert done.returncode == 1, done.stderr[-3000:]
-    records = [json.loads(line) for line in done.stdout.splitlines()]
-    outcomes = [r["payload"]["outcome"] for r in records if r["kind"] == "approval.resolved"]
-    assert "denied" in outcomes
+    records = _records(done.stdout)
+    outcomes = {r["payload"]["outcome"] for r in records if r["kind"] == "approval.resolved"}
+    assert outcomes == {"denied"}
+    # The asks are side steps (make test, cksum): refused, they fail and the agents go on.
+    asked = {r["payload"]["command"] for r in records if r["kind"] == "approval.requested"}
+    assert {"make test", "cksum calc/stats.py"} <= asked
     finished = [r["payload"]["outcome"] for r in records if r["kind"] == "session.finished"]
-    assert "failed" in finished
+    assert finished == ["succeeded", "succeeded"]
+    assert done.returncode == 0, done.stderr[-3000:]
     assert "Traceback" not in done.stderr
+    assert run_cli(db, "audit", "verify").returncode == 0
+
+
+def test_an_edit_the_policy_asks_about_carries_its_path_and_diff_and_a_no_fails_it(
+    tmp_path: Path,
+) -> None:
+    strict = tmp_path / "strict.toml"
+    strict.write_text(
+        (Path(str(files("sessions.configs").joinpath("policy.toml")))).read_text()
+        + """
+[[rules]]
+id = "edits-ask"
+decision = "ask"
+reason = "every edit is shown to a human first"
+tools = ["edit"]
+paths = ["{workspace}/**"]
+match = [{ tool = "edit", path = "src/app.py" }]
+"""
+    )
+    db = tmp_path / "q.db"
+    done = run_cli(
+        db, "demo", "--headless", "--on-ask", "deny", "--json", "--policy", str(strict),
+        "--workspace", str(tmp_path / "d"),
+    )  # fmt: skip
+    assert done.returncode == 1, done.stderr[-3000:]
+    records = _records(done.stdout)
+    edits = [
+        r["payload"] for r in records
+        if r["kind"] == "approval.requested" and r["payload"]["tool"] == "edit"
+    ]  # fmt: skip
+    assert edits, "the strict policy must ask about the demo's edit"
+    fix = next(e for e in edits if "task-1" in e["paths"][0])  # task-2's first try differs
+    assert fix["rule_id"] == "edits-ask"
+    assert fix["paths"] == [str((tmp_path / "d" / "task-1" / "calc" / "stats.py").resolve())]
+    assert "-    return" in fix["diff"] and "window + 1)]" in fix["diff"]
+    finished = [r["payload"]["outcome"] for r in records if r["kind"] == "session.finished"]
+    assert "failed" in finished  # the implementer stops on the refusal
     assert run_cli(db, "audit", "verify").returncode == 0
 
 

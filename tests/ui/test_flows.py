@@ -118,12 +118,12 @@ async def test_d_denies(tmp_path: Path) -> None:
         assert _state(app, first) == "denied"
 
 
-async def _until_make_test(app: QuarterdeckApp, pilot: Pilot[int]) -> str:
-    """Approve once until the demo asks for `make test` (a plain command, so grantable)."""
+async def _until(app: QuarterdeckApp, pilot: Pilot[int], command: str) -> str:
+    """Approve once until the demo asks for ``command``; that approval's id."""
     while True:
         await wait_for(pilot, lambda: bool(app.model.view.pending), "an approval")
         pending = app.model.view.pending[0]
-        if pending.command == "make test":
+        if pending.command == command:
             return pending.approval_id
         await pilot.press("a")
         await wait_for(pilot, partial(_answered, app, pending.approval_id), "the answer")
@@ -131,12 +131,26 @@ async def _until_make_test(app: QuarterdeckApp, pilot: Pilot[int]) -> str:
 
 async def test_always_explains_when_no_narrow_rule_is_safe(tmp_path: Path) -> None:
     async with running_console(tmp_path) as (app, pilot, _):
-        first = await _until_make_test(app, pilot)
+        first = await _until(app, pilot, "make test")  # a rule asks for every make
         await pilot.press("A")
         told = lambda: any("cannot be granted" in n.message for n in app._notifications)  # noqa: E731
         await wait_for(pilot, told, "the refusal")
         assert _state(app, first) == "pending"
         assert not isinstance(app.screen, ConfirmScreen)
+
+
+async def test_always_shows_the_narrowed_rule_then_adds_it_to_the_policy(tmp_path: Path) -> None:
+    async with running_console(tmp_path) as (app, pilot, _):
+        asked = await _until(app, pilot, "cksum calc/stats.py")  # no rule covers cksum
+        await pilot.press("A")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the rule shown")
+        await pilot.press("y")
+        await wait_for(pilot, partial(_answered, app, asked), "the answer")
+        assert _state(app, asked) == "approved_always"
+        policy = app.opened.desk.policy_path if app.opened and app.opened.desk else None
+        assert policy is not None
+        text = policy.read_text()
+        assert 'commands = [["cksum"]]' in text and 'roles = ["implementer"]' in text
 
 
 async def test_enter_shows_details_and_answers_from_there(tmp_path: Path) -> None:
