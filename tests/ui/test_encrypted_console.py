@@ -103,3 +103,15 @@ async def test_the_console_shows_history_live_commits_and_replay_of_an_encrypted
         await pilot.press("ctrl+q")
         await asyncio.wait_for(app.closed.wait(), 60)
     assert app.return_code in (None, 0)
+
+
+async def test_without_the_key_the_console_ends_with_one_line_saying_so(
+    db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    app = QuarterdeckApp(Boot(db=str(db)), tick_s=None)
+    async with app.run_test(size=(140, 44)) as pilot:
+        await _until(pilot, lambda: app.failure is not None, "the console to give up")
+    assert app.return_code == 1
+    assert app.failure is not None and "keyring" in app.failure
+    assert len(app.failure.splitlines()) == 1
