@@ -13,21 +13,27 @@ import asyncio
 import getpass
 import os
 import socket
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from agents import desk_recovery
 from agents.approvals import ApprovalBroker, Outcome
 from agents.auth.grants import Grant, GrantError, add_grant, list_grants, narrowed_rule
 from agents.auth.grants import revoke_grant as _revoke_grant
 from agents.auth.holder import PolicyHolder, ReloadResult
 from agents.auth.requests import Decision, ToolKind, ToolRequest
+from agents.checkpoints.rollback import RollbackPlan
+from agents.checkpoints.timetravel import RollbackDone
+from agents.desk_recovery import TeamResolver
 from agents.orchestrator.core import Orchestrator
 from sessions import leases
 from sessions.approvals import ApprovalView, approvals_by_id
 from sessions.errors import QuarterdeckError
 from sessions.reading import list_sessions
 from sessions.schema.policy import ApprovalResolved
+from sessions.schema.session import SessionState
 from sessions.store import EventStore
 
 Liveness = Literal["waiting", "stale", "elsewhere"]
@@ -96,6 +102,7 @@ class Desk:
         orchestrator: Orchestrator | None = None,
         holder: PolicyHolder | None = None,
         user: str | None = None,
+        resolve_team: TeamResolver | None = None,
     ) -> None:
         self.store = store
         self.policy_path = policy_path
@@ -103,6 +110,8 @@ class Desk:
         self.orchestrator = orchestrator
         self.holder = holder
         self.user = user or getpass.getuser()
+        self.resolve_team = resolve_team
+        """The team an interrupted session resumes with; None: resuming is not offered."""
 
     # -- approvals ---------------------------------------------------------------------------
 
@@ -211,6 +220,48 @@ class Desk:
             )
         await asyncio.to_thread(leases.request_cancel, engine, session_id)
         return f"asked {lease.owner} to cancel session {session_id[:8]}"
+
+    # -- time travel -------------------------------------------------------------------------
+
+    def interrupted(self, candidates: Iterable[tuple[str, SessionState]]) -> set[str]:
+        """Unfinished sessions no live process holds (blocking: call it on a thread)."""
+        return desk_recovery.interrupted(self.store, candidates, set(self.running()))
+
+    async def resume_interrupted(self, session_id: str) -> str:
+        """Continue an interrupted session here; returns what happened, in words."""
+        if self.orchestrator is None or self.resolve_team is None:
+            raise DeskError("this console cannot run sessions")
+        try:
+            return await desk_recovery.resume_interrupted(
+                self.store, self.orchestrator, session_id, self.resolve_team
+            )
+        except QuarterdeckError as exc:
+            raise DeskError(str(exc)) from exc
+
+    def _checkpoints_root(self) -> Path:
+        checkpoints = self.orchestrator.checkpoints if self.orchestrator is not None else None
+        if checkpoints is None:
+            raise DeskError("this console keeps no checkpoints")
+        return checkpoints.root
+
+    async def rollback_plan(self, session_id: str) -> RollbackPlan:
+        """What going back to the session's last known-good checkpoint would change."""
+        try:
+            return await desk_recovery.rollback_plan(
+                self.store, self._checkpoints_root(), session_id, here=self.runs_here(session_id)
+            )
+        except QuarterdeckError as exc:
+            raise DeskError(str(exc)) from exc
+
+    async def roll_back(self, session_id: str, shown: RollbackPlan) -> RollbackDone:
+        """Carry out the rollback ``shown``; ``DeskError`` (nothing changed) if it differs now."""
+        try:
+            return await desk_recovery.roll_back_to_shown(
+                self.store, self._checkpoints_root(), session_id, shown,
+                here=self.runs_here(session_id), user=self.user,
+            )  # fmt: skip
+        except QuarterdeckError as exc:
+            raise DeskError(str(exc)) from exc
 
     # -- policy ------------------------------------------------------------------------------
 

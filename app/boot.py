@@ -68,6 +68,7 @@ class Boot:
             return Opened(MemorySource(self.records))
         from agents.desk import Desk
         from app.bridge import DatabaseSource
+        from app.commands.recover import team_for
         from app.runtime import build_runtime
 
         runtime, loaded = build_runtime(self.db, policy=self.policy)
@@ -81,6 +82,7 @@ class Boot:
         desk = Desk(
             runtime.store, policy_path=runtime.holder.path or Path("policy.toml"),
             broker=runtime.broker, orchestrator=runtime.orchestrator, holder=runtime.holder,
+            resolve_team=lambda progress: team_for(progress, None),
         )  # fmt: skip
         source = DatabaseSource(runtime.store.engine, runtime.store)
         return Opened(source, desk, runtime, self.runs, problems)

@@ -129,6 +129,7 @@ class QuarterdeckApp(App[int]):
         if opened.runtime is not None:
             opened.runtime.start_workers()
             self.started = opened.start_runs()
+        self.check_interrupted()  # sessions a dead console left running show at once
         if self.tick_s is not None:
             self.set_interval(self.tick_s, self._tick, name="console-tick")
 
@@ -173,10 +174,11 @@ class QuarterdeckApp(App[int]):
             self.notify(f"desktop notification failed: {exc}", severity="warning")
 
     def _tick(self) -> None:
-        """Every second: fresh ages and waiting times, and a word about stuck sessions."""
+        """Every second: fresh ages and waiting times, interrupted and stuck sessions."""
         dashboard = self.dashboard
         if dashboard is not None and dashboard.is_mounted and self.screen is dashboard:
             dashboard.refresh_view(force=True)
+        self.check_interrupted()
         after = self.settings.console.stuck_after_s
         for session in stuck_sessions(self.model.view, self.clock(), after):
             if session.session_id not in self._stuck_told:
@@ -184,6 +186,21 @@ class QuarterdeckApp(App[int]):
                 minutes = f"{after / 60:g} min" if after >= 60 else f"{after:g} s"
                 text = f"{session.title or session.session_id[:8]}: no event for {minutes}"
                 self.alert(Alert("stuck", session.session_id, text))
+
+    @work(thread=True, exclusive=True, group="interrupted")
+    def check_interrupted(self) -> None:
+        """Find the unfinished sessions no live process runs (the lease table, on a thread)."""
+        desk = self.opened.desk if self.opened is not None else None
+        if desk is None:
+            return
+        candidates = [(s.session_id, s.state) for s in self.model.view.sessions]
+        found = frozenset(desk.interrupted(candidates))
+        self.call_from_thread(self._show_interrupted, found)
+
+    def _show_interrupted(self, found: frozenset[str]) -> None:
+        dashboard = self.dashboard
+        if dashboard is not None and dashboard.is_mounted:
+            dashboard.show_interrupted(found)
 
     # -- quit ---------------------------------------------------------------------------------
 

@@ -24,6 +24,7 @@ from screens.confirm import ConfirmScreen
 from screens.filter import FilterScreen, TimelineFilter
 from screens.help import HelpScreen
 from screens.palette import ConsoleCommands
+from screens.session_actions import SessionActions
 from screens.widgets.agent_grid import AgentGrid
 from screens.widgets.approval_queue import ApprovalQueue
 from screens.widgets.policy_banner import PolicyBanner
@@ -31,13 +32,12 @@ from screens.widgets.session_list import SessionList
 from screens.widgets.status_bar import StatusBar
 from screens.widgets.timeline import SessionTimeline
 from sessions.console_model import Changes, ConsoleModel
-from sessions.schema.session import TERMINAL_STATES, SessionState
 from sessions.views import PendingApprovalView, SessionView
 
 Opener = Callable[[str], None]
 
 
-class DashboardScreen(Screen[None]):
+class DashboardScreen(SessionActions, Screen[None]):
     """What ``quarterdeck`` opens on: everything live, every key one action."""
 
     CSS_PATH = ["widgets.tcss", "dashboard.tcss"]
@@ -51,6 +51,7 @@ class DashboardScreen(Screen[None]):
         Binding("slash", "filter", "Filter", id="filter"),
         Binding("p", "pause", "Pause", id="pause"),
         Binding("c", "cancel_session", "Cancel", id="cancel"),
+        Binding("b", "rollback", "Rollback", id="rollback"),
         Binding("r", "replay", "Replay", id="replay"),
         Binding("question_mark", "help", "Help", id="help"),
     ]
@@ -69,6 +70,8 @@ class DashboardScreen(Screen[None]):
         self.open_replay = open_replay
         self.timeline_filter = TimelineFilter()
         self._shown: str | None = None
+        self.interrupted: frozenset[str] = frozenset()
+        """Unfinished sessions no live process runs (``p`` resumes them here)."""
 
     def compose(self) -> ComposeResult:
         yield PolicyBanner(id="banner")
@@ -100,6 +103,7 @@ class DashboardScreen(Screen[None]):
         view = self.model.view
         now = self.clock()
         sessions = self.query_one(SessionList)
+        sessions.interrupted = self.interrupted
         sessions.show(view.sessions, now, force=force)
         self.query_one(ApprovalQueue).show(view.pending, now, force=force)
         self.query_one(PolicyBanner).show(view.policy)
@@ -116,6 +120,12 @@ class DashboardScreen(Screen[None]):
             timeline.border_title = "Timeline"
             if session is not None:
                 timeline.border_title = f"Timeline · {session.title or session_id}"
+
+    def show_interrupted(self, interrupted: frozenset[str]) -> None:
+        """Mark the sessions a dead process left unfinished (and unmark resumed ones)."""
+        if interrupted != self.interrupted:
+            self.interrupted = interrupted
+            self.refresh_view(force=True)
 
     def show_progress(self, text: str) -> None:
         """Say in the status bar how far the history has loaded (empty: loaded)."""
@@ -248,42 +258,6 @@ class DashboardScreen(Screen[None]):
         if session is None:
             self.notify("No session is selected.", severity="warning")
         return session
-
-    @work(group="control")
-    async def action_pause(self) -> None:
-        """Pause the selected session between steps, or resume it."""
-        session, desk = self._session(), self._desk()
-        if session is None or desk is None:
-            return
-        try:
-            if session.state is SessionState.PAUSED:
-                await desk.resume(session.session_id)
-                self.notify("resumed", title=session.session_id[:8])
-            else:
-                await desk.pause(session.session_id)
-                self.notify("pausing after the current step", title=session.session_id[:8])
-        except DeskError as exc:
-            self.notify(str(exc), severity="error")
-
-    @work(group="control")
-    async def action_cancel_session(self) -> None:
-        """Cancel the selected session, after confirming."""
-        session, desk = self._session(), self._desk()
-        if session is None or desk is None:
-            return
-        if session.state in TERMINAL_STATES:
-            self.notify(f"The session already ended ({session.state}).", severity="warning")
-            return
-        body = (
-            f"{session.title}\n\nIts agents are stopped and its pending approvals are"
-            " cancelled. This cannot be undone."
-        )
-        if not await self.app.push_screen_wait(ConfirmScreen("Cancel this session?", body)):
-            return
-        try:
-            self.notify(await desk.cancel(session.session_id))
-        except DeskError as exc:
-            self.notify(str(exc), severity="error")
 
     def action_replay(self) -> None:
         """Replay the selected session from its first event."""

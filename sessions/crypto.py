@@ -6,7 +6,7 @@ The nonce is 96 random bits, fresh for every row. The associated data is the row
 ``seq``, ``session_id``, ``session_seq`` and ``kind`` — so a ciphertext copied or swapped into
 another row fails to decrypt, and the error names the row.
 
-The hash chain covers the stored text, ciphertext included (docs/decisions.md D23), so
+The hash chain covers the stored text, ciphertext included (docs/decisions.md D24), so
 ``audit verify`` needs no key. Readers hand decrypted records on; which cipher belongs to which
 engine is kept here (:func:`attach`) so every reader of one database decrypts the same way.
 """

@@ -31,7 +31,7 @@ def export_lines(records: Iterable[Record]) -> Iterable[bytes]:
 def exported(engine: Engine, session_id: str) -> list[Record]:
     """A session's records as they are exported: plaintext payloads, and for a record that is
     stored encrypted, the hash of its plaintext (the stored hash covers the ciphertext, which
-    an export does not carry; see docs/decisions.md D23)."""
+    an export does not carry; see docs/decisions.md D24)."""
     cipher = cipher_for(engine)
     records: list[Record] = []
     for record in load_session(engine, session_id, stored=True):

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from textual.content import Content
 
 from screens.format import STATE_ICON, STATE_STYLE, age, clip, escape
 from screens.widgets.keyed_list import KeyedList
+from sessions.schema.session import SessionState
 from sessions.views import SessionView
 
 
@@ -14,6 +16,8 @@ class SessionList(KeyedList[SessionView]):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__("Sessions", id=id)
+        self.interrupted: frozenset[str] = frozenset()
+        """Sessions shown as interrupted: unfinished, and no live process runs them."""
 
     @property
     def selected_id(self) -> str | None:
@@ -26,7 +30,7 @@ class SessionList(KeyedList[SessionView]):
 
     def prompt(self, item: SessionView, now: float, width: int) -> Content:
         """State badge and title, then state, agents, age and pending approvals."""
-        return _prompt(item, now, width)
+        return _prompt(item, now, width, interrupted=item.session_id in self.interrupted)
 
     def default_index(self, count: int, first: bool) -> int | None:
         """The newest session, on first show or when nothing was highlighted."""
@@ -43,12 +47,21 @@ class SessionList(KeyedList[SessionView]):
         self.highlight_key(session_id)
 
 
-def _prompt(s: SessionView, now: float, width: int) -> Content:
-    style = STATE_STYLE.get(s.state, "$text")
-    icon = STATE_ICON.get(s.state, "?")
+def _prompt(s: SessionView, now: float, width: int, *, interrupted: bool = False) -> Content:
+    shown = SessionState.INTERRUPTED if interrupted else s.state
+    style = STATE_STYLE.get(shown, "$text")
+    icon = STATE_ICON.get(shown, "?")
     title = escape(clip(s.title or s.session_id[:8], width - 2))
-    waiting = f" [$warning b]◆{len(s.pending)}[/]" if s.pending else ""
-    state = "approval" if s.state == "awaiting_approval" else str(s.state)
+    waiting = f" ◆{len(s.pending)}" if s.pending else ""
+    state = "approval" if shown == "awaiting_approval" else str(shown)
+    if interrupted:
+        state = "interrupted · p resumes"
     agents = f"{len(s.agents)} agent{'' if len(s.agents) == 1 else 's'}"
-    line2 = f"[{style}]{state}[/][$text-muted] · {agents} · {age(s.created_ts, now)}[/]{waiting}"
+    # The second line never wraps: the least telling parts go first when the list is narrow.
+    room = width - 2
+    details = [[agents, age(s.created_ts, now)], [age(s.created_ts, now)], []]
+    parts = next((d for d in details if cell_len(" · ".join([state, *d]) + waiting) <= room), [])
+    muted = "".join(f" · {escape(p)}" for p in parts)
+    pending = f"[$warning b]{waiting}[/]" if waiting else ""
+    line2 = f"[{style}]{state}[/][$text-muted]{muted}[/]{pending}"
     return Content.from_markup(f"[{style}]{icon}[/] {title}\n  {line2}")

@@ -9,6 +9,10 @@ from typing import Any
 
 from textual.pilot import Pilot
 
+from agents.checkpoints.rollback import CheckpointInfo, RollbackPlan
+from screens.confirm import ConfirmScreen
+from screens.dashboard import DashboardScreen
+from screens.session_actions import rollback_text
 from tests.ui.conftest import ready, scene_app
 from tests.ui.scenes import S1, working
 
@@ -62,3 +66,33 @@ def test_dashboard_at_80x24(snap_compare: SnapCompare) -> None:
 
 def test_dashboard_at_200x50(snap_compare: SnapCompare) -> None:
     assert snap_compare(scene_app(working()), run_before=ready, terminal_size=(200, 50))
+
+
+def test_interrupted_session_is_marked(snap_compare: SnapCompare) -> None:
+    async def mark(pilot: Pilot[int]) -> None:
+        await ready(pilot)
+        dashboard = pilot.app.screen
+        assert isinstance(dashboard, DashboardScreen)
+        dashboard.show_interrupted(frozenset({S1}))
+        await ready(pilot)
+
+    assert snap_compare(scene_app(working()), run_before=mark, terminal_size=(120, 40))
+
+
+def test_rollback_confirmation_lists_the_changes(snap_compare: SnapCompare) -> None:
+    async def ask(pilot: Pilot[int]) -> None:
+        await ready(pilot)
+        dashboard = pilot.app.screen
+        assert isinstance(dashboard, DashboardScreen)
+        session = dashboard.model.view.session(S1)
+        assert session is not None
+        good = CheckpointInfo(27, "c0ffee" * 7, 24, True, "validator pass, attempt 1")
+        plan = RollbackPlan(
+            good, modified=["calc/stats.py"], recreated=["tests/test_calc.py"],
+            deleted=["calc/tmp_debug.py"], kept=["notes.txt"],
+        )  # fmt: skip
+        text = rollback_text(session, plan)
+        pilot.app.push_screen(ConfirmScreen("Roll back this session?", text, yes="Roll back"))
+        await ready(pilot)
+
+    assert snap_compare(scene_app(working()), run_before=ask, terminal_size=(120, 40))
