@@ -41,6 +41,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/policy.py
 	$(BIN)/python bench/agents.py
 	$(BIN)/python bench/checkpoints.py
+	$(BIN)/python bench/console.py
 
 fuzz: $(STAMP)
 	for t in shell gate policy events; do \

@@ -8,6 +8,7 @@ Errors a user can act on print one line on stderr with no traceback: exit 2 for 
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Sequence
 
@@ -17,22 +18,26 @@ EXIT_FAILURE = 1
 EXIT_USAGE = 2
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The whole command-line interface."""
-    from app.commands import (
-        approvals,
-        audit,
-        console,
-        doctor,
-        log,
-        policy,
-        recover,
-        replay,
-        run,
-        secrets,
-        timetravel,
-    )
+MODULES = (
+    "log", "audit", "approvals", "run", "recover", "policy", "doctor", "secrets", "console",
+    "timetravel", "replay",
+)  # fmt: skip
+"""The modules under ``app.commands``, in the order ``--help`` lists their commands."""
 
+COMMANDS: dict[str, str] = {
+    "sessions": "log", "show": "log", "export": "log", "import": "log", "audit": "audit",
+    "approvals": "approvals", "approve": "approvals", "deny": "approvals",
+    "grants": "approvals", "revoke": "approvals", "run": "run", "demo": "run",
+    "resume": "recover", "cancel": "recover", "policy": "policy", "doctor": "doctor",
+    "secrets": "secrets", "console": "console", "rollback": "timetravel", "fork": "timetravel",
+    "replay": "replay",
+}  # fmt: skip
+"""Which module defines each command: only that one is imported to run it (the others pull in
+SQLAlchemy, the ACP schema and the orchestrator, which would delay the console's first paint)."""
+
+
+def build_parser(modules: Sequence[str] = MODULES) -> argparse.ArgumentParser:
+    """The command-line interface with the commands of ``modules`` (all by default)."""
     parser = argparse.ArgumentParser(
         prog="quarterdeck",
         description="Supervise AI coding agents from a terminal: live panels, keyboard"
@@ -45,25 +50,38 @@ def build_parser() -> argparse.ArgumentParser:
         help="database file or sqlite:// URL (default: $QUARTERDECK_DB or the user data dir)",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    log.register(sub)
-    audit.register(sub)
-    approvals.register(sub)
-    run.register(sub)
-    recover.register(sub)
-    policy.register(sub)
-    doctor.register(sub)
-    secrets.register(sub)
-    console.register(sub)
-    timetravel.register(sub)
-    replay.register(sub)
+    for name in modules:
+        importlib.import_module(f"app.commands.{name}").register(sub)
     return parser
+
+
+def _command_of(argv: Sequence[str]) -> str | None:
+    """The command word of ``argv`` (after the global ``--db``), or None when there is none."""
+    args = list(argv)
+    while args:
+        word = args.pop(0)
+        if word == "--db":
+            if args:
+                args.pop(0)
+        elif not word.startswith("--db="):
+            return word
+    return None
+
+
+def _parser_for(argv: Sequence[str]) -> argparse.ArgumentParser:
+    word = _command_of(argv)
+    if word is None:  # `quarterdeck` alone: the console
+        return build_parser(["console"])
+    module = COMMANDS.get(word)
+    return build_parser([module] if module is not None else MODULES)  # help, typos: all
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the process exit status."""
     from sessions.errors import QuarterdeckError
 
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = _parser_for(argv)
     args = parser.parse_args(argv)
     if args.command is None:  # `quarterdeck` alone opens the console
         from app.commands.console import cmd_console

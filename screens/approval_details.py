@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from rich.syntax import Syntax
 from textual.app import ComposeResult
@@ -11,8 +12,10 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from agents.approvals import Outcome
 from screens.format import RISK_STYLE, age, escape
+
+if TYPE_CHECKING:  # agents is slow to import and loaded after the first paint (see dashboard)
+    from agents.approvals import Outcome  # noqa: F401 (the quoted base below)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +42,7 @@ class ApprovalDetails:
     """Who waits for the answer: ``waiting`` (a live process), ``stale`` or ``elsewhere``."""
 
 
-class ApprovalDetailsScreen(ModalScreen[Outcome | None]):
+class ApprovalDetailsScreen(ModalScreen["Outcome | None"]):
     """Read the request in full, then answer it here or go back."""
 
     CSS_PATH = "modals.tcss"
@@ -89,4 +92,6 @@ class ApprovalDetailsScreen(ModalScreen[Outcome | None]):
 
     def action_answer(self, outcome: str) -> None:
         """Close with the chosen answer (empty: no answer)."""
+        from agents.approvals import Outcome
+
         self.dismiss(Outcome(outcome) if outcome else None)

@@ -3,11 +3,16 @@
 Attributes down, messages up: the app hands the screen each :class:`Changes` from the bridge
 (``apply``); the widgets get view values; keys map to :class:`~agents.desk.Desk` calls. The
 screen holds no state of its own beyond what is selected.
+
+``agents`` is imported where a key uses it, not at the top: it brings SQLAlchemy, bashlex and
+the ACP schema (about a second), which :class:`~app.boot.Boot` loads after the first paint, and
+no key reaches the desk before that.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from textual import work
 from textual.app import ComposeResult
@@ -16,13 +21,9 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, OptionList
 
-from agents.approvals import Outcome
-from agents.auth.grants import GrantError
-from agents.desk import Desk, DeskError, liveness
 from screens.approval_details import ApprovalDetails, ApprovalDetailsScreen
 from screens.confirm import ConfirmScreen
 from screens.filter import FilterScreen, TimelineFilter
-from screens.help import HelpScreen
 from screens.palette import ConsoleCommands
 from screens.session_actions import SessionActions
 from screens.widgets.agent_grid import AgentGrid
@@ -33,6 +34,10 @@ from screens.widgets.status_bar import StatusBar
 from screens.widgets.timeline import SessionTimeline
 from sessions.console_model import Changes, ConsoleModel
 from sessions.views import PendingApprovalView, SessionView
+
+if TYPE_CHECKING:
+    from agents.approvals import Outcome
+    from agents.desk import Desk
 
 Opener = Callable[[str], None]
 
@@ -155,6 +160,8 @@ class DashboardScreen(SessionActions, Screen[None]):
         desk = self._desk()
         if desk is None:
             return
+        from agents.desk import DeskError
+
         try:
             result = desk.reload_policy()
         except DeskError as exc:
@@ -170,6 +177,8 @@ class DashboardScreen(SessionActions, Screen[None]):
         desk = self._desk()
         if desk is None:
             return
+        from agents.desk import DeskError
+
         try:
             desk.revoke(rule_id)
         except DeskError as exc:
@@ -204,6 +213,8 @@ class DashboardScreen(SessionActions, Screen[None]):
         """Answer the highlighted approval; "always" answers show their rule first."""
         approval = self._approval()
         if approval is not None:
+            from agents.approvals import Outcome
+
             self.answer(approval.approval_id, Outcome(outcome))
 
     @work(group="answers")
@@ -212,6 +223,10 @@ class DashboardScreen(SessionActions, Screen[None]):
         desk = self._desk()
         if desk is None:
             return
+        from agents.approvals import Outcome
+        from agents.auth.grants import GrantError
+        from agents.desk import DeskError
+
         if outcome in (Outcome.APPROVED_ALWAYS, Outcome.DENIED_ALWAYS):
             try:
                 rule = desk.proposal(approval_id, outcome)
@@ -237,6 +252,8 @@ class DashboardScreen(SessionActions, Screen[None]):
         approval = self._approval()
         if approval is None:
             return
+        from agents.desk import liveness
+
         session = self.model.view.session(approval.session_id)
         details = ApprovalDetails(
             approval_id=approval.approval_id, session_id=approval.session_id,
@@ -300,4 +317,6 @@ class DashboardScreen(SessionActions, Screen[None]):
                 key = self.keymap.get(binding.id, binding.key) if binding.id else binding.key
                 keys.append((key, binding.description, binding.id or ""))
         keys += [("ctrl+p", "Command palette", "command_palette"), ("ctrl+q", "Quit", "quit")]
+        from screens.help import HelpScreen  # Markdown (markdown-it) only when asked for
+
         self.app.push_screen(HelpScreen(keys))

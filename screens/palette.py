@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from functools import partial
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from agents.desk import Desk
 from sessions.console_model import ConsoleModel
+
+if TYPE_CHECKING:  # agents is slow to import and loaded after the first paint (see dashboard)
+    from agents.desk import Desk
 
 
 @runtime_checkable

@@ -11,14 +11,15 @@ from typing import TYPE_CHECKING
 
 from textual import work
 
-from agents.checkpoints.rollback import RollbackPlan
-from agents.desk import Desk, DeskError
 from screens.confirm import ConfirmScreen
 from sessions.schema.session import TERMINAL_STATES, SessionState
 from sessions.views import SessionView
 
 if TYPE_CHECKING:
     from textual.screen import Screen
+
+    from agents.checkpoints.rollback import RollbackPlan
+    from agents.desk import Desk
 
     _Base = Screen[None]
 else:
@@ -70,6 +71,8 @@ class SessionActions(_Base):
         session, desk = self._session(), self._desk()
         if session is None or desk is None:
             return
+        from agents.desk import DeskError  # not at import: the first paint needs no agents
+
         short = session.session_id[:8]
         try:
             if session.session_id in self.interrupted:
@@ -89,6 +92,8 @@ class SessionActions(_Base):
         session, desk = self._session(), self._desk()
         if session is None or desk is None:
             return
+        from agents.desk import DeskError  # not at import: the first paint needs no agents
+
         if session.state in TERMINAL_STATES:
             self.notify(f"The session already ended ({session.state}).", severity="warning")
             return
@@ -109,6 +114,8 @@ class SessionActions(_Base):
         session, desk = self._session(), self._desk()
         if session is None or desk is None:
             return
+        from agents.desk import DeskError  # not at import: the first paint needs no agents
+
         try:
             plan = await desk.rollback_plan(session.session_id)
         except DeskError as exc:

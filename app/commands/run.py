@@ -13,10 +13,8 @@ from pathlib import Path
 import orjson
 
 from agents.demo.workspace import DemoWorkspaceError, copy_demo_workspace
-from agents.orchestrator.autoanswer import OnAsk, answer_automatically
 from agents.team import Team, TeamError, bundled_team, load_team
 from app.paths import config_dir
-from app.runtime import build_runtime
 from sessions.describe import describe
 from sessions.record import Record
 from sessions.schema.session import SessionState
@@ -52,7 +50,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--policy", type=Path, help="policy file (default: the effective policy)")
     p.add_argument("--headless", action="store_true", help="no console: print events")
-    p.add_argument("--on-ask", type=OnAsk, choices=list(OnAsk), default=OnAsk.WAIT,
+    p.add_argument("--on-ask", choices=["allow", "deny", "wait"], default="wait",
                    help="headless answer to 'ask': allow, deny, or wait for `quarterdeck approve`")  # fmt: skip
     p.add_argument("--json", action="store_true", help="JSON Lines, one record per event")
 
@@ -111,10 +109,13 @@ def _start(args: argparse.Namespace, runs: Sequence[tuple[str, Team, Path]]) -> 
         return asyncio.run(_headless(args, runs))
     from app.commands.console import open_console
 
-    return open_console(args.db, policy=args.policy, runs=runs, on_ask=args.on_ask.value)
+    return open_console(args.db, policy=args.policy, runs=runs, on_ask=args.on_ask)
 
 
 async def _headless(args: argparse.Namespace, runs: Sequence[tuple[str, Team, Path]]) -> int:
+    from agents.orchestrator.autoanswer import OnAsk, answer_automatically
+    from app.runtime import build_runtime
+
     runtime, loaded = build_runtime(args.db, policy=args.policy)
     # SIGTERM as well as Ctrl-C ends in the finally below, so no agent process is orphaned.
     main = asyncio.current_task()
@@ -128,7 +129,7 @@ async def _headless(args: argparse.Namespace, runs: Sequence[tuple[str, Team, Pa
             return EXIT_CONFIG
         mine: set[str] = set()
         runtime.store.subscribe(lambda batch: print_records(batch, mine, as_json=args.json))
-        answer_automatically(runtime.broker, args.on_ask)
+        answer_automatically(runtime.broker, OnAsk(args.on_ask))
         runtime.start_workers()
         for task, team, workspace in runs:
             mine.add(runtime.orchestrator.start(task, team, workspace))

@@ -44,7 +44,16 @@ class AgentPanel(Vertical):
             self.set_class(a.state is state, f"-{state.value}")
         counters = f"attempt {a.attempts}" + (f" · retries {a.retries}" if a.retries else "")
         label = AGENT_LABEL[a.state]
-        self.query_one(".agent-state", Static).update(f"[b]{label}[/]  [$text-muted]{counters}[/]")
+        # Every part has a fixed height (widgets.tcss): new text never needs a new layout, and a
+        # layout per update would cost the whole screen's under a stream of events.
+        if old is None or (a.state, a.attempts, a.retries) != (
+            old.state,
+            old.attempts,
+            old.retries,
+        ):
+            self.query_one(".agent-state", Static).update(
+                f"[b]{label}[/]  [$text-muted]{counters}[/]", layout=False
+            )
         if old is None or (a.current_tool, a.last_error) != (old.current_tool, old.last_error):
             if a.last_error and a.state in (AgentState.FAILED, AgentState.RETRYING):
                 tool = f"[$error]{escape(clip(a.last_error, 200))}[/]"
@@ -52,11 +61,11 @@ class AgentPanel(Vertical):
                 tool = f"[$accent]▶[/] {escape(clip(a.current_tool, 200))}"
             else:
                 tool = "[$text-muted]–[/]"
-            self.query_one(".agent-tool", Static).update(tool)
+            self.query_one(".agent-tool", Static).update(tool, layout=False)
         if old is None or a.output_tail is not old.output_tail:
             tail = a.output_tail[-TAIL_LINES:]
             self.query_one(".agent-output", Static).update(
-                "\n".join(escape(clip(line, 300)) for line in tail)
+                "\n".join(escape(clip(line, 300)) for line in tail), layout=False
             )
         if old is None or a.activity is not old.activity:
-            self.query_one(".agent-spark", Static).update(sparkline(a.activity))
+            self.query_one(".agent-spark", Static).update(sparkline(a.activity), layout=False)

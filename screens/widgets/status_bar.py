@@ -37,5 +37,6 @@ class StatusBar(Static):
         loading = f" · [$text-muted]{escape(self.progress_text)}[/]" if self.progress_text else ""
         self.update(
             f"[$success]● {view.running} running[/] · {pending} · {policy_text}"
-            f" · [$text-muted]{len(view.sessions)} sessions · seq {view.last_seq}[/]{loading}"
+            f" · [$text-muted]{len(view.sessions)} sessions · seq {view.last_seq}[/]{loading}",
+            layout=False,  # one line, always: no layout per event
         )

@@ -1,4 +1,5 @@
-"""The core never loads Textual: checked in a fresh interpreter, as import-linter checks code."""
+"""Import boundaries, checked in a fresh interpreter as import-linter checks code: the core never
+loads Textual, and the console app does not load the core's slow half before its first frame."""
 
 from __future__ import annotations
 
@@ -15,3 +16,17 @@ def test_importing_the_core_leaves_textual_out() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert done.returncode == 0, f"the core imported: {done.stdout}{done.stderr}"
+
+
+def test_the_console_paints_before_loading_agents_and_sqlalchemy() -> None:
+    """The app and its screens leave out ``agents``, SQLAlchemy and the ACP schema (about a
+    second): Boot loads them on a worker after the first paint. (The CLI's parser still imports
+    every command; ``bench/console.py`` shows what that costs.)"""
+    code = (
+        "import sys, app.console, app.commands.console, app.console_settings;"
+        "slow = ('agents', 'sqlalchemy', 'acp');"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in slow);"
+        "print(','.join(bad)); sys.exit(1 if bad else 0)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, f"the console imported: {done.stdout}{done.stderr}"

@@ -1,0 +1,226 @@
+"""Benchmark the console (first paint, keys under load, replay, memory) against baselines
+measured in the same run.
+
+Prints (each raw and as a ratio to its baseline; targets in brackets):
+  first_paint_s       process start to the first frame of ``quarterdeck --db EMPTY console``
+                      vs. a trivial Textual app (one ``Static``), both fresh interpreters in
+                      a real 120x40 tmux pane, so imports count                 [ratio <= 1.5]
+  first_paint_direct_s  the same console opened by ``open_console()`` without the CLI's
+                      parser, vs. the trivial app: what the CLI's imports cost  [none, shown]
+  tmux_floor_s        tmux starting ``echo`` and our polling seeing it: in both figures above
+  key_idle_p50/p99_ms ``j``/``k`` on the timeline, key sent to the first frame that shows
+                      the cursor moved, with nothing else happening (the baseline)
+  key_load_p50/p99_ms the same while 8 agents append ~250 events/s each through the console's
+                      own EventStore on a real SQLite file, all in the session on screen
+                      (the worst case; ``--sessions`` spreads them)       [p99 <= 50 ms or
+                                                                            <= 3x idle p99]
+  replay_s            push the replay screen of a 100,000-event session (read, fold through
+                      ReplayLog), press ``end``, first frame showing the last timeline row,
+                      vs. raw sqlite3 ``SELECT * ... ORDER BY session_seq`` of the same rows
+                      (read/fold/jump are shown apart)                          [<= 1 s]
+  console_rss_mb      RSS of ``quarterdeck console`` once it shows the 100,000-event database
+                      (and its peak), vs. the trivial app's RSS after its first paint;
+                      also the console on an empty database                [none, shown]
+Also printed, without targets: replay_read_s / replay_fold_s / replay_jump_s (the parts of
+replay_s), history_load_s (start of the console to the 100,000 events shown), the console's peak
+RSS, tmux_floor_s, and load_events_per_agent_s (the load actually reached).
+``--json`` prints one JSON object instead of a table. Medians of ``--runs`` runs (the key
+percentiles: medians of each run's percentile).
+
+Why these harnesses. First paint and memory need a fresh process and a real terminal: the
+``console`` command refuses to run without one, and the terminal driver's start-up is part of
+what a user waits for; tmux's ``capture-pane`` is polled every 5 ms (the floor shows the cost).
+Key latency runs in-process under Textual's ``run_test``: the load must reach the bridge through
+the store's subscription, as in a console driving sessions, which only an in-process writer
+does; and a frame hook (``_console_rig.FrameDriver``, which renders every frame to the escape
+sequences a terminal would get) times the frame itself, where tmux polling would add 5 ms
+steps and its own CPU to a 2-core machine under load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import shutil
+import statistics
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench._console_live import keypress_latency, replay_to_end
+from bench._console_rig import build_db, median, percentile, settle_env, team
+from bench._console_tmux import (
+    CONSOLE_MARK,
+    TRIVIAL_MARK,
+    Tmux,
+    console_argv,
+    direct_argv,
+    first_paint,
+    floor,
+    loaded_rss,
+    trivial_argv,
+)
+from sessions.db import open_engine
+
+TARGETS = {"first_paint_ratio": 1.5, "key_load_p99_ms": 50.0, "key_p99_ratio": 3.0, "replay_s": 1.0}
+Figures = dict[str, float]
+
+
+def measure_paint(pane: Tmux, empty: Path, runs: int) -> Figures:
+    """First paint of the console (via the CLI and directly) and of the trivial app, and the
+    RSS of each after it."""
+    first_paint(pane, trivial_argv(), TRIVIAL_MARK)  # warm the page cache for both
+    first_paint(pane, console_argv(empty), CONSOLE_MARK)
+    out: dict[str, list[float]] = {k: [] for k in ("floor", "trivial", "cli", "direct", "rss")}
+    for _ in range(runs):  # interleaved, so noise falls on both sides
+        out["floor"].append(floor(pane))
+        trivial, rss = first_paint(pane, trivial_argv(), TRIVIAL_MARK)
+        out["trivial"].append(trivial)
+        out["rss"].append(rss)
+        out["cli"].append(first_paint(pane, console_argv(empty), CONSOLE_MARK)[0])
+        out["direct"].append(first_paint(pane, direct_argv(empty), CONSOLE_MARK)[0])
+    m = {k: statistics.median(v) for k, v in out.items()}
+    return {
+        "first_paint_s": m["cli"], "trivial_paint_s": m["trivial"],
+        "first_paint_ratio": m["cli"] / m["trivial"], "first_paint_direct_s": m["direct"],
+        "first_paint_direct_ratio": m["direct"] / m["trivial"], "tmux_floor_s": m["floor"],
+        "trivial_rss_mb": m["rss"],
+    }  # fmt: skip
+
+
+def measure_keys(db: Path, agents: int, sessions: int, rate: float, seconds: float) -> Figures:
+    """One run of keypress latency, idle then under load."""
+    members = team(sessions, agents)
+    build_db(db, members, 100)
+    k = asyncio.run(keypress_latency(db, members, rate=rate, seconds=seconds))
+    return {
+        "key_idle_p50_ms": median(k.idle) * 1e3, "key_idle_p99_ms": percentile(k.idle, 0.99) * 1e3,
+        "key_load_p50_ms": median(k.loaded) * 1e3,
+        "key_load_p99_ms": percentile(k.loaded, 0.99) * 1e3,
+        "key_presses": len(k.loaded), "load_events_per_agent_s": k.per_agent_per_s,
+        "load_events": k.events,
+    }  # fmt: skip
+
+
+def measure_replay(db: Path) -> Figures:
+    """One run of opening the replay and jumping to its end."""
+    r = asyncio.run(replay_to_end(db, "s-0"))
+    return {
+        "replay_s": r.total, "replay_read_s": r.read, "replay_fold_s": r.fold,
+        "replay_jump_s": r.jump, "raw_select_s": r.raw_select, "replay_events": r.events,
+    }  # fmt: skip
+
+
+def measure_memory(pane: Tmux, db: Path, empty: Path) -> Figures:
+    """One run of the console's RSS on the big database and on an empty one."""
+    loaded_s, rss, peak = loaded_rss(pane, console_argv(db), "bench s-0")
+    _, empty_rss, _ = loaded_rss(pane, console_argv(empty), " rules ", settle_s=0.5)
+    return {"history_load_s": loaded_s, "console_rss_mb": rss, "console_peak_rss_mb": peak,
+            "console_empty_rss_mb": empty_rss}  # fmt: skip
+
+
+def medians(runs: int, fn: Callable[[], Figures]) -> Figures:
+    """Each figure's median over ``runs`` runs."""
+    results = [fn() for _ in range(runs)]
+    return {k: statistics.median(r[k] for r in results) for k in results[0]}
+
+
+def run(args: argparse.Namespace, tmp: Path) -> Figures:
+    """Every measurement; the figures and their ratios."""
+    settle_env(tmp)
+    empty = tmp / "empty.db"
+    open_engine(empty).dispose()
+    big = tmp / "big.db"
+    build_db(big, team(1, args.agents), args.events // args.agents)
+    pane = Tmux()
+    try:
+        fig = measure_paint(pane, empty, args.runs)
+        fig |= medians(args.runs, lambda: measure_memory(pane, big, empty))
+    finally:
+        pane.close()
+    fig |= medians(args.runs, lambda: measure_replay(big))
+    keys = tmp / "keys.db"
+    fig |= medians(
+        args.runs, lambda: measure_keys(keys, args.agents, args.sessions, args.rate, args.load_s)
+    )
+    fig["key_p50_ratio"] = fig["key_load_p50_ms"] / fig["key_idle_p50_ms"]
+    fig["key_p99_ratio"] = fig["key_load_p99_ms"] / fig["key_idle_p99_ms"]
+    fig["replay_ratio"] = fig["replay_s"] / fig["raw_select_s"]
+    fig["rss_ratio"] = fig["console_rss_mb"] / fig["trivial_rss_mb"]
+    fig["empty_rss_ratio"] = fig["console_empty_rss_mb"] / fig["trivial_rss_mb"]
+    return fig
+
+
+def passed(fig: Figures) -> dict[str, bool]:
+    """Each figure that has a target, and whether it was met."""
+    return {
+        "first_paint_s": fig["first_paint_ratio"] <= TARGETS["first_paint_ratio"],
+        "key_load_p99_ms": fig["key_load_p99_ms"] <= TARGETS["key_load_p99_ms"]
+        or fig["key_p99_ratio"] <= TARGETS["key_p99_ratio"],
+        "replay_s": fig["replay_s"] <= TARGETS["replay_s"],
+    }
+
+
+ROWS = (  # figure, its baseline, the ratio, the target
+    ("first_paint_s", "trivial_paint_s", "first_paint_ratio", "ratio <= 1.5"),
+    ("first_paint_direct_s", "trivial_paint_s", "first_paint_direct_ratio", "none"),
+    ("key_load_p50_ms", "key_idle_p50_ms", "key_p50_ratio", "none"),
+    ("key_load_p99_ms", "key_idle_p99_ms", "key_p99_ratio", "<= 50 ms or <= 3x"),
+    ("replay_s", "raw_select_s", "replay_ratio", "<= 1 s"),
+    ("console_rss_mb", "trivial_rss_mb", "rss_ratio", "none"),
+    ("console_empty_rss_mb", "trivial_rss_mb", "empty_rss_ratio", "none"),
+)
+DETAILS = ("replay_read_s", "replay_fold_s", "replay_jump_s", "history_load_s",
+           "console_peak_rss_mb", "tmux_floor_s", "load_events_per_agent_s")  # fmt: skip
+
+
+def table(fig: Figures) -> str:
+    """The figures as aligned text, one per line, with their baselines and verdicts."""
+    verdicts = passed(fig)
+    lines = [f"{'figure':<22}{'raw':>10}  {'baseline':<17}{'':>8}{'ratio':>8}  target"]
+    for name, base, ratio, target in ROWS:
+        ok = verdicts.get(name)
+        verdict = "" if ok is None else ("  ok" if ok else "  MISSED")
+        lines.append(f"{name:<22}{fig[name]:>10.4g}  {base:<17}{fig[base]:>8.4g}"
+                     f"{fig[ratio]:>8.2f}  [{target}]{verdict}")  # fmt: skip
+    lines += [f"  {name:<20}{fig[name]:>10.4g}" for name in DETAILS]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark and print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--events", type=int, default=100_000, help="events of the big session")
+    parser.add_argument("--agents", type=int, default=8, help="agents writing")
+    parser.add_argument("--sessions", type=int, default=1, help="sessions the agents work in")
+    parser.add_argument("--rate", type=float, default=250.0, help="events/s per agent under load")
+    parser.add_argument("--load-s", type=float, default=6.0, help="seconds of keys per phase")
+    parser.add_argument("--runs", type=int, default=3, help="runs per measurement (median)")
+    parser.add_argument("--dir", type=Path, default=None, help="where to put the databases")
+    args = parser.parse_args(argv)
+    if shutil.which("tmux") is None:
+        parser.error("tmux is needed for the first-paint and memory figures")
+    tmp = Path(tempfile.mkdtemp(prefix="qd-bench-console-", dir=args.dir))
+    try:
+        fig = run(args, tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    result: dict[str, object] = {k: round(v, 4) for k, v in fig.items()}
+    result["passed"] = passed(fig)
+    result |= {"events": args.events, "agents": args.agents, "rate": args.rate,
+               "runs": args.runs, "targets": TARGETS}  # fmt: skip
+    if args.json:
+        print(json.dumps(result))
+    else:
+        print(table(fig))
+        print(json.dumps(result, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
