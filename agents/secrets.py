@@ -102,6 +102,15 @@ def check_backend(backend: KeyringBackend, *, allow_insecure: bool) -> None:
         )
 
 
+def unreadable(backend: str, name: str, exc: Exception) -> SecretsUnavailableError:
+    """The error for a backend that failed to read ``name`` with something not a KeyringError
+    (keyrings.alt's encrypted file backend asserts when the password is wrong)."""
+    return SecretsUnavailableError(
+        f"keyring {backend} could not read {name!r} ({type(exc).__name__}: {exc or 'no detail'});"
+        " with an encrypted file keyring this means a wrong password"
+    )
+
+
 def validate_name(name: str) -> str:
     """``name`` if it is a valid secret name; ``InvalidSecretNameError`` otherwise."""
     if NAME_RE.fullmatch(name) is None:
@@ -144,6 +153,9 @@ class SecretStore:
 
     def _unavailable(self, exc: Exception) -> SecretsUnavailableError:
         return SecretsUnavailableError(f"keyring {self.backend_name}: {exc}")
+
+    def _broken(self, name: str, exc: Exception) -> SecretsUnavailableError:
+        return unreadable(self.backend_name, name, exc)
 
     def _read_index(self) -> list[str]:
         try:
@@ -191,6 +203,8 @@ class SecretStore:
             value = self.backend.get_password(SERVICE, name)
         except keyring.errors.KeyringError as exc:
             raise self._unavailable(exc) from exc
+        except Exception as exc:  # backends fail in their own ways (an assert, a bad padding)
+            raise self._broken(name, exc) from exc
         if value is None:
             raise SecretNotFoundError(
                 f"no secret named {name!r} in the keyring: quarterdeck secrets set {name}"

@@ -91,10 +91,10 @@ class Boot:
         """Every record of one session, for replay (from the fixed records or the database)."""
         if self.records is not None:
             return [r for r in self.records if r.session_id == session_id]
-        from sessions.db import open_engine
+        from app.compose import open_database
         from sessions.reading import load_session
 
-        engine = open_engine(self.db, create=False)
+        engine = open_database(self.db)  # an encrypted database's key comes from the keyring
         try:
             return load_session(engine, session_id)
         finally:

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from sqlalchemy import Engine
 
 from agents.auth.compiled import LoadedPolicy
+from agents.auth.issues import PolicyError
 from agents.auth.loader import default_policy, load_policy_file
 from app.paths import config_dir, data_dir
 from sessions.anchors import AnchorLog, anchors_path_for
 from sessions.db import database_path, open_engine
+from sessions.keys import read_state
 from sessions.redaction import RedactingFilter, Redactor, redacting_filter
 from sessions.store import EventStore
 
@@ -24,13 +26,36 @@ def anchors_for(engine: Engine) -> AnchorLog | None:
     return None if path is None else AnchorLog(anchors_path_for(data_dir(), path))
 
 
-def build_redactor(secrets: Iterable[tuple[str, str]] = (), *, pii: bool = True) -> Redactor:
-    """The redactor for payloads and logs: credential patterns, PII (on by default) and the
-    exact values of ``secrets`` (name, value) pairs, e.g. the keyring's ``known_values()``.
+def build_redactor(
+    secrets: Iterable[tuple[str, str]] = (),
+    *,
+    pii: bool = True,
+    patterns: Mapping[str, str] | None = None,
+) -> Redactor:
+    """The redactor for payloads and logs: credential patterns, PII (on by default), the
+    exact values of ``secrets`` (name, value) pairs, e.g. the keyring's ``known_values()``,
+    and ``patterns`` (name → regex) of the policy's ``[redaction]`` table."""
+    return Redactor(secrets, pii=pii, extra=patterns)
 
-    PII masking becomes a policy setting later; for now ``pii`` is the switch.
+
+def policy_redactor(
+    secrets: Iterable[tuple[str, str]] = (), *, policy: Path | None = None
+) -> Redactor:
+    """:func:`build_redactor` with the ``[redaction]`` settings of ``policy`` (default: the
+    policy in force).
+
+    An invalid policy file gives the defaults (PII masked, no extra patterns): masking more is
+    the safe side, and the policy's own error is reported where it is loaded.
     """
-    return Redactor(secrets, pii=pii)
+    try:
+        if policy is not None:
+            loaded = load_policy_file(policy) if policy.exists() else default_policy()
+        else:
+            loaded, _ = effective_policy()
+    except PolicyError:
+        return build_redactor(secrets)
+    settings = loaded.policy.redaction
+    return build_redactor(secrets, pii=settings.pii, patterns=settings.patterns)
 
 
 def install_log_redaction(redactor: Redactor, logger: logging.Logger | None = None) -> int:
@@ -45,15 +70,41 @@ def install_log_redaction(redactor: Redactor, logger: logging.Logger | None = No
     return len(target.handlers)
 
 
+def open_database(db: str | Path, *, create: bool = False) -> Engine:
+    """An engine on ``db`` whose readers decrypt: when the database is encrypted, its key is
+    loaded from the keyring (a rotation a crash interrupted is settled first)."""
+    engine = open_engine(db, create=create)
+    if read_state(engine) is not None:
+        from agents.storage_keys import KeyVault, open_cipher
+
+        open_cipher(engine, KeyVault(), create=False)
+    return engine
+
+
 def open_store(
     db: str | Path, *, create: bool = True, redactor: Redactor | None = None
 ) -> EventStore:
     """An event store on ``db`` with anchors in the data directory and every payload redacted
-    (before hashing) by ``redactor`` or :func:`build_redactor`'s default."""
+    (before hashing) by ``redactor`` or :func:`build_redactor`'s default.
+
+    With ``[storage] encrypt = true`` in ``config.toml`` new payloads are sealed (the database
+    is made encrypted if it was not); an encrypted database is always read with its key."""
+    from app.settings import load_settings
+
+    encrypt = load_settings().storage.encrypt
     engine = open_engine(db, create=create)
-    redact = redactor if redactor is not None else build_redactor()
+    cipher = None
+    if encrypt or read_state(engine) is not None:
+        from agents.storage_keys import KeyVault, open_cipher
+
+        try:
+            cipher = open_cipher(engine, KeyVault(), create=encrypt)
+        except BaseException:
+            engine.dispose()
+            raise
+    redact = redactor if redactor is not None else policy_redactor()
     install_log_redaction(redact)
-    return EventStore(engine, redact=redact, anchors=anchors_for(engine))
+    return EventStore(engine, redact=redact, anchors=anchors_for(engine), cipher=cipher)
 
 
 def policy_file() -> Path:

@@ -1,7 +1,9 @@
 """The console's settings: ``[console]`` and ``[keymap]`` in ``config.toml`` (config dir).
 
-Other tables of the file belong to other parts of Quarterdeck and are left alone here. A file
-that does not parse, or a value of the wrong type, is a clear error naming the file.
+Other tables of the file belong to other parts of Quarterdeck (``[storage]``: ``app/settings.py``,
+which also refuses tables nobody reads) and are left alone here. The file and its error are
+``app/settings.py``'s, so ``QUARTERDECK_CONFIG`` moves both readers together. A file that does
+not parse, or a value of the wrong type, is a clear error naming the file.
 """
 
 from __future__ import annotations
@@ -11,12 +13,9 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from app.paths import config_dir
-from sessions.errors import QuarterdeckError
+from app.settings import SettingsError, settings_file
 
-
-class SettingsError(QuarterdeckError):
-    """``config.toml`` cannot be used; the message names the file and the field."""
+__all__ = ["ConsoleSettings", "Settings", "SettingsError", "load_settings", "settings_file"]
 
 
 class ConsoleSettings(BaseModel):
@@ -42,11 +41,6 @@ class Settings(BaseModel):
     console: ConsoleSettings = ConsoleSettings()
     keymap: dict[str, str] = {}
     """Binding id → keys (comma-separated), e.g. ``approve-once = "y"``."""
-
-
-def settings_file() -> Path:
-    """Where the settings live: ``config.toml`` in the config directory."""
-    return config_dir() / "config.toml"
 
 
 def load_settings(path: Path | None = None) -> Settings:

@@ -13,7 +13,7 @@ from agents.auth.watch import record_policy_changes, watch_policy
 from agents.checkpoints.recorder import Checkpoints
 from agents.orchestrator.core import Orchestrator
 from agents.secrets import SecretStore, SecretsUnavailableError
-from app.compose import build_redactor, open_store, policy_file, protected_dirs
+from app.compose import open_store, policy_file, policy_redactor, protected_dirs
 from app.paths import checkpoints_dir, data_dir
 from sessions.store import EventStore
 
@@ -54,7 +54,8 @@ def _keyring_values() -> list[tuple[str, str]]:
 
 def build_runtime(db: str, *, policy: Path | None = None) -> tuple[Runtime, ReloadResult]:
     """Wire the system for ``db``; the policy result tells whether a valid policy loaded."""
-    store = open_store(db, redactor=build_redactor(_keyring_values()))
+    redactor = policy_redactor(_keyring_values(), policy=policy)
+    store = open_store(db, redactor=redactor)
     holder = PolicyHolder(policy or policy_file())
     record_policy_changes(holder, store)
     result = holder.load()
@@ -63,8 +64,9 @@ def build_runtime(db: str, *, policy: Path | None = None) -> tuple[Runtime, Relo
     broker = ApprovalBroker(store, policy_path=holder.path, timeout_s=timeout)
     checkpoints = Checkpoints(store, checkpoints_dir())
     gate = AuthGate(
-        holder, store, broker, protected=protected_dirs(), on_allowed=checkpoints.before_call
-    )
+        holder, store, broker, protected=protected_dirs(),
+        known_secret=redactor.find_secret, on_allowed=checkpoints.before_call,
+    )  # fmt: skip
     orchestrator = Orchestrator(
         store, gate, broker, log_dir=data_dir() / "logs",
         secrets=lambda: SecretStore(data_dir() / "secrets.json"), checkpoints=checkpoints,

@@ -6,6 +6,8 @@ Prints three ratios (targets in brackets):
                   (8 concurrent callers awaiting their own commits; the single-caller figure
                   is printed beside it, see docs/decisions.md)
   replay_ratio  = raw fetchall time      / our load_session time, 100,000 events    [>= 0.5]
+  encrypted_ingest_ratio / encrypted_replay_ratio: the same two with every payload sealed
+                  (AES-256-GCM, ``[storage] encrypt = true``), against the same baselines
 Payloads are about 500 bytes. ``--json`` prints one JSON object instead of a table.
 
 Inputs (rows for raw, payload models for ours) are built before the clock starts, then the heap
@@ -20,6 +22,7 @@ import argparse
 import asyncio
 import gc
 import json
+import os
 import shutil
 import sqlite3
 import statistics
@@ -32,6 +35,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sessions.chain import GENESIS_HASH, canonical_json, record_hash
+from sessions.crypto import PayloadCipher, attach
 from sessions.db import open_engine
 from sessions.reading import load_session
 from sessions.schema import AgentMessage
@@ -94,10 +98,15 @@ def raw_executemany(tmp: Path, n: int) -> float:
     return n / elapsed
 
 
-def ours_ingest(tmp: Path, n: int) -> float:
+def cipher() -> PayloadCipher:
+    """A cipher with one random data key (the keyring is not what is measured)."""
+    return PayloadCipher({1: os.urandom(32)}, 1)
+
+
+def ours_ingest(tmp: Path, n: int, *, encrypted: bool = False) -> float:
     """Our fire-and-forget path, end to end: models in, all committed; events/s."""
     path = fresh(tmp, "ours-ingest.db")
-    store = EventStore(open_engine(path))
+    store = EventStore(open_engine(path), cipher=cipher() if encrypted else None)
     payloads = [payload(i) for i in range(n)]
     _settle()
     start = time.perf_counter()
@@ -148,10 +157,10 @@ def ours_durable(tmp: Path, n: int, callers: int) -> float:
     return n / elapsed
 
 
-def build_replay_db(tmp: Path, n: int) -> Path:
+def build_replay_db(tmp: Path, n: int, sealed: PayloadCipher | None = None) -> Path:
     """A log with the target session's n events interleaved 1:1 with other sessions' events."""
-    path = fresh(tmp, "replay.db")
-    store = EventStore(open_engine(path), batch_max=5000)
+    path = fresh(tmp, "replay.db" if sealed is None else "replay-encrypted.db")
+    store = EventStore(open_engine(path), batch_max=5000, cipher=sealed)
     for i in range(n):
         store.append("s-target", "agent-1", payload(i))
         store.append(f"s-other-{i % 9}", "agent-2", payload(i))
@@ -173,9 +182,10 @@ def raw_replay(path: Path) -> float:
     return elapsed
 
 
-def ours_replay(path: Path) -> float:
-    """Our load_session (Core rows into Records); seconds."""
+def ours_replay(path: Path, sealed: PayloadCipher | None = None) -> float:
+    """Our load_session (Core rows into Records, decrypted when ``sealed``); seconds."""
     engine = open_engine(path, create=False)
+    attach(engine, sealed)
     _settle()
     start = time.perf_counter()
     records = load_session(engine, "s-target")
@@ -212,6 +222,10 @@ def main(argv: list[str] | None = None) -> int:
         replay_db = build_replay_db(tmp, args.events)
         raw_re = median_of(args.runs, lambda: raw_replay(replay_db))
         ours_re = median_of(args.runs, lambda: ours_replay(replay_db))
+        enc_in = median_of(args.runs, lambda: ours_ingest(tmp, args.events, encrypted=True))
+        sealed = cipher()
+        enc_db = build_replay_db(tmp, args.events, sealed)
+        enc_re = median_of(args.runs, lambda: ours_replay(enc_db, sealed))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     result = {
@@ -227,6 +241,10 @@ def main(argv: list[str] | None = None) -> int:
         "replay_s": round(ours_re, 4),
         "raw_replay_s": round(raw_re, 4),
         "replay_ratio": round(raw_re / ours_re, 3),
+        "encrypted_ingest_events_per_s": round(enc_in),
+        "encrypted_ingest_ratio": round(enc_in / raw_in, 3),
+        "encrypted_replay_s": round(enc_re, 4),
+        "encrypted_replay_ratio": round(raw_re / enc_re, 3),
         "events": args.events,
         "targets": {"ingest_ratio": 0.5, "durable_ratio": 0.7, "replay_ratio": 0.5},
     }

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Engine, func, select
 
+from sessions.crypto import MARKER, cipher_for, reveal
 from sessions.errors import AmbiguousSessionError, SessionNotFoundError
 from sessions.record import Record
 from sessions.schema.base import SYSTEM_SESSION
@@ -44,22 +45,45 @@ class SessionSummary:
     workspace: str | None
 
 
-def load_session(engine: Engine, session_id: str, *, upto_seq: int | None = None) -> list[Record]:
-    """Every record of one session in order: what replay and export start from."""
+def _revealer(engine: Engine, stored: bool) -> Callable[[Any], Record]:
+    """Rows into records, decrypting sealed payloads unless ``stored`` asks for the bytes."""
+    make = Record._make
+    if stored:
+        return make
+    cipher = cipher_for(engine)
+
+    def record(row: Any) -> Record:
+        made = make(row)
+        return reveal(made, cipher) if made[7].startswith(MARKER) else made
+
+    return record
+
+
+def load_session(
+    engine: Engine, session_id: str, *, upto_seq: int | None = None, stored: bool = False
+) -> list[Record]:
+    """Every record of one session in order: what replay and export start from.
+
+    Encrypted payloads are decrypted with the cipher attached to ``engine``
+    (``sessions.crypto.attach``); ``stored=True`` returns them as stored.
+    """
     query = select(*_COLUMNS).where(EVENT_TABLE.c.session_id == session_id)
     if upto_seq is not None:
         query = query.where(EVENT_TABLE.c.seq <= upto_seq)
     query = query.order_by(EVENT_TABLE.c.session_seq)
     with engine.connect() as conn:
         rows = conn.execute(query).all()
-    make = Record._make
+    make = _revealer(engine, stored)
     return [make(row) for row in rows]
 
 
-def iter_log(engine: Engine, *, start_seq: int = 1, chunk: int = 5000) -> Iterator[Record]:
-    """The whole chain in ``seq`` order, read in chunks so memory stays flat."""
+def iter_log(
+    engine: Engine, *, start_seq: int = 1, chunk: int = 5000, stored: bool = False
+) -> Iterator[Record]:
+    """The whole chain in ``seq`` order, read in chunks so memory stays flat (decrypted unless
+    ``stored``: verification works on the stored bytes)."""
     after = start_seq - 1
-    make = Record._make
+    make = _revealer(engine, stored)
     while True:
         query = (
             select(*_COLUMNS)
@@ -77,11 +101,12 @@ def iter_log(engine: Engine, *, start_seq: int = 1, chunk: int = 5000) -> Iterat
 
 
 def read_after(engine: Engine, seq: int, limit: int) -> list[Record]:
-    """At most ``limit`` records with ``seq`` past ``seq``, in order: a live view's tail read."""
+    """At most ``limit`` records with ``seq`` past ``seq``, in order: a live view's tail read
+    (decrypted, like :func:`load_session`)."""
     query = select(*_COLUMNS).where(EVENT_TABLE.c.seq > seq).order_by(EVENT_TABLE.c.seq)
     with engine.connect() as conn:
         rows = conn.execute(query.limit(limit)).all()
-    make = Record._make
+    make = _revealer(engine, False)
     return [make(row) for row in rows]
 
 

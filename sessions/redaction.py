@@ -108,9 +108,13 @@ Rule = tuple[re.Pattern[str], Callable[[re.Match[str]], str], Callable[[str, str
 """A compiled rule: its regex, the replacement function, its gate."""
 
 
+def _always(text: str, low: str) -> bool:
+    return True
+
+
 def _compile(rules: Iterable[tuple[str, str, int]]) -> tuple[Rule, ...]:
     return tuple(
-        (re.compile(regex, re.DOTALL), _masker(name, group), _GATES[name])
+        (re.compile(regex, re.DOTALL), _masker(name, group), _GATES.get(name, _always))
         for name, regex, group in rules
     )
 
@@ -145,7 +149,8 @@ def encodings(value: str) -> set[str]:
 
 
 class Redactor:
-    """Masks known secrets (and their encodings), credential shapes and, optionally, PII.
+    """Masks known secrets (and their encodings), credential shapes, optionally PII, and the
+    ``extra`` patterns (name → regex) a policy file adds.
 
     Callable on JSON data (returns a redacted copy; the input is never mutated) and on text via
     :meth:`redact_text`. Thread-safe: adding a secret swaps in a new compiled matcher.
@@ -157,10 +162,14 @@ class Redactor:
         *,
         patterns: bool = True,
         pii: bool = True,
+        extra: Mapping[str, str] | None = None,
     ) -> None:
         self.pii = pii
         self.patterns = patterns
-        rules = (_CREDENTIALS if patterns else ()) + (_PII if pii else ())
+        # The user's own patterns (policy [redaction.patterns]) run last, ungated: a value
+        # already masked by a built-in rule is not masked again.
+        custom = tuple((name, _PH + f"(?:{regex})", 0) for name, regex in (extra or {}).items())
+        rules = (_CREDENTIALS if patterns else ()) + (_PII if pii else ()) + custom
         self._rules = _compile(rules)
         self._lock = threading.Lock()
         self._forms: dict[str, str] = {}
@@ -191,6 +200,14 @@ class Redactor:
     def secret_count(self) -> int:
         """How many distinct masked forms (values and encodings) are known."""
         return len(self._forms)
+
+    def find_secret(self, text: str) -> str | None:
+        """The name of the first known secret whose value (or an encoding of it) is in ``text``."""
+        known, forms = self._known, self._forms
+        if known is None:
+            return None
+        match = known.search(text)
+        return None if match is None else forms[match.group()]
 
     def redact_text(self, text: str) -> str:
         """``text`` with every known secret, credential shape and (if on) PII masked."""

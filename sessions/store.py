@@ -23,6 +23,7 @@ from sqlalchemy import Engine
 from sessions import projection
 from sessions.anchors import Anchor, AnchorLog
 from sessions.chain import canonical_json
+from sessions.crypto import PayloadCipher, attach
 from sessions.db import writer_connection
 from sessions.errors import FencedError, StoreClosedError, StoreError
 from sessions.record import Record
@@ -77,8 +78,11 @@ class EventStore:
         batch_max: int = 5000,
         batch_window_s: float = 0.004,
         connect: Callable[[], Any] | None = None,
+        cipher: PayloadCipher | None = None,
     ) -> None:
         self.engine = engine
+        if cipher is not None:
+            attach(engine, cipher)  # so every reader of this database decrypts
         self._clock = clock
         self._anchors = anchors
         self._anchor_every = anchor_every
@@ -96,6 +100,7 @@ class EventStore:
             on_error=self._failed,
             batch_max=batch_max,
             batch_window_s=batch_window_s,
+            seal=None if cipher is None else cipher.seal,
         )
         self._wal = WalCheckpointer(
             lambda: writer_connection(engine),

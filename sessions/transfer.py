@@ -11,6 +11,7 @@ import orjson
 from pydantic import ValidationError
 from sqlalchemy import Engine
 
+from sessions.crypto import cipher_for, is_sealed, plaintext_hash, reveal
 from sessions.errors import ImportFileError
 from sessions.reading import load_session, session_exists
 from sessions.record import Record
@@ -27,10 +28,24 @@ def export_lines(records: Iterable[Record]) -> Iterable[bytes]:
         yield orjson.dumps(record.to_dict(), option=orjson.OPT_SORT_KEYS) + b"\n"
 
 
+def exported(engine: Engine, session_id: str) -> list[Record]:
+    """A session's records as they are exported: plaintext payloads, and for a record that is
+    stored encrypted, the hash of its plaintext (the stored hash covers the ciphertext, which
+    an export does not carry; see docs/decisions.md D24)."""
+    cipher = cipher_for(engine)
+    records: list[Record] = []
+    for record in load_session(engine, session_id, stored=True):
+        if is_sealed(record.payload_json):
+            record = reveal(record, cipher)
+            record = record._replace(hash=plaintext_hash(record))
+        records.append(record)
+    return records
+
+
 def export_session(engine: Engine, session_id: str, out: IO[bytes]) -> int:
     """Write one session to ``out`` as JSON Lines; returns how many records were written."""
     count = 0
-    for line in export_lines(load_session(engine, session_id)):
+    for line in export_lines(exported(engine, session_id)):
         out.write(line)
         count += 1
     return count

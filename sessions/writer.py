@@ -57,6 +57,9 @@ class Group:
     durable: bool = True
 
 
+Seal = Callable[[str, int, str, int, str], str]
+"""Encrypts a payload's JSON for the row ``(seq, session_id, session_seq, kind)``."""
+
 Queued = Group | tuple[Any, ...]
 """What the buffer holds: a group, or a single fire-and-forget :data:`Pending`."""
 
@@ -85,8 +88,10 @@ class BatchWriter:
         batch_max: int = 1000,
         batch_window_s: float = 0.004,
         busy_attempts: int = 5,
+        seal: Seal | None = None,
     ) -> None:
         self._connect = connect
+        self._seal = seal
         self._on_committed = on_committed
         self._on_error = on_error
         self._batch_max = batch_max
@@ -262,6 +267,8 @@ class BatchWriter:
             folded: list[tuple[Record, Any, Any]] = []
             make = Record._make
             version = SCHEMA_VERSION
+            seal = self._seal
+            rows: list[Any] = records if seal is None else []
             for sid, actor, kind, payload, payload_json, ts, side in items:
                 last = session_seqs.get(sid)
                 if last is None:
@@ -272,15 +279,21 @@ class BatchWriter:
                 seq += 1
                 last += 1
                 session_seqs[sid] = last
-                digest = record_hash(seq, sid, last, ts, actor, kind, version, payload_json, prev)
+                # Sealed here, not on the caller's thread: the row's identity (its seq, known
+                # only now) is the ciphertext's associated data.
+                stored = payload_json if seal is None else seal(payload_json, seq, sid, last, kind)
+                digest = record_hash(seq, sid, last, ts, actor, kind, version, stored, prev)
+                # Subscribers get the plaintext; the row and its hash hold what is stored.
                 record = make(
                     (seq, sid, last, ts, actor, kind, version, payload_json, prev, digest)
                 )
                 records.append(record)
+                if seal is not None:
+                    rows.append((seq, sid, last, ts, actor, kind, version, stored, prev, digest))
                 if payload is not None:  # only kinds the projections read carry a payload
                     folded.append((record, payload, side))
                 prev = digest
-            conn.executemany(INSERT, records)
+            conn.executemany(INSERT, rows)
             projection.apply(conn, records, folded)
             conn.execute("COMMIT")
         except BaseException:

@@ -1,11 +1,12 @@
 """The decision: one request in, one verdict out, strictest part wins.
 
 For each part (see `parts`) the candidates are: the strictest rule that applies (no rule means
-ask), the analysis floors (unparsed shell, concerns, dangerous options, wrappers, `VAR=` prefixes,
-run-time values), the role's effective ceiling (outside it is deny), protected paths (ask to read,
-deny to write) and workspace confinement (outside the workspace: ask to read, deny to write,
-unless a rule that names paths decided the part). The request is allowed only when every part
-is, and `decide` never raises: an internal error is a deny.
+ask), the analysis floors (unparsed shell, concerns, secrets sent over the network, dangerous
+options, wrappers, `VAR=` prefixes, run-time values), the role's effective ceiling (outside it
+is deny), protected paths (ask to read, deny to write) and workspace confinement (outside the
+workspace: ask to read, deny to write, unless a rule that names paths decided the part). The
+request is allowed only when every part is, and `decide` never raises: an internal error is a
+deny.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 
 from agents.auth.ceiling import Ceiling
 from agents.auth.compiled import LoadedPolicy, Part
+from agents.auth.egress import NO_SECRETS, SecretFacts
 from agents.auth.matchers import any_glob_matches
 from agents.auth.parts import Context, request_parts
 from agents.auth.paths import is_within, resolve
@@ -46,14 +48,16 @@ def decide(
     ceiling: Ceiling | None = None,
     protected: tuple[Path, ...] = (),
     home: Path | None = None,
+    secrets: SecretFacts = NO_SECRETS,
 ) -> Verdict:
     """Decide `request` under `policy`, for a role whose delegator's ceiling is `ceiling`.
 
-    `protected` are Quarterdeck's own config and data directories; `home` overrides `~`.
-    Never raises: any internal error is a DENY whose reason carries the error.
+    `protected` are Quarterdeck's own config and data directories; `home` overrides `~`;
+    `secrets` says which variables the role was granted and finds known secret values (for the
+    egress floor). Never raises: any internal error is a DENY whose reason carries the error.
     """
     try:
-        return _decide(policy, request, ceiling, protected, home)
+        return _decide(policy, request, ceiling, protected, home, secrets)
     except Exception as exc:  # fail closed: a bug in the gate must not open it
         reason = f"internal error while deciding ({type(exc).__name__}: {exc}); denied"
         part = PartVerdict(Decision.DENY, None, reason, str(request.command or request.tool))
@@ -66,13 +70,14 @@ def _decide(
     delegator: Ceiling | None,
     protected: tuple[Path, ...],
     home: Path | None,
+    secrets: SecretFacts,
 ) -> Verdict:
     effective = effective_ceiling(policy, request.role, delegator)
     if effective is None:
         reason = f"role '{request.role}' has no profile in the policy"
         part = PartVerdict(Decision.DENY, None, reason, request.role, "ceiling")
         return _verdict(policy, [part])
-    ctx = Context.of(request, home)
+    ctx = Context.of(request, home, secrets)
     judge = _Judge(policy, request.role, effective, ctx, _protected_paths(policy, protected, ctx))
     return _verdict(policy, [judge.part(p) for p in request_parts(request, ctx)])
 

@@ -20,6 +20,7 @@ import orjson
 
 from agents.approvals import ApprovalBroker, Resolution
 from agents.auth.ceiling import Ceiling
+from agents.auth.egress import KnownSecret, SecretFacts
 from agents.auth.engine import decide
 from agents.auth.holder import PolicyHolder
 from agents.auth.requests import Decision, PartVerdict, ToolRequest, Verdict
@@ -47,6 +48,8 @@ class ToolCall:
     summary: str
     ceiling: Ceiling | None = None
     diff: str | None = None
+    secret_vars: frozenset[str] = frozenset()
+    """The environment variables the team file granted this agent (they hold secrets)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +74,11 @@ AllowedHook = Callable[[ToolCall], Awaitable[None]]
 
 
 class AuthGate:
-    """Decides tool calls under the policy in ``holder``; asks ``broker`` for the "ask"s."""
+    """Decides tool calls under the policy in ``holder``; asks ``broker`` for the "ask"s.
+
+    ``known_secret`` finds a stored secret's value (or an encoding of it) in a command, so a
+    command that would send it over the network is asked, never allowed.
+    """
 
     def __init__(
         self,
@@ -81,6 +88,7 @@ class AuthGate:
         *,
         protected: tuple[Path, ...] = (),
         home: Path | None = None,
+        known_secret: KnownSecret | None = None,
         on_allowed: AllowedHook | None = None,
     ) -> None:
         self._holder = holder
@@ -89,6 +97,7 @@ class AuthGate:
         self._broker = broker
         self._protected = protected
         self._home = home
+        self._known_secret = known_secret
 
     def verdict(self, call: ToolCall) -> Verdict:
         """The policy's verdict alone (no events, no asking): what ``policy decide`` prints."""
@@ -97,9 +106,11 @@ class AuthGate:
             reason = "no valid policy is loaded; every tool call is denied until one loads"
             part = PartVerdict(Decision.DENY, None, reason, call.summary, "analysis")
             return Verdict(Decision.DENY, None, reason, NO_POLICY_HASH, "analysis", (part,))
+        secrets = SecretFacts(call.secret_vars, self._known_secret)
         return decide(
-            policy, call.request, ceiling=call.ceiling, protected=self._protected, home=self._home
-        )
+            policy, call.request, ceiling=call.ceiling, protected=self._protected,
+            home=self._home, secrets=secrets,
+        )  # fmt: skip
 
     async def authorize(self, call: ToolCall) -> Authorization:
         """Decide ``call``, record the decision, ask a human if needed, escalate denials."""

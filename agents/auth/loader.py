@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.resources
+import re
 import tomllib
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -98,6 +99,7 @@ class _Loader:
         ceilings = {name: self._ceiling(name) for name in policy.roles}
         rules = tuple(self._rule(i, r) for i, r in enumerate(policy.rules))
         self._check_ids()
+        self._check_redaction()
         if self.issues:
             raise PolicyError(self.issues, source=self.source)
         loaded = LoadedPolicy.build(
@@ -183,6 +185,17 @@ class _Loader:
                 message = f"duplicate rule id (first defined on line {line})"
                 self._issue(("rules", index), rule.id, message)
             first.setdefault(rule.id, index)
+
+    def _check_redaction(self) -> None:
+        for name, pattern in self.policy.redaction.patterns.items():
+            where: Loc = ("redaction", "patterns", name)
+            try:
+                compiled = re.compile(pattern)
+            except re.error as exc:
+                self._issue(where, None, f"redaction pattern '{name}' is not a valid regex: {exc}")
+                continue
+            if compiled.fullmatch("") is not None:
+                self._issue(where, None, f"redaction pattern '{name}' matches the empty string")
 
     # ---- issues ---------------------------------------------------------------------------
 

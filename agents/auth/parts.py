@@ -18,6 +18,7 @@ from pathlib import Path
 
 from agents.auth import hazards
 from agents.auth.compiled import Part
+from agents.auth.egress import NO_SECRETS, SecretFacts, egress_floor
 from agents.auth.hazards import Floor
 from agents.auth.operands import extra_paths
 from agents.auth.paths import command_paths, is_within, resolve
@@ -50,15 +51,19 @@ class Context:
     workspace: Path
     home: Path
     cwd: Path
+    secrets: SecretFacts = NO_SECRETS
 
     @classmethod
-    def of(cls, request: ToolRequest, home: Path | None) -> Context:
+    def of(
+        cls, request: ToolRequest, home: Path | None, secrets: SecretFacts = NO_SECRETS
+    ) -> Context:
         """Resolve the workspace, home and working directory of `request` once."""
         here = Path.cwd()
         workspace = resolve(str(request.workspace), cwd=here)
         real_home = resolve(str(home if home is not None else Path.home()), cwd=here)
         cwd = request.cwd if request.cwd is not None else workspace
-        return cls(workspace, real_home, resolve(str(cwd), cwd=workspace, home=real_home))
+        cwd = resolve(str(cwd), cwd=workspace, home=real_home)
+        return cls(workspace, real_home, cwd, secrets)
 
 
 def request_parts(request: ToolRequest, ctx: Context) -> list[Part]:
@@ -87,7 +92,10 @@ def _command_parts(command: str | None, ctx: Context) -> Iterator[Part]:
         yield Part("(empty command)", _EXEC, floors=((Decision.ASK, "there is no command"),))
         return
     analysis = cached_analysis(command)
-    floors: list[Floor] = [(Decision.ASK, c) for c in analysis.concerns]
+    # The egress floor comes first so that, among equal floors, its reason is the one shown.
+    egress = egress_floor(command, analysis, ctx.secrets)
+    floors: list[Floor] = [egress] if egress is not None else []
+    floors += [(Decision.ASK, c) for c in analysis.concerns]
     if not analysis.parsed:
         floors.append((Decision.ASK, "the command could not be fully parsed"))
     elif not analysis.commands:

@@ -9,7 +9,14 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StringConstraints,
+    model_validator,
+)
 
 from agents.auth.requests import Decision, ToolKind
 
@@ -100,11 +107,25 @@ class Settings(_Model):
     on_violation: Annotated[str, StringConstraints(min_length=1)] | None = None
 
 
+class Redaction(_Model):
+    """`[redaction]`: what the event log and log files mask besides known secrets.
+
+    `patterns` maps a name to a regular expression (Python syntax); every match is replaced by
+    `[REDACTED:<name>]`. Credential shapes and known secrets are always masked.
+    """
+
+    pii: StrictBool = True
+    patterns: dict[Name, Annotated[str, StringConstraints(min_length=1)]] = Field(
+        default_factory=dict
+    )
+
+
 class PolicyFile(_Model):
     """The whole `policy.toml`."""
 
     version: Literal[1] = 1
     settings: Settings = Field(default_factory=Settings)
+    redaction: Redaction = Field(default_factory=Redaction)
     command_sets: dict[Name, list[Pattern]] = Field(default_factory=dict)
     path_sets: dict[Name, list[Token]] = Field(default_factory=dict)
     roles: dict[Name, RoleProfile] = Field(default_factory=dict)

@@ -185,6 +185,7 @@ class AcpAgent:
             gate=self._gate,
             env=env,
             ceiling=self._ceiling,
+            secret_vars=self.spec.secret_vars,
         )
         self._client = BackendClient(self._executor, self.workspace)
         self._transport = PipeTransport(process, self._on_invalid)

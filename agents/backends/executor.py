@@ -106,6 +106,7 @@ class ToolExecutor:
         gate: AuthGate,
         env: Mapping[str, str],
         ceiling: Ceiling | None = None,
+        secret_vars: frozenset[str] = frozenset(),
     ) -> None:
         self.session_id = session_id
         self.agent_id = agent_id
@@ -115,6 +116,7 @@ class ToolExecutor:
         self._gate = gate
         self._env = dict(env)
         self._ceiling = ceiling
+        self._secret_vars = secret_vars
         self._terminals: dict[str, Terminal] = {}
         self._ids = itertools.count(1)
 
@@ -135,8 +137,9 @@ class ToolExecutor:
     ) -> Authorization:
         """Ask the gate; it records the decision (and any human's answer)."""
         call = ToolCall(
-            self.session_id, self.agent_id, call_id, request, summary, self._ceiling, diff
-        )
+            self.session_id, self.agent_id, call_id, request, summary, self._ceiling, diff,
+            self._secret_vars,
+        )  # fmt: skip
         return await self._gate.authorize(call)
 
     async def _require(

@@ -44,3 +44,5 @@ class AgentSpec:
     """An ACP mode to set after the session is created."""
     auth_method: str | None = None
     """The ``authMethods`` id to authenticate with, when the team file configures one."""
+    secret_vars: frozenset[str] = frozenset()
+    """The names in ``env`` that hold granted secrets (the gate asks before they leave)."""

@@ -50,18 +50,22 @@ def agent_spec(role: str, config: RoleConfig, *, secrets: SecretStore | None = N
     parent's environment: an agent sees the secrets its role was given and no others.
     """
     env = {name: expand(value) for name, value in config.env.items()}
-    env.update(granted_secrets(role, config, secrets))
+    granted = granted_secrets(role, config, secrets)
+    env.update(granted)
+    names = frozenset(granted)
     if config.backend is Backend.DEMO:
         assert config.playbook is not None
         args: tuple[str, ...] = ("-m", "agents.demo", "--playbook", expand(config.playbook))
         args += ("--speed", f"{config.speed:g}", *(expand(a) for a in config.args))
         here = str(Path(sys.executable).parent)
         env.setdefault("PATH", os.pathsep.join([here, os.environ.get("PATH", "")]))
-        return AgentSpec(sys.executable, args, env, config.mode, config.auth_method)
+        return AgentSpec(sys.executable, args, env, config.mode, config.auth_method, names)
     if config.backend is Backend.ACP:
         assert config.command is not None
         acp_args = tuple(expand(a) for a in config.args)
-        return AgentSpec(expand(config.command), acp_args, env, config.mode, config.auth_method)
+        return AgentSpec(
+            expand(config.command), acp_args, env, config.mode, config.auth_method, names
+        )
     raise ValueError(f"role {role} is played by {config.backend}, not by an agent process")
 
 

@@ -18,9 +18,8 @@ import orjson
 from agents.approvals import Outcome
 from agents.auth.grants import GrantError, list_grants, revoke_grant
 from agents.desk import Desk, DeskError, liveness
-from app.compose import open_store, policy_file
+from app.compose import open_database, open_store, policy_file
 from sessions.approvals import find_approval, pending_approvals
-from sessions.db import open_engine
 from sessions.errors import QuarterdeckError
 
 
@@ -67,7 +66,7 @@ def _age(ts: str) -> str:
 
 def cmd_approvals(args: argparse.Namespace) -> int:
     """List pending approvals, oldest first, with whether anything still waits for them."""
-    engine = open_engine(args.db, create=False)
+    engine = open_database(args.db)
     for a in pending_approvals(engine):
         status = liveness(a.owner)
         if args.json:

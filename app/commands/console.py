@@ -27,10 +27,12 @@ def cmd_console(args: argparse.Namespace) -> int:
 
 def cmd_replay(args: argparse.Namespace) -> int:
     """Open the replay screen of one session."""
-    from sessions.db import open_engine
+    from app.compose import open_database
     from sessions.reading import resolve_session
 
-    engine = open_engine(args.db, create=False)
+    # open_database, not open_engine: a key the keyring lacks is reported here, in one line,
+    # rather than inside the replay screen.
+    engine = open_database(args.db)
     try:
         session_id = resolve_session(engine, args.session)
     finally:

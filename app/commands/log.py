@@ -8,13 +8,13 @@ from pathlib import Path
 
 import orjson
 
-from app.compose import open_store
+from app.compose import open_database, open_store
 from sessions.context import session_context
 from sessions.db import open_engine
 from sessions.describe import describe
 from sessions.errors import SessionNotFoundError
 from sessions.reading import list_sessions, load_session, resolve_session
-from sessions.transfer import export_session, import_session
+from sessions.transfer import export_session, exported, import_session
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -42,7 +42,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def cmd_sessions(args: argparse.Namespace) -> int:
-    """List sessions from the projection."""
+    """List sessions from the projection (no payload is read, so no key is needed)."""
     engine = open_engine(args.db, create=False)
     out = sys.stdout
     for s in list_sessions(engine):
@@ -67,7 +67,7 @@ def cmd_sessions(args: argparse.Namespace) -> int:
 
 def cmd_show(args: argparse.Namespace) -> int:
     """Print a session's events, human-readable or as JSON Lines."""
-    engine = open_engine(args.db, create=False)
+    engine = open_database(args.db)
     session_id = resolve_session(engine, args.session)
     out = sys.stdout
     if args.context:
@@ -76,7 +76,8 @@ def cmd_show(args: argparse.Namespace) -> int:
             raise SessionNotFoundError(f"session {session_id} has no context document")
         out.write(context.model_dump_json(indent=2) + "\n")
         return 0
-    for r in load_session(engine, session_id):
+    records = exported(engine, session_id) if args.json else load_session(engine, session_id)
+    for r in records:
         if args.json:
             out.write(orjson.dumps(r.to_dict(), option=orjson.OPT_SORT_KEYS).decode() + "\n")
         else:
@@ -89,7 +90,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     """Export a session; to a file it is written to a temp name and renamed, never half."""
-    engine = open_engine(args.db, create=False)
+    engine = open_database(args.db)
     session_id = resolve_session(engine, args.session)
     if args.output is None:
         export_session(engine, session_id, sys.stdout.buffer)

@@ -17,8 +17,7 @@ from agents.auth.canary import UNKNOWN_ROLE, DiffSummary, Redecision, redecide
 from agents.auth.compiled import LoadedPolicy
 from agents.auth.issues import PolicyError
 from app.commands.policy import EXIT_INVALID, load_or_report, write_json
-from app.compose import effective_policy, protected_dirs
-from sessions.db import open_engine
+from app.compose import effective_policy, open_database, protected_dirs
 from sessions.reading import iter_log, resolve_session
 from sessions.record import Record
 
@@ -52,7 +51,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
     if candidate is None:
         return EXIT_INVALID
     current, origin = _current()
-    engine = open_engine(args.db, create=False)
+    engine = open_database(args.db)
     wanted = None
     if args.session:
         wanted = {resolve_session(engine, prefix) for prefix in args.session}

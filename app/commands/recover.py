@@ -28,11 +28,10 @@ from app.commands.run import (
     EXIT_USAGE,
     print_records,
 )
-from app.compose import open_store
+from app.compose import open_database, open_store
 from app.paths import config_dir
 from app.runtime import build_runtime
 from sessions import leases
-from sessions.db import open_engine
 from sessions.memory import SessionMemory
 from sessions.reading import load_session, resolve_session
 from sessions.schema.session import SessionFinished, SessionState, SessionStateChanged
@@ -64,7 +63,7 @@ def _error(message: str, code: int) -> int:
 
 def session_progress(db: str, prefix: str) -> Progress:
     """Where the session ``prefix`` names stands, folded from its log."""
-    engine = open_engine(db, create=False)
+    engine = open_database(db)
     try:
         session_id = resolve_session(engine, prefix)
         return fold_progress(session_id, load_session(engine, session_id))
@@ -74,7 +73,7 @@ def session_progress(db: str, prefix: str) -> Progress:
 
 def live_holder(db: str, session_id: str) -> leases.Lease | None:
     """The session's lease if a live process holds it, else None."""
-    engine = open_engine(db, create=False)
+    engine = open_database(db)
     try:
         lease = leases.holder(engine, session_id)
     finally:
@@ -171,7 +170,7 @@ def cmd_cancel(args: argparse.Namespace) -> int:
         return _error(f"session {short} already finished ({progress.state})", EXIT_FAILED)
     holder = live_holder(args.db, progress.session_id)
     if holder is not None:
-        engine = open_engine(args.db, create=False)
+        engine = open_database(args.db)
         try:
             asked = leases.request_cancel(engine, progress.session_id)
         finally:

@@ -16,8 +16,7 @@ from sqlalchemy import Engine
 
 from agents.auth.canary import redecide
 from app.commands.policy import EXIT_INVALID, load_or_report
-from app.compose import effective_policy, protected_dirs
-from sessions.db import open_engine
+from app.compose import effective_policy, open_database, protected_dirs
 from sessions.reading import load_session, resolve_session
 from sessions.record import Record
 
@@ -64,7 +63,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
             return EXIT_INVALID
     else:
         policy, _origin = effective_policy()
-    engine = open_engine(args.db, create=False)
+    engine = open_database(args.db)
     try:
         session_id = resolve_session(engine, args.session)
         records = _as_recorded(engine, load_session(engine, session_id))

@@ -1,4 +1,5 @@
-"""``secrets set|list|rm``: secrets in the OS keyring, for team files to hand to agents.
+"""``secrets set|list|rm|rotate-key``: secrets in the OS keyring, for team files to hand to
+agents, and the rotation of the database's encryption key.
 
 A value is never taken from the command line (argv is visible to every user through ``ps``):
 ``set`` prompts for it without echo on a terminal, and otherwise reads it from stdin.
@@ -34,6 +35,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     rm = actions.add_parser("rm", help="remove a secret")
     rm.add_argument("name", metavar="NAME")
     rm.set_defaults(handler=cmd_rm)
+    rk = actions.add_parser(
+        "rotate-key",
+        help="rotate the database's encryption key (the data keys are rewrapped, no event is"
+        " rewritten)",
+    )
+    rk.set_defaults(handler=cmd_rotate_key)
 
 
 def open_store() -> SecretStore:
@@ -89,4 +96,21 @@ def cmd_rm(args: argparse.Namespace) -> int:
     name = validate_name(args.name)
     open_store().delete(name)
     print(f"removed secret {name}")
+    return 0
+
+
+def cmd_rotate_key(args: argparse.Namespace) -> int:
+    """Rotate the key-encryption key of the database given by ``--db``."""
+    from agents.storage_keys import KeyVault, rotate
+    from sessions.db import open_engine
+
+    engine = open_engine(args.db, create=False)
+    try:
+        state = rotate(engine, KeyVault())
+    finally:
+        engine.dispose()
+    print(
+        f"rotated the key of {args.db}: key-encryption key version {state.kek_version},"
+        f" {len(state.wrapped)} data keys (new payloads use data key {state.current_key})"
+    )
     return 0

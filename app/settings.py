@@ -1,0 +1,77 @@
+"""Quarterdeck's own settings: ``config.toml`` in the config directory (``QUARTERDECK_CONFIG``
+overrides the path). Absent means every default. This module reads the ``[storage]`` table::
+
+    [storage]
+    encrypt = true   # seal event payloads with AES-256-GCM, the key in the OS keyring
+
+and only names the console's tables (``[console]``, ``[keymap]``), which
+``app/console_settings.py`` reads: any other table is an error, so a misspelt ``[storage]``
+never silently leaves a database unencrypted.
+
+Policy lives in ``policy.toml`` and teams in ``team.toml``; this file is for how Quarterdeck
+itself stores and runs, which no policy reload should change under a running console.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, StrictBool, ValidationError
+
+from app.paths import config_dir
+from sessions.errors import QuarterdeckError
+
+CONSOLE_TABLES = frozenset({"console", "keymap"})
+"""Tables of ``config.toml`` that ``app/console_settings.py`` validates, not this module."""
+
+
+class SettingsError(QuarterdeckError):
+    """``config.toml`` is unreadable or invalid; the message names the file and the key."""
+
+
+class StorageSettings(BaseModel):
+    """``[storage]``: how the event log is kept on disk."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    encrypt: StrictBool = False
+    """Seal every new event payload (AES-256-GCM, data keys wrapped by a keyring key)."""
+
+
+class Settings(BaseModel):
+    """``config.toml`` but the console's tables."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    storage: StorageSettings = StorageSettings()
+
+
+def settings_file() -> Path:
+    """``QUARTERDECK_CONFIG``, or ``config.toml`` in the config directory."""
+    override = os.environ.get("QUARTERDECK_CONFIG")
+    return Path(override).expanduser() if override else config_dir() / "config.toml"
+
+
+def load_settings(path: Path | None = None) -> Settings:
+    """The settings in ``path`` (default :func:`settings_file`); defaults when it is absent."""
+    target = path if path is not None else settings_file()
+    try:
+        text = target.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return Settings()
+    except OSError as exc:
+        raise SettingsError(f"cannot read {target}: {exc.strerror}") from exc
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"{target}: not valid TOML: {exc}") from exc
+    try:
+        return Settings.model_validate(
+            {table: value for table, value in data.items() if table not in CONSOLE_TABLES}
+        )
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        where = ".".join(str(part) for part in error["loc"])
+        raise SettingsError(f"{target}: {where}: {error['msg']}") from exc

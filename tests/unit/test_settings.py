@@ -1,0 +1,65 @@
+"""``config.toml`` is one file with two readers: ``[storage]`` (app/settings.py) and the
+console's ``[console]``/``[keymap]`` (app/console_settings.py). Each must accept the other's
+tables, and a table nobody reads must still be an error."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from app import console_settings, settings
+from app.compose import open_store
+
+BOTH = """\
+[storage]
+encrypt = false
+
+[console]
+theme = "textual-light"
+bell = false
+
+[keymap]
+approve-once = "y"
+"""
+
+
+def _config(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "config" / "config.toml"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def test_both_readers_accept_a_file_with_every_table(tmp_path: Path) -> None:
+    _config(tmp_path, BOTH)
+    assert settings.load_settings().storage.encrypt is False
+    console = console_settings.load_settings()
+    assert console.console.theme == "textual-light" and console.console.bell is False
+    assert console.keymap == {"approve-once": "y"}
+    open_store(tmp_path / "q.db").close()  # a store opens under the console's tables
+
+
+def test_a_misspelt_table_is_an_error_not_a_silent_default(tmp_path: Path) -> None:
+    _config(tmp_path, "[storgae]\nencrypt = true\n")
+    with pytest.raises(settings.SettingsError, match=r"config.toml: storgae: "):
+        settings.load_settings()
+    with pytest.raises(settings.SettingsError):
+        open_store(tmp_path / "q.db")
+
+
+def test_quarterdeck_config_moves_both_readers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    elsewhere = tmp_path / "elsewhere.toml"
+    elsewhere.write_text('[console]\ntheme = "nord"\n')
+    monkeypatch.setenv("QUARTERDECK_CONFIG", str(elsewhere))
+    assert console_settings.settings_file() == settings.settings_file() == elsewhere
+    assert console_settings.load_settings().console.theme == "nord"
+
+
+def test_a_wrong_console_value_names_the_file_and_the_field(tmp_path: Path) -> None:
+    _config(tmp_path, "[console]\nstuck_after_s = -1\n")
+    with pytest.raises(console_settings.SettingsError, match=r"console.stuck_after_s"):
+        console_settings.load_settings()
+    assert settings.load_settings().storage.encrypt is False  # not [storage]'s business
