@@ -190,7 +190,28 @@ class ApprovalBroker:
         if outcome in (Outcome.APPROVED_ALWAYS, Outcome.DENIED_ALWAYS):
             added = self.add_standing_rule(approval, outcome)
         who = decided_by or self._user
-        return await self._finish(approval_id, Resolution(outcome, who, reason, added))
+        done = await self._finish(approval_id, Resolution(outcome, who, reason, added))
+        if added is not None:
+            await self._settle_covered(approval, outcome, added, who)
+        return done
+
+    async def _settle_covered(
+        self, granted: PendingApproval, outcome: Outcome, rule_id: str, who: str | None
+    ) -> None:
+        """Answer the other waiting requests the new standing rule decides — the same command
+        or file for the same role, whose narrowed rule is the very one just written — so the
+        user is not asked again for what they just granted (or refused) for good."""
+        decision = Decision.ALLOW if outcome is Outcome.APPROVED_ALWAYS else Decision.DENY
+        rule = narrowed_rule(granted.request, decision, rule_id=rule_id)
+        once = Outcome.APPROVED_ONCE if decision is Decision.ALLOW else Outcome.DENIED
+        for other in self.pending():
+            try:
+                same = narrowed_rule(other.request, decision, rule_id=rule_id) == rule
+            except GrantError:
+                continue
+            if same and other.approval_id in self._pending:
+                why = f"covered by standing rule {rule_id}"
+                await self._finish(other.approval_id, Resolution(once, who, why, None))
 
     def add_standing_rule(self, approval: PendingApproval, outcome: Outcome) -> str:
         """Write the narrowed rule for an "always" answer; returns its id."""

@@ -244,7 +244,7 @@ class DashboardScreen(SessionActions, Screen[None]):
             self.notify(str(exc), severity="error", timeout=8)
             return
         added = f" · added {done.added_rule}" if done.added_rule else ""
-        self.notify(f"{outcome.value.replace('_', ' ')}{added}", title=approval_id[:8])
+        self.notify(f"{outcome.value.replace('_', ' ')}{added}", title=approval_id[:8], timeout=2.5)
 
     @work(group="details")
     async def action_details(self) -> None:

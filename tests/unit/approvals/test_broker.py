@@ -178,3 +178,24 @@ async def test_an_answer_from_another_process_resolves_the_request(
         "approval.requested",
         "approval.resolved",
     ]
+
+
+async def test_always_also_answers_the_same_request_waiting_in_another_session(
+    make_store: StoreFactory, tmp_path: Path
+) -> None:
+    store = make_store()
+    broker = ApprovalBroker(store, policy_path=tmp_path / "config" / "policy.toml")
+    same = [_ask(broker, tmp_path / sid, "cksum calc/stats.py", session=sid) for sid in "ab"]
+    other = _ask(broker, tmp_path, "cksum /etc/hostname", session="c")
+    while len(broker.pending()) < 3:
+        await _asked(broker)
+    first = next(p for p in broker.pending() if p.session_id == "a")
+    resolution = await broker.resolve(first.approval_id, Outcome.APPROVED_ALWAYS)
+    assert (await same[0]).outcome is Outcome.APPROVED_ALWAYS
+    covered = await same[1]
+    assert covered.outcome is Outcome.APPROVED_ONCE
+    assert covered.reason == f"covered by standing rule {resolution.added_rule}"
+    # Another command of the same program is a different request: still asked.
+    assert [p.session_id for p in broker.pending()] == ["c"]
+    await broker.resolve(broker.pending()[0].approval_id, Outcome.DENIED)
+    assert (await other).outcome is Outcome.DENIED
