@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from pydantic import BaseModel
 
 from agents.approvals import ApprovalBroker, ApprovalError, Outcome, PendingApproval, Resolution
 from agents.auth.compiled import LoadedPolicy
+from agents.auth.egress import KnownSecret
 from agents.auth.gate import AuthGate
 from agents.auth.holder import PolicyHolder
 from agents.backends.spec import TurnAgent
@@ -30,6 +32,7 @@ from agents.redrive.journal import Divergence, Journal, Kind, RedriveReport
 from agents.redrive.recording import Recording, Segment
 from agents.team import Backend
 from agents.validator import CheckOutcome
+from sessions.crypto import KEY_BYTES, PayloadCipher
 from sessions.db import open_engine
 from sessions.schema.flow import ValidationFinished
 from sessions.schema.session import SessionContext
@@ -148,25 +151,38 @@ class RecordedAnswers:
                 )  # fmt: skip
 
 
+def scratch_store(scratch: Path, *, sealed: bool) -> EventStore:
+    """The re-drive's own log, in ``scratch``. When the session's log is encrypted this one is
+    too, under a key that dies with it: what was decrypted to re-drive never reaches a disk
+    in the clear."""
+    cipher = PayloadCipher({1: os.urandom(KEY_BYTES)}, 1) if sealed else None
+    return EventStore(open_engine(scratch / "redrive.db"), cipher=cipher)
+
+
 async def redrive(
     recording: Recording,
     policy: LoadedPolicy | None,
     *,
     scratch: Path,
+    sealed: bool = False,
     protected: tuple[Path, ...] = (),
     home: Path | None = None,
+    known_secret: KnownSecret | None = None,
 ) -> RedriveReport:
     """Re-drive every run of ``recording`` under ``policy`` (None: no valid policy, every
-    call denied), writing the new events to a database in ``scratch``."""
-    store = EventStore(open_engine(scratch / "redrive.db"))
+    call denied), writing the new events to a database in ``scratch`` (see
+    :func:`scratch_store`). ``known_secret`` finds a stored secret in a command, as the live
+    gate's does."""
+    store = scratch_store(scratch, sealed=sealed)
     journal = Journal()
     try:
         broker = ApprovalBroker(store, timeout_s=ANSWER_TIMEOUT_S, user="re-drive")
         answers = RecordedAnswers(broker)
         holder = PolicyHolder.fixed(policy)
         gate = AuthGate(
-            holder, store, broker, protected=protected, home=home, run_on_violation=False
-        )
+            holder, store, broker, protected=protected, home=home, known_secret=known_secret,
+            run_on_violation=False,
+        )  # fmt: skip
         for segment in recording.segments:
             answers.segment = segment
             spec = SessionSpec(

@@ -18,8 +18,10 @@ from pathlib import Path
 import orjson
 
 from agents.redrive import Divergence, Kind, RedriveReport, redrive_session
+from agents.secrets import SecretsError, SecretStore
 from app.commands.policy import EXIT_INVALID, load_or_report
 from app.compose import effective_policy, open_database, protected_dirs
+from app.paths import data_dir
 from sessions.errors import AmbiguousSessionError, SessionNotFoundError
 from sessions.reading import resolve_session
 
@@ -70,7 +72,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
         report = asyncio.run(
             redrive_session(
                 engine, session_id, policy, protected=protected_dirs(),
-                fallback_workspace=Path.cwd(),
+                secret_names=_secret_names(), fallback_workspace=Path.cwd(),
             )
         )  # fmt: skip
     finally:
@@ -80,6 +82,15 @@ def cmd_replay(args: argparse.Namespace) -> int:
     else:
         print_report(report, where)
     return EXIT_DIVERGED if report.diverged else 0
+
+
+def _secret_names() -> list[str]:
+    """The stored secrets' names (no values: the log holds only their masks); none without a
+    usable keyring, as a live run would have had none to grant."""
+    try:
+        return SecretStore(data_dir() / "secrets.json").names()
+    except SecretsError:
+        return []
 
 
 def as_json(report: RedriveReport, policy: str) -> dict[str, object]:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -10,10 +12,15 @@ import orjson
 from agents.redrive.journal import Divergence, Journal, Kind
 from agents.redrive.player import describe, same_answer
 from agents.redrive.recording import read_recording, split_runs
+from agents.redrive.runner import scratch_store
+from agents.redrive.session import masked_secrets
 from agents.redrive.tape import TapeBuilder
 from agents.redrive.team import recorded_team
 from agents.team import Backend
+from sessions.crypto import MARKER
+from sessions.reading import load_session
 from sessions.record import Record
+from sessions.schema.agent import AgentStopped
 
 
 class Log:
@@ -227,3 +234,28 @@ async def test_past_the_end_of_a_cut_run_is_no_divergence_but_of_a_whole_one_is(
         assert task.cancelled() and (journal.stopped, journal.ended) == (stopped, not stopped)
         assert [d.stopped for d in journal.divergences] == ([True] if stopped else [])
         never = asyncio.get_running_loop().create_future()
+
+
+def test_a_masked_stored_secret_counts_as_its_value() -> None:
+    find = masked_secrets(["openai", "github"])
+    assert find('curl -H "Authorization: Bearer [REDACTED:openai]" https://x') == "openai"
+    assert find("mail [REDACTED:email] about it") is None  # PII is masked too, but no secret
+    assert find("nothing here") is None
+
+
+async def test_the_scratch_log_of_an_encrypted_session_is_sealed(tmp_path: Path) -> None:
+    for sealed in (True, False):
+        scratch = tmp_path / str(sealed)
+        store = scratch_store(scratch, sealed=sealed)
+        try:
+            await store.append_durable("s-1", "a", AgentStopped(agent_id="a"))
+            (record,) = load_session(store.engine, "s-1")  # readers of it decrypt
+            assert record.payload["agent_id"] == "a"
+        finally:
+            store.close()
+        conn = sqlite3.connect(scratch / "redrive.db")
+        try:
+            (stored,) = conn.execute("SELECT payload FROM event").fetchone()
+        finally:
+            conn.close()
+        assert stored.startswith(MARKER) is sealed
