@@ -90,8 +90,10 @@ class AuthGate:
         home: Path | None = None,
         known_secret: KnownSecret | None = None,
         on_allowed: AllowedHook | None = None,
+        run_on_violation: bool = True,
     ) -> None:
         self._holder = holder
+        self._run_on_violation = run_on_violation
         self._on_allowed = on_allowed
         self._store = store
         self._broker = broker
@@ -213,7 +215,7 @@ class AuthGate:
         record = await self._store.append_durable(call.session_id, "auth", escalation)
         policy = self._holder.current
         command = policy.policy.settings.on_violation if policy is not None else None
-        if command:
+        if command and self._run_on_violation:  # a re-drive runs no command, not even this
             await run_on_violation(command, record.to_dict())
 
 

@@ -49,6 +49,13 @@ class PolicyHolder:
         self._listeners: list[Listener] = []
         self.last: ReloadResult | None = None
 
+    @classmethod
+    def fixed(cls, policy: LoadedPolicy | None) -> PolicyHolder:
+        """A holder of ``policy`` and no file (never reloaded): a re-drive's chosen policy."""
+        holder = cls(None)
+        holder._current = policy
+        return holder
+
     @property
     def current(self) -> LoadedPolicy | None:
         """The policy in force, or None when no valid policy has ever loaded (deny all)."""

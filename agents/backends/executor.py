@@ -4,6 +4,10 @@ Every request becomes a ``ToolRequest`` for the agent's role and workspace and g
 ``AuthGate.authorize`` (which records the decision). A refusal is a JSON-RPC error carrying the
 reason. An allowed write or command is journaled: a durable ``tool.intent`` before it happens
 and a durable ``tool.result`` after, so a crash in between leaves a visible trace.
+
+The side effects — reading, diffing and writing a file, finding and starting a program — are
+methods of their own: a re-drive (:mod:`agents.redrive`) answers them from the log while every
+decision still goes through the code here.
 """
 
 from __future__ import annotations
@@ -180,6 +184,10 @@ class ToolExecutor:
         call_id = self._call_id("read")
         request = self.request(ToolKind.READ, paths=(str(target),))
         await self._require(call_id, request, f"read {target}")
+        return await self._read(target, line, limit)
+
+    async def _read(self, target: Path, line: int | None, limit: int | None) -> str:
+        """The file's text: the side effect of a read (a re-drive answers from the log)."""
         try:
             return await asyncio.to_thread(_read_lines, target, line, limit)
         except FileNotFoundError:
@@ -192,12 +200,12 @@ class ToolExecutor:
         target = absolute(path)
         call_id = self._call_id("write")
         request = self.request(ToolKind.EDIT, paths=(str(target),))
-        diff = await asyncio.to_thread(_diff, target, content)
+        diff = await self._proposed_diff(target, content)
         await self._require(call_id, request, f"write {target}", diff)
         key = await self._intent(call_id, "write", str(target), path=str(target))
         started = time.perf_counter()
         try:
-            await asyncio.to_thread(_write, target, content)
+            await self._write(target, content)
         except OSError as exc:
             await self._result(
                 ToolResult(call_id=call_id, idempotency_key=key, status="failed", output=str(exc))
@@ -209,6 +217,14 @@ class ToolExecutor:
                 call_id=call_id, idempotency_key=key, status="completed", duration_ms=elapsed
             )
         )
+
+    async def _proposed_diff(self, target: Path, content: str) -> str:
+        """What a write would change, shown with an approval (reads the file as it is now)."""
+        return await asyncio.to_thread(_diff, target, content)
+
+    async def _write(self, target: Path, content: str) -> None:
+        """The side effect of a write; raises ``OSError`` when it fails."""
+        await asyncio.to_thread(_write, target, content)
 
     # -- terminal/* ------------------------------------------------------------------------
 
@@ -234,10 +250,28 @@ class ToolExecutor:
         request = self.request(ToolKind.EXECUTE, command=gated, cwd=workdir)
         await self._require(call_id, request, f"run {gated}")
         run_env = {**self._env, **env}
-        program = shutil.which(argv[0], path=run_env.get("PATH"))
+        program = self._which(argv[0], run_env.get("PATH"))
         if program is None:
             raise RequestError.invalid_params({"command": argv[0], "reason": "not found on PATH"})
         key = await self._intent(call_id, "execute", shlex.join(argv), argv=argv, cwd=str(workdir))
+        limit = DEFAULT_OUTPUT_LIMIT if output_byte_limit is None else output_byte_limit
+        return await self._launch(call_id, key, program, argv, workdir, run_env, limit)
+
+    def _which(self, command: str, path: str | None) -> str | None:
+        """The program a command names, looked up on ``path``; None when there is none."""
+        return shutil.which(command, path=path)
+
+    async def _launch(
+        self,
+        call_id: str,
+        key: str,
+        program: str,
+        argv: list[str],
+        workdir: Path,
+        run_env: Mapping[str, str],
+        limit: int,
+    ) -> str:
+        """Start an allowed, journaled command in a new terminal; returns the terminal's id."""
         started = time.perf_counter()
         try:
             process = await asyncio.create_subprocess_exec(
@@ -271,7 +305,6 @@ class ToolExecutor:
             )
 
         terminal_id = f"term-{next(self._ids)}"
-        limit = DEFAULT_OUTPUT_LIMIT if output_byte_limit is None else output_byte_limit
         self._terminals[terminal_id] = Terminal(
             terminal_id, process, limit=limit, on_exit=finished, on_output=self._streamer(call_id)
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from sessions.errors import QuarterdeckError
 
@@ -46,3 +47,19 @@ class AgentSpec:
     """The ``authMethods`` id to authenticate with, when the team file configures one."""
     secret_vars: frozenset[str] = frozenset()
     """The names in ``env`` that hold granted secrets (the gate asks before they leave)."""
+
+
+class TurnAgent(Protocol):
+    """What the orchestrator needs of a role's agent: an ACP process, or a re-drive's tape."""
+
+    async def start(self) -> None:
+        """Make the agent ready for its first prompt."""
+
+    async def prompt(self, text: str) -> str:
+        """Run one turn; returns the ACP stop reason (``AgentDiedError`` if the agent dies)."""
+
+    async def cancel(self) -> None:
+        """End the running turn."""
+
+    async def stop(self) -> None:
+        """Stop the agent for good."""

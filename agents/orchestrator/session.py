@@ -29,7 +29,7 @@ from agents.auth.gate import AuthGate
 from agents.auth.requests import ToolKind, ToolRequest
 from agents.backends.acp import AcpAgent
 from agents.backends.env import scrubbed_env
-from agents.backends.spec import AgentDiedError
+from agents.backends.spec import AgentDiedError, TurnAgent
 from agents.checkpoints.recorder import Checkpoints
 from agents.handoffs import ReviewVerdict, handoff_event
 from agents.orchestrator.progress import Progress
@@ -89,7 +89,7 @@ class SessionRunner:
     broker: ApprovalBroker
     log_dir: Path
     state: SessionState = SessionState.CREATED
-    agents: dict[str, AcpAgent] = field(default_factory=dict)
+    agents: dict[str, TurnAgent] = field(default_factory=dict)
     resumed: asyncio.Event = field(default_factory=asyncio.Event)
     role_gates: dict[str, asyncio.Event] = field(default_factory=dict)
     on_state: Callable[[str, SessionState], None] | None = None
@@ -221,19 +221,24 @@ class SessionRunner:
         """Record a handoff between roles."""
         await self._emit(handoff_event(from_role, to_role, model, reason=reason, attempt=attempt))
 
-    async def _agent(self, role: str) -> AcpAgent:
+    async def _agent(self, role: str) -> TurnAgent:
         agent = self.agents.get(role)
         if agent is None:
-            config = self.spec.team.roles[role]  # type: ignore[index]
-            agent = AcpAgent(
-                agent_spec(role, config, secrets=self._secret_store(config)),
-                session_id=self.session_id, agent_id=f"{role}-1",
-                role=role, workspace=self.spec.workspace, store=self.store, gate=self.gate,
-                log_dir=self.log_dir,
-            )  # fmt: skip
+            agent = self.new_agent(role)
             self.agents[role] = agent
             await agent.start()
         return agent
+
+    def new_agent(self, role: str) -> TurnAgent:
+        """A new, not yet started agent for ``role``: its ACP process (a re-drive plays
+        recorded frames instead, see :mod:`agents.redrive`)."""
+        config = self.spec.team.roles[role]  # type: ignore[index]
+        return AcpAgent(
+            agent_spec(role, config, secrets=self._secret_store(config)),
+            session_id=self.session_id, agent_id=f"{role}-1",
+            role=role, workspace=self.spec.workspace, store=self.store, gate=self.gate,
+            log_dir=self.log_dir,
+        )  # fmt: skip
 
     def _secret_store(self, config: RoleConfig) -> SecretStore | None:
         return self.secrets() if config.secrets and self.secrets is not None else None

@@ -55,6 +55,14 @@ def _records(db: Path, session_id: str) -> list[Any]:
         engine.dispose()
 
 
+def _redrive(db: Path, session_id: str) -> dict[str, Any]:
+    """``replay --redrive --json``: how many runs, what diverged, whether the log stops early."""
+    done = run_cli(db, "replay", session_id, "--redrive", "--json")
+    assert done.returncode in (0, 1), done.stderr[-3000:]
+    report = json.loads(done.stdout)
+    return {key: report[key] for key in ("runs", "divergences", "ended_early")}
+
+
 def _states(records: list[Any]) -> list[str]:
     return [r.payload["to_state"] for r in records if r.kind == "session.state_changed"]
 
@@ -105,6 +113,8 @@ def test_a_killed_run_resumes_and_finishes_without_repeating_a_side_effect(tmp_p
 
     again = run_cli(db, "resume", session_id)
     assert again.returncode == 1 and "already finished (succeeded)" in again.stderr
+    # Re-driven as its two runs: the killed one up to the kill, the resumed one from there.
+    assert _redrive(db, session_id) == {"runs": 2, "divergences": [], "ended_early": False}
 
 
 def test_cancel_asks_the_live_run_to_stop_and_resume_is_refused_meanwhile(
@@ -145,6 +155,8 @@ def test_cancel_of_a_dead_run_records_it_here(tmp_path: Path) -> None:
     assert records[-1].actor.startswith("human:")
     refused = run_cli(db, "resume", session_id)
     assert refused.returncode == 1 and "already finished (cancelled)" in refused.stderr
+    # One run, cut by the kill; the cancel's records are bookkeeping, not a run.
+    assert _redrive(db, session_id) == {"runs": 1, "divergences": [], "ended_early": True}
 
 
 def _run_allowing(db: Path, workspace: Path, *, watched: bool) -> subprocess.Popen[str]:
@@ -212,3 +224,5 @@ def test_killed_at_each_step_boundary_then_resumed_ends_like_an_uninterrupted_ru
         records = _records(tmp_path / f"k{n}.db", sessions[n])
         assert records[-1].payload["outcome"] == "succeeded"
         assert "interrupted" in _states(records)
+        redriven = _redrive(tmp_path / f"k{n}.db", sessions[n])
+        assert redriven == {"runs": 2, "divergences": [], "ended_early": False}, f"boundary {n}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 from pathlib import Path
@@ -97,13 +98,18 @@ def test_a_fork_continues_with_the_same_team_and_leaves_its_origin_alone(tmp_pat
     assert fork_log[-1].payload["outcome"] == "succeeded"
     assert load_session(engine, sid)[-1].kind == "session.finished"  # the origin is untouched
 
-    redrive = run_cli(db, "replay", new[:8], "--redrive")
+    # The fork re-drives as two runs: the origin's copied one, in the origin's workspace (where
+    # its calls were decided), and the fork's own, resumed from where the copy stops.
+    redrive = run_cli(db, "replay", new[:8], "--redrive", "--json")
     assert redrive.returncode == 0, redrive.stdout + redrive.stderr
-    assert ": 0 diverged" in redrive.stderr
+    report = json.loads(redrive.stdout)
+    assert (report["runs"], report["divergences"]) == (2, [])
+    assert report["tool_calls"] > 3 and report["handoffs"] >= 5
     no_rules = tmp_path / "empty.toml"
     no_rules.write_text("version = 1\n")  # no roles or rules: recorded allows now diverge
     stricter = run_cli(db, "replay", new[:8], "--redrive", "--policy", str(no_rules))
     assert stricter.returncode == 1, stricter.stderr
-    assert "allow → deny" in stricter.stdout and ": 0 diverged" not in stricter.stderr
+    assert re.search(r"decision +planner-1 +allow \(workspace-read\) → deny", stricter.stdout)
+    assert "no divergence" not in stricter.stdout
     screen = run_cli(db, "replay", new[:8])
     assert screen.returncode == 2 and "needs a terminal" in screen.stderr  # no tty here
