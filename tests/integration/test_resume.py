@@ -194,9 +194,10 @@ def _files(root: Path) -> dict[str, bytes]:
 def test_killed_at_each_step_boundary_then_resumed_ends_like_an_uninterrupted_run(
     tmp_path: Path,
 ) -> None:
-    """SIGKILL right after the 1st, 2nd and 3rd handoff (plan, task, implementation), all
-    runs side by side; each resumed run must leave the same workspace as one never killed."""
-    boundaries = (1, 2, 3)
+    """SIGKILL right after every handoff of the workflow — plan, task, implementation to the
+    validator, to the reviewer, verdict — all runs side by side; each resumed run must end
+    succeeded with the same workspace as one never killed, and re-drive without divergence."""
+    boundaries = (1, 2, 3, 4, 5)
     reference = _run_allowing(tmp_path / "ref.db", tmp_path / "ref", watched=False)
     runs = {
         n: _run_allowing(tmp_path / f"k{n}.db", tmp_path / f"k{n}", watched=True)
