@@ -29,9 +29,11 @@ from screens.replay import ReplayScreen
 from sessions.console_model import Alert, AlertThrottle, ConsoleModel, stuck_sessions
 
 if TYPE_CHECKING:
+    from agents.desk import Desk
     from app.boot import Boot, Opened
     from app.bridge import Bridge
     from sessions.record import Record
+    from sessions.schema.session import SessionState
 
 
 class QuarterdeckApp(App[int]):
@@ -187,13 +189,24 @@ class QuarterdeckApp(App[int]):
                 text = f"{session.title or session.session_id[:8]}: no event for {minutes}"
                 self.alert(Alert("stuck", session.session_id, text))
 
-    @work(thread=True, exclusive=True, group="interrupted")
     def check_interrupted(self) -> None:
-        """Find the unfinished sessions no live process runs (the lease table, on a thread)."""
+        """Find the unfinished sessions no live process runs; the lease table is read on a
+        thread, and only when the log shows some session unfinished."""
         desk = self.opened.desk if self.opened is not None else None
         if desk is None:
             return
-        candidates = [(s.session_id, s.state) for s in self.model.view.sessions]
+        from agents.desk_recovery import UNFINISHED  # loaded with the desk already
+
+        candidates = [
+            (s.session_id, s.state) for s in self.model.view.sessions if s.state in UNFINISHED
+        ]
+        if candidates:
+            self._read_leases(desk, candidates)
+        else:
+            self._show_interrupted(frozenset())
+
+    @work(thread=True, exclusive=True, group="interrupted")
+    def _read_leases(self, desk: Desk, candidates: list[tuple[str, SessionState]]) -> None:
         found = frozenset(desk.interrupted(candidates))
         self.call_from_thread(self._show_interrupted, found)
 

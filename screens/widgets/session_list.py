@@ -59,7 +59,8 @@ def _prompt(s: SessionView, now: float, width: int, *, interrupted: bool = False
     agents = f"{len(s.agents)} agent{'' if len(s.agents) == 1 else 's'}"
     # The second line never wraps: the least telling parts go first when the list is narrow.
     room = width - 2
-    details = [[agents, age(s.created_ts, now)], [age(s.created_ts, now)], []]
+    since = age(s.created_ts, now)
+    details = [[agents, since], [since], []]
     parts = next((d for d in details if cell_len(" · ".join([state, *d]) + waiting) <= room), [])
     muted = "".join(f" · {escape(p)}" for p in parts)
     pending = f"[$warning b]{waiting}[/]" if waiting else ""
