@@ -19,6 +19,11 @@ from sessions.schema.session import SessionState
 OUTPUT_TAIL_LINES = 20
 """How many lines of an agent's messages and tool output its panel keeps."""
 
+OUTPUT_LINE_CHARS = 300
+"""How much of one output line is kept: its end, the newest text, after an ellipsis. A message
+streamed without newlines is one line that grows with every chunk; uncapped, each chunk would
+copy and split all of it again (quadratic in the message's length)."""
+
 ACTIVITY_BUCKETS = 30
 """How many time buckets an agent's activity sparkline holds."""
 
@@ -85,7 +90,7 @@ class AgentView:
         if still_open is None:
             new.pop()  # the empty string after the final newline
         lines.extend(new)
-        tail = tuple(lines[-OUTPUT_TAIL_LINES:])
+        tail = tuple(_cap(line) for line in lines[-OUTPUT_TAIL_LINES:])
         return evolve(self, output_tail=tail, tail_open=still_open)
 
     def with_activity(self, ts: str) -> AgentView:
@@ -105,6 +110,13 @@ class AgentView:
             return self
         counts = (*counts[:index], counts[index] + 1, *counts[index + 1 :])
         return evolve(self, activity=counts, activity_bucket=last)
+
+
+def _cap(line: str) -> str:
+    """``line`` cut to its last :data:`OUTPUT_LINE_CHARS` characters, marked with "…"."""
+    if len(line) <= OUTPUT_LINE_CHARS:
+        return line
+    return "…" + line[1 - OUTPUT_LINE_CHARS :]
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,7 @@ from textual.containers import Vertical
 from textual.widgets import Static
 
 from screens.format import AGENT_LABEL, clip, escape, sparkline
-from sessions.views import AgentState, AgentView
+from sessions.views import OUTPUT_LINE_CHARS, AgentState, AgentView
 
 TAIL_LINES = 6
 """Output lines a panel shows (the view keeps more; details show them all)."""
@@ -65,7 +65,7 @@ class AgentPanel(Vertical):
         if old is None or a.output_tail is not old.output_tail:
             tail = a.output_tail[-TAIL_LINES:]
             self.query_one(".agent-output", Static).update(
-                "\n".join(escape(clip(line, 300)) for line in tail), layout=False
+                "\n".join(escape(clip(line, OUTPUT_LINE_CHARS)) for line in tail), layout=False
             )
         if old is None or a.activity is not old.activity:
             self.query_one(".agent-spark", Static).update(sparkline(a.activity), layout=False)

@@ -18,6 +18,7 @@ from sessions.schema.session import SessionState
 from sessions.state import fold, reduce, timeline_entry
 from sessions.views import (
     ACTIVITY_BUCKETS,
+    OUTPUT_LINE_CHARS,
     OUTPUT_TAIL_LINES,
     AgentState,
     AgentView,
@@ -153,6 +154,15 @@ def test_output_tail_joins_chunks_and_keeps_the_last_lines() -> None:
     output = [("tool.output", {"call_id": "c1", "text": f"line {i}\n"}) for i in range(50)]
     tail = agent_after(ASK, *output).output_tail
     assert len(tail) == OUTPUT_TAIL_LINES and tail[-1] == "line 49"
+
+
+def test_a_line_streamed_without_newlines_keeps_its_newest_text() -> None:
+    chunks = [("agent.message", {"agent_id": "impl-1", "text": f"<{i}>"}) for i in range(3000)]
+    (line,) = agent_after(*chunks).output_tail
+    assert len(line) == OUTPUT_LINE_CHARS
+    assert line.startswith("…") and line.endswith("<2998><2999>")
+    done = agent_after(*chunks, ("agent.message", {"agent_id": "impl-1", "text": "!\nnext"}))
+    assert done.output_tail[-2].endswith("<2999>!") and done.output_tail[-1] == "next"
 
 
 def test_activity_counts_records_per_bucket_and_slides() -> None:
