@@ -59,20 +59,31 @@ def _revealer(engine: Engine, stored: bool) -> Callable[[Any], Record]:
     return record
 
 
+_SESSION_ROWS = (
+    "SELECT seq, session_id, session_seq, ts, actor, kind, schema_version, payload, prev_hash,"
+    " hash FROM event WHERE session_id = ?{upto} ORDER BY session_seq"
+)
+
+
 def load_session(
     engine: Engine, session_id: str, *, upto_seq: int | None = None, stored: bool = False
 ) -> list[Record]:
     """Every record of one session in order: what replay and export start from.
 
     Encrypted payloads are decrypted with the cipher attached to ``engine``
-    (``sessions.crypto.attach``); ``stored=True`` returns them as stored.
+    (``sessions.crypto.attach``); ``stored=True`` returns them as stored. Read through the
+    driver's own cursor: a 100,000-event session is 0.2 s of SQLite, and SQLAlchemy's row
+    processing would add as much again.
     """
-    query = select(*_COLUMNS).where(EVENT_TABLE.c.session_id == session_id)
+    params: tuple[object, ...] = (session_id,)
     if upto_seq is not None:
-        query = query.where(EVENT_TABLE.c.seq <= upto_seq)
-    query = query.order_by(EVENT_TABLE.c.session_seq)
-    with engine.connect() as conn:
-        rows = conn.execute(query).all()
+        params += (upto_seq,)
+    sql = _SESSION_ROWS.format(upto="" if upto_seq is None else " AND seq <= ?")
+    raw = engine.raw_connection()
+    try:
+        rows = raw.cursor().execute(sql, params).fetchall()
+    finally:
+        raw.close()
     make = _revealer(engine, stored)
     return [make(row) for row in rows]
 
