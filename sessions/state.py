@@ -1,9 +1,12 @@
-"""The one read model: a pure reducer that folds committed records into the console's views.
+"""The one read model: the reducer that folds committed records into the console's views.
 
-``reduce(state, record)`` returns a new :class:`~sessions.views.ConsoleView`; only the session
-and the agent a record touches are rebuilt. The live bridge and replay both call it, so what a
-user sees live and in replay is the same value. A record whose ``seq`` is not past the last one
-folded is ignored, so a batch delivered twice changes nothing.
+A :class:`Folder` folds records into mutable drafts (:mod:`sessions.drafts`) and hands out a
+frozen :class:`~sessions.views.ConsoleView` when asked: the live console asks once per batch,
+replay once per snapshot, so a record costs a few attribute writes instead of copies of its
+agent, its session and the console. ``reduce(state, record)`` and ``fold(records, state)`` are
+the pure forms, built on a folder thawed from ``state``. The live bridge and replay both fold
+through it, so what a user sees live and in replay is the same value. A record whose ``seq``
+is not past the last one folded is ignored, so a batch delivered twice changes nothing.
 
 Agent state rules (what the agent panel shows):
 
@@ -36,18 +39,18 @@ the log up to ``to_seq``. Policy reloads and rejections (the ``_system`` session
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import TypeAlias, assert_never, cast
 
 from sessions import schema as ev
+from sessions.drafts import AgentDraft, SessionDraft
 from sessions.evolve import evolve
 from sessions.record import Record
 from sessions.schema.base import SYSTEM_SESSION
 from sessions.schema.session import TERMINAL_STATES, SessionState
-from sessions.timeline import parse_record, timeline_entry
+from sessions.timeline import named, parse_record, timeline_entry
 from sessions.views import (
     AgentState,
-    AgentView,
     CheckpointRef,
     ConsoleView,
     PendingApprovalView,
@@ -55,7 +58,7 @@ from sessions.views import (
     SessionView,
 )
 
-__all__ = ["Event", "fold", "parse_event", "reduce", "timeline_entry"]
+__all__ = ["Event", "Folder", "fold", "parse_event", "reduce", "timeline_entry"]
 
 Event: TypeAlias = (
     ev.SessionCreated | ev.SessionStateChanged | ev.SessionFinished
@@ -72,8 +75,6 @@ Event: TypeAlias = (
 
 _ACTIVE = frozenset({SessionState.RUNNING, SessionState.AWAITING_APPROVAL})
 _DONE_REASONS = frozenset({"stopped", "cancelled"})
-_OPEN_CALLS_MAX = 64  # calls whose result never comes (a crash) must not grow the view forever
-AgentChange = Callable[[AgentView], AgentView]
 
 
 def parse_event(record: Record) -> Event | None:
@@ -81,61 +82,104 @@ def parse_event(record: Record) -> Event | None:
     return cast("Event | None", parse_record(record))
 
 
+_UNPARSED: Event | None = cast("Event", object())
+
+
+class Folder:
+    """Folds records in ``seq`` order; :meth:`view` is the frozen console so far."""
+
+    def __init__(self, state: ConsoleView | None = None) -> None:
+        state = state if state is not None else ConsoleView()
+        self._sessions: dict[str, SessionView | SessionDraft] = {
+            s.session_id: s for s in state.sessions
+        }
+        self._dirty: dict[str, SessionDraft] = {}
+        self._policy = state.policy
+        self._pending = state.pending
+        self._last_seq = state.last_seq
+        self._frozen: ConsoleView | None = state
+
+    @property
+    def last_seq(self) -> int:
+        """The ``seq`` of the last record folded (0 when none)."""
+        return self._last_seq
+
+    def add(self, record: Record, event: Event | None = _UNPARSED) -> bool:
+        """Fold one record (``event``: its parsed payload when the caller has it); ``False``
+        when its ``seq`` is not past the last one folded and it was ignored."""
+        if record.seq <= self._last_seq:
+            return False
+        if event is _UNPARSED:
+            event = parse_event(record)
+        self._frozen = None
+        self._last_seq = record.seq
+        if type(event) in _POLICY_EVENTS:
+            self._policy = _policy(self._policy, event)
+        if record.session_id == SYSTEM_SESSION:
+            return True
+        s = self._draft(record)
+        actor = _agent_of(s, event, record)  # before the result of a call closes it
+        if event is not None:
+            _apply(s, event, record)
+        if actor is not None:
+            s.agent(actor).count_activity(record.ts)
+        s.event_count += 1
+        s.updated_ts = record.ts
+        return True
+
+    def session(self, session_id: str) -> SessionView | None:
+        """The frozen session so far, or ``None`` if no record of it has been folded."""
+        found = self._sessions.get(session_id)
+        return found.freeze() if isinstance(found, SessionDraft) else found
+
+    def view(self) -> ConsoleView:
+        """The frozen console so far (the same object until another record is folded)."""
+        if self._frozen is None:
+            if any(d.queue_changed for d in self._dirty.values()):
+                for d in self._dirty.values():
+                    d.queue_changed = False
+                queue = [p for s in self._sessions.values() for p in s.pending]
+                self._pending = tuple(sorted(queue, key=lambda p: p.requested_seq))
+            self._dirty.clear()
+            sessions = tuple(
+                s.freeze() if isinstance(s, SessionDraft) else s for s in self._sessions.values()
+            )
+            running = sum(1 for s in sessions if s.state in _ACTIVE)
+            self._frozen = ConsoleView(
+                sessions=sessions, pending=self._pending, policy=self._policy, running=running,
+                last_seq=self._last_seq,
+            )  # fmt: skip
+        return self._frozen
+
+    def _draft(self, record: Record) -> SessionDraft:
+        found = self._sessions.get(record.session_id)
+        if isinstance(found, SessionDraft):
+            draft = found
+        else:
+            new = SessionView(session_id=record.session_id, created_ts=record.ts)
+            draft = self._sessions[record.session_id] = SessionDraft(found or new)
+        draft._frozen = None
+        self._dirty[record.session_id] = draft
+        return draft
+
+
 def fold(records: Iterable[Record], state: ConsoleView | None = None) -> ConsoleView:
     """Fold ``records`` in order into ``state`` (an empty console when ``None``)."""
-    view = state if state is not None else ConsoleView()
+    folder = Folder(state)
     for record in records:
-        view = reduce(view, record)
-    return view
-
-
-_UNPARSED: Event | None = cast("Event", object())
+        folder.add(record)
+    return folder.view()
 
 
 def reduce(state: ConsoleView, record: Record, event: Event | None = _UNPARSED) -> ConsoleView:
     """The console after ``record``; ``state`` itself is never changed. ``event`` is the
     record's parsed payload when the caller already has it (parsing is most of the cost)."""
-    if record.seq <= state.last_seq:
-        return state
-    if event is _UNPARSED:
-        event = parse_event(record)
-    policy = _policy(state.policy, event)
-    if record.session_id == SYSTEM_SESSION:
-        return evolve(state, last_seq=record.seq, policy=policy)
-    old = state.session(record.session_id)
-    session = old or SessionView(session_id=record.session_id, created_ts=record.ts)
-    actor = _agent_of(session, event, record)  # before the result of a call closes it
-    if event is not None:
-        session = _apply(session, event, record)
-    agents = session.agents
-    if actor is not None:
-        agents = session.agents_with(actor, lambda a: a.with_activity(record.ts))
-    count = session.event_count + 1
-    session = evolve(session, agents=agents, event_count=count, updated_ts=record.ts)
-    sessions, pending, running = _store(state, old, session)
-    return ConsoleView(
-        sessions=sessions, pending=pending, policy=policy, running=running, last_seq=record.seq
-    )
+    folder = Folder(state)
+    folder.add(record, event)
+    return folder.view()
 
 
-def _store(
-    state: ConsoleView, old: SessionView | None, new: SessionView
-) -> tuple[tuple[SessionView, ...], tuple[PendingApprovalView, ...], int]:
-    """The sessions with ``new`` in place of ``old``, the approvals queue and the running count;
-    the queue and the count are recomputed only when the session's own changed."""
-    if old is None:
-        sessions = (*state.sessions, new)
-    else:
-        i = next(i for i, s in enumerate(state.sessions) if s is old)
-        sessions = (*state.sessions[:i], new, *state.sessions[i + 1 :])
-    pending = state.pending
-    if old is None or old.pending is not new.pending:
-        others = [p for p in pending if p.session_id != new.session_id]
-        pending = tuple(sorted([*others, *new.pending], key=lambda p: p.requested_seq))
-    running = state.running
-    if old is None or old.state != new.state:
-        running = sum(1 for s in sessions if s.state in _ACTIVE)
-    return sessions, pending, running
+_POLICY_EVENTS = frozenset({ev.PolicyReloaded, ev.PolicyRejected, ev.PolicyDecided})
 
 
 def _policy(status: PolicyStatus, event: Event | None) -> PolicyStatus:
@@ -150,162 +194,141 @@ def _policy(status: PolicyStatus, event: Event | None) -> PolicyStatus:
             return status
 
 
-def _apply(s: SessionView, event: Event, record: Record) -> SessionView:
-    match event:
-        case ev.SessionCreated():
-            return evolve(
-                s, title=event.title, workspace=event.workspace, team=event.team,
-                created_ts=record.ts,
-            )  # fmt: skip
-        case ev.SessionStateChanged():
-            return s if s.state in TERMINAL_STATES else evolve(s, state=event.to_state)
-        case ev.SessionFinished():
-            agents = tuple(_finish(a) for a in s.agents)
-            return evolve(
-                s, state=event.outcome, finished_outcome=event.outcome, agents=agents, pending=()
-            )
-        case ev.AgentStarted():
-            attempts = s.role_attempt(event.role)
-            return s.with_agent(event.agent_id, lambda a: evolve(
-                a, role=event.role, backend=event.backend, state=AgentState.IDLE,
-                current_tool=None, last_error=None, attempts=attempts,
-            ))  # fmt: skip
+def _apply(s: SessionDraft, event: Event, record: Record) -> None:
+    match event:  # the kinds agents stream most come first: a match tries its cases in order
         case ev.AgentMessage():
-            return s.with_agent(event.agent_id, lambda a: evolve(a, state=AgentState.THINKING).with_output(event.text, "message"))  # fmt: skip
-        case ev.AgentControlled():
-            controlled = AgentState.PAUSED if event.action == "pause" else AgentState.IDLE
-            return s.with_agent(event.agent_id, _state(controlled))
-        case ev.AgentThought() | ev.AgentPlan():
-            return s.with_agent(event.agent_id, _state(AgentState.THINKING))
-        case ev.AgentStopped():
-            done = event.stop_reason in _DONE_REASONS
-            state = AgentState.DONE if done else AgentState.IDLE
-            # A turn's end also ends its last output line: the next turn starts a new one.
-            return s.with_agent(event.agent_id, lambda a: evolve(
-                a, state=state, current_tool=None, tail_open=None
-            ))  # fmt: skip
-        case ev.AgentFailed():
-            return s.with_agent(event.agent_id, lambda a: evolve(
-                a, state=AgentState.FAILED, current_tool=None, last_error=event.error
-            ))  # fmt: skip
+            a = s.agent(event.agent_id)
+            a.state = AgentState.THINKING
+            a.add_output(event.text, "message")
         case ev.ToolCallRequested():
-            return s if event.announced else _requested(s, event)
-        case ev.ToolIntent():
-            if (call := s.open_call(event.call_id)) is None:
-                return s  # an intent without a gate-side request names no agent
-            return s.with_agent(call[1], _state(AgentState.RUNNING_TOOL, call[2]))
-        case ev.ToolOutput():
-            if (call := s.open_call(event.call_id)) is None:
-                return s
-            return s.with_agent(call[1], lambda a: a.with_output(event.text, event.call_id))
+            if not event.announced:
+                _requested(s, event)
         case ev.ToolResult():
-            if (call := s.open_call(event.call_id)) is None:
-                return s
-            calls = tuple(c for c in s.open_calls if c[0] != event.call_id)
-            return evolve(s, open_calls=calls).with_agent(call[1], _state(AgentState.THINKING))
-        case ev.ApprovalRequested():
-            return _approval_requested(s, event, record)
-        case ev.ApprovalResolved():
-            if (asked := _pending(s, event.approval_id)) is None:
-                return s
-            pending = tuple(p for p in s.pending if p is not asked)
-            s = evolve(s, pending=pending)
-            return s.with_agent(asked.agent_id, lambda a: _resolved(a, s, asked.tool))
-        case ev.HandoffMade():
-            return _handoff(s, event)
-        case ev.RetryScheduled():
-            role = event.operation.removesuffix(" turn")
-            if role == event.operation:
-                return s
-            return s.with_role(role, lambda a: evolve(
-                a, state=AgentState.RETRYING, retries=a.retries + 1, last_error=event.error
-            ))  # fmt: skip
-        case ev.CheckpointTaken():
-            ref = CheckpointRef(event.checkpoint_id, event.at_seq, event.known_good)
-            good_ref = ref if ref.known_good else s.last_known_good
-            return evolve(s, last_checkpoint=ref, last_known_good=good_ref)
-        case ev.RolledBack():
-            known = s.last_known_good
-            good = known is not None and known.checkpoint_id == event.checkpoint_id
-            return evolve(s, last_checkpoint=CheckpointRef(event.checkpoint_id, event.to_seq, good))
-        case ev.EscalationRaised():
-            return evolve(s, escalations=s.escalations + 1)
+            if (call := s.open_calls.pop(event.call_id, None)) is not None:
+                _set(s.agent(call[1]), AgentState.THINKING)
         case (
             ev.PolicyDecided() | ev.PolicyReloaded() | ev.PolicyRejected() | ev.ValidationFinished()
             | ev.MemorySet() | ev.MemoryPurged() | ev.RawRecorded()
         ):  # fmt: skip
-            return s
+            pass
+        case ev.AgentThought() | ev.AgentPlan():
+            _set(s.agent(event.agent_id), AgentState.THINKING)
+        case ev.ToolOutput():
+            if (call := s.open_call(event.call_id)) is not None:
+                s.agent(call[1]).add_output(event.text, event.call_id)
+        case ev.ToolIntent():
+            if (call := s.open_call(event.call_id)) is not None:
+                _set(s.agent(call[1]), AgentState.RUNNING_TOOL, call[2])
+        case ev.SessionCreated():
+            s.title, s.workspace, s.team = event.title, event.workspace, event.team
+            s.created_ts = record.ts
+        case ev.SessionStateChanged():
+            if s.state not in TERMINAL_STATES:
+                s.state = event.to_state
+        case ev.SessionFinished():
+            for agent_id, agent in list(s.agents.items()):
+                if agent.state is not AgentState.FAILED:
+                    _set(s.agent(agent_id), AgentState.DONE)
+            s.state = s.finished_outcome = event.outcome
+            s.drop_pending()
+        case ev.AgentStarted():
+            a = s.agent(event.agent_id)
+            a.role, a.backend, a.attempts = event.role, event.backend, s.role_attempt(event.role)
+            _set(a, AgentState.IDLE)
+            a.last_error = None
+        case ev.AgentControlled():
+            paused = event.action == "pause"
+            _set(s.agent(event.agent_id), AgentState.PAUSED if paused else AgentState.IDLE)
+        case ev.AgentStopped():
+            a = s.agent(event.agent_id)
+            _set(a, AgentState.DONE if event.stop_reason in _DONE_REASONS else AgentState.IDLE)
+            a.tail_open = None  # a turn's end also ends its last output line
+        case ev.AgentFailed():
+            a = s.agent(event.agent_id)
+            _set(a, AgentState.FAILED)
+            a.last_error = event.error
+        case ev.ApprovalRequested():
+            _approval_requested(s, event, record)
+        case ev.ApprovalResolved():
+            _approval_resolved(s, event)
+        case ev.HandoffMade():
+            _handoff(s, event)
+        case ev.RetryScheduled():
+            role = event.operation.removesuffix(" turn")
+            for a in s.role_agents(role) if role != event.operation else ():
+                a.state, a.retries, a.last_error = AgentState.RETRYING, a.retries + 1, event.error
+        case ev.CheckpointTaken():
+            ref = CheckpointRef(event.checkpoint_id, event.at_seq, event.known_good)
+            s.last_checkpoint = ref
+            if ref.known_good:
+                s.last_known_good = ref
+        case ev.RolledBack():
+            known = s.last_known_good
+            good = known is not None and known.checkpoint_id == event.checkpoint_id
+            s.last_checkpoint = CheckpointRef(event.checkpoint_id, event.to_seq, good)
+        case ev.EscalationRaised():
+            s.escalations += 1
         case _:
             assert_never(event)
 
 
-def _requested(s: SessionView, event: ev.ToolCallRequested) -> SessionView:
+def _set(agent: AgentDraft, state: AgentState, tool: str | None = None) -> None:
+    agent.state, agent.current_tool = state, tool
+
+
+def _requested(s: SessionDraft, event: ev.ToolCallRequested) -> None:
     label = f"{event.tool} {event.command or ' '.join(event.paths) or event.title}".strip()
-    calls = (*s.open_calls, (event.call_id, event.agent_id, label))[-_OPEN_CALLS_MAX:]
-    role = event.role or ""
-    return evolve(s, open_calls=calls).with_agent(event.agent_id, lambda a: evolve(
-        _learn_role(a, s, role), state=AgentState.RUNNING_TOOL, current_tool=label
-    ))  # fmt: skip
+    s.add_call((event.call_id, event.agent_id, label))
+    a = s.agent(event.agent_id)
+    _learn_role(a, s, event.role or "")
+    _set(a, AgentState.RUNNING_TOOL, label)
 
 
-def _approval_requested(s: SessionView, event: ev.ApprovalRequested, record: Record) -> SessionView:
-    view = PendingApprovalView(
+def _approval_requested(s: SessionDraft, event: ev.ApprovalRequested, record: Record) -> None:
+    s.add_pending(PendingApprovalView(
         approval_id=event.approval_id, session_id=s.session_id, agent_id=event.agent_id,
         role=event.role, tool=event.tool, summary=event.summary, command=event.command,
         diff=event.diff, risk=event.risk, requested_ts=record.ts, requested_seq=record.seq,
         rule_id=event.rule_id, paths=tuple(event.paths), cwd=event.cwd, reason=event.reason,
         owner=event.owner,
-    )  # fmt: skip
-    s = evolve(s, pending=(*s.pending, view))
-    asked = f"{event.tool} {event.command or event.summary}".strip()
-    return s.with_agent(event.agent_id, lambda a: evolve(
-        _learn_role(a, s, event.role), state=AgentState.AWAITING_APPROVAL, current_tool=asked
     ))  # fmt: skip
+    a = s.agent(event.agent_id)
+    _learn_role(a, s, event.role)
+    _set(a, AgentState.AWAITING_APPROVAL, f"{event.tool} {event.command or event.summary}".strip())
 
 
-def _pending(s: SessionView, approval_id: str) -> PendingApprovalView | None:
-    return next((p for p in s.pending if p.approval_id == approval_id), None)
-
-
-def _resolved(agent: AgentView, s: SessionView, tool: str) -> AgentView:
-    still_waiting = any(p.agent_id == agent.agent_id for p in s.pending)
+def _approval_resolved(s: SessionDraft, event: ev.ApprovalResolved) -> None:
+    asked = next((p for p in s.pending if p.approval_id == event.approval_id), None)
+    if asked is None:
+        return
+    s.drop_pending(asked)
+    a = s.agent(asked.agent_id)
+    still_waiting = any(p.agent_id == a.agent_id for p in s.pending)
     state = AgentState.AWAITING_APPROVAL if still_waiting else AgentState.RUNNING_TOOL
-    return evolve(agent, state=state, current_tool=agent.current_tool or tool)
+    _set(a, state, a.current_tool or asked.tool)
 
 
-def _handoff(s: SessionView, event: ev.HandoffMade) -> SessionView:
-    attempts = (
-        *(p for p in s.role_attempts if p[0] != event.to_role),
-        (event.to_role, event.attempt),
-    )
-    s = evolve(s, role_attempts=attempts)
+def _handoff(s: SessionDraft, event: ev.HandoffMade) -> None:
+    s.role_attempts.pop(event.to_role, None)  # the latest handoff goes last
+    s.role_attempts[event.to_role] = event.attempt
     if event.to_role == "implementer":
-        s = evolve(s, attempt=event.attempt)
-    return s.with_role(event.to_role, lambda a: evolve(a, attempts=event.attempt))
+        s.attempt = event.attempt
+    for a in s.role_agents(event.to_role):
+        a.attempts = event.attempt
 
 
-def _learn_role(agent: AgentView, s: SessionView, role: str) -> AgentView:
+def _learn_role(agent: AgentDraft, s: SessionDraft, role: str) -> None:
     """Name the role of an agent first seen without ``agent.started``, with its attempt."""
-    if agent.role or not role:
-        return agent
-    return evolve(agent, role=role, attempts=s.role_attempt(role))
+    if not agent.role and role:
+        agent.role, agent.attempts = role, s.role_attempt(role)
 
 
-def _agent_of(s: SessionView, event: Event | None, record: Record) -> str | None:
+def _agent_of(s: SessionDraft, event: Event | None, record: Record) -> str | None:
     """The agent whose activity this record is: named in the payload, by its call, or its actor."""
-    named = getattr(event, "agent_id", None)
-    if isinstance(named, str):
-        return named
-    call_id = getattr(event, "call_id", None)
-    if isinstance(call_id, str) and (call := s.open_call(call_id)) is not None:
+    agent_id = named(event, "agent_id")
+    if agent_id is not None:
+        return agent_id
+    call_id = named(event, "call_id")
+    if call_id is not None and (call := s.open_call(call_id)) is not None:
         return call[1]
-    return record.actor if s.agent(record.actor) is not None else None
-
-
-def _state(state: AgentState, tool: str | None = None) -> AgentChange:
-    return lambda a: evolve(a, state=state, current_tool=tool)
-
-
-def _finish(agent: AgentView) -> AgentView:
-    failed = agent.state is AgentState.FAILED
-    return agent if failed else evolve(agent, state=AgentState.DONE, current_tool=None)
+    return record.actor if s.has_agent(record.actor) else None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal, cast
+
 from pydantic import ValidationError
 
 from sessions.describe import describe
@@ -43,13 +45,31 @@ _UNLISTED = frozenset({"raw", "agent.message"})
 """Kinds with no timeline row: raw frames, and message chunks, which the agent panel shows."""
 
 
+_NAMED = {field: frozenset(c for c in PAYLOADS.values() if field in c.model_fields)
+          for field in ("agent_id", "call_id")}  # fmt: skip
+
+
+def named(payload: Payload | None, field: Literal["agent_id", "call_id"]) -> str | None:
+    """The payload's ``agent_id`` or ``call_id`` when its kind has one (looked up by class: a
+    pydantic model's missing attribute takes a slow path through ``__getattr__``)."""
+    if type(payload) not in _NAMED[field]:
+        return None
+    value = getattr(payload, field)
+    return value if isinstance(value, str) else None
+
+
+def has_entry(kind: str) -> bool:
+    """Whether records of ``kind`` have a timeline row."""
+    return kind not in _UNLISTED
+
+
 def parse_record(record: Record) -> Payload | None:
     """The record's typed payload; ``None`` for raw frames, unknown kinds and invalid payloads."""
     cls = PAYLOADS.get(record.kind)
     if cls is None or record.kind == "raw":  # raw data can be large and no view reads it
         return None
-    try:
-        return cls.model_validate_json(record.payload_json)
+    try:  # the validator itself: model_validate_json's wrapper costs as much again
+        return cast(Payload, cls.__pydantic_validator__.validate_json(record.payload_json))
     except ValidationError:
         return None
 
@@ -64,7 +84,6 @@ def timeline_entry(record: Record, payload: Payload | None = _UNPARSED) -> Timel
         return None
     if payload is _UNPARSED:
         payload = parse_record(record)
-    named = getattr(payload, "agent_id", None)
     decision: str | None = None
     rule_id: str | None = None
     decided_by: str | None = None
@@ -85,7 +104,7 @@ def timeline_entry(record: Record, payload: Payload | None = _UNPARSED) -> Timel
         kind=record.kind,
         summary=describe(record),
         category=_CATEGORIES.get(record.kind, "other"),
-        agent_id=named if isinstance(named, str) else None,
+        agent_id=named(payload, "agent_id"),
         decision=decision,
         rule_id=rule_id,
         decided_by=decided_by,

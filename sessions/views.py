@@ -1,19 +1,17 @@
 """The console's view models: frozen values the reducer in :mod:`sessions.state` builds.
 
 Live view and replay both fold records into these same values, so a widget can only tell them
-apart by a read-only flag. Every class is a frozen, slotted dataclass: a reducer step returns new
-values and never changes old ones, which makes "the state before" safe to keep for time travel.
+apart by a read-only flag. Every class is a frozen, slotted dataclass: the reducer changes its
+own drafts (:mod:`sessions.drafts`) and hands out new values, never changing old ones, which
+makes "the state before" safe to keep for time travel.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from enum import StrEnum
 from typing import Literal
 
-from sessions.evolve import evolve
 from sessions.schema.session import SessionState
 
 OUTPUT_TAIL_LINES = 20
@@ -79,44 +77,6 @@ class AgentView:
     tail_open: str | None = None
     """The source ("message" or a call id) whose last line is unfinished; its next chunk
     continues that line instead of starting a new one."""
-
-    def with_output(self, text: str, source: str) -> AgentView:
-        """This agent with streamed ``text`` added to its output tail."""
-        lines = list(self.output_tail)
-        if lines and self.tail_open == source:
-            text = lines.pop() + text
-        new = [line.removesuffix("\r") for line in text.split("\n")]
-        still_open = source if not text.endswith("\n") else None
-        if still_open is None:
-            new.pop()  # the empty string after the final newline
-        lines.extend(new)
-        tail = tuple(_cap(line) for line in lines[-OUTPUT_TAIL_LINES:])
-        return evolve(self, output_tail=tail, tail_open=still_open)
-
-    def with_activity(self, ts: str) -> AgentView:
-        """This agent with one more record counted in the activity bucket of ``ts``."""
-        try:
-            bucket = int(datetime.fromisoformat(ts).timestamp() // ACTIVITY_BUCKET_S)
-        except ValueError:
-            return self
-        counts, last = self.activity, self.activity_bucket
-        size = len(counts)
-        if last == 0 or bucket - last >= size:
-            counts, last = (0,) * size, bucket
-        elif bucket > last:
-            counts, last = counts[bucket - last :] + (0,) * (bucket - last), bucket
-        index = size - 1 - (last - bucket)  # an out-of-order time lands in its own bucket
-        if index < 0:
-            return self
-        counts = (*counts[:index], counts[index] + 1, *counts[index + 1 :])
-        return evolve(self, activity=counts, activity_bucket=last)
-
-
-def _cap(line: str) -> str:
-    """``line`` cut to its last :data:`OUTPUT_LINE_CHARS` characters, marked with "…"."""
-    if len(line) <= OUTPUT_LINE_CHARS:
-        return line
-    return "…" + line[1 - OUTPUT_LINE_CHARS :]
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,33 +157,6 @@ class SessionView:
     def agent(self, agent_id: str) -> AgentView | None:
         """The agent with this id, or ``None`` if the session has not seen it."""
         return next((a for a in self.agents if a.agent_id == agent_id), None)
-
-    def with_agent(self, agent_id: str, change: Callable[[AgentView], AgentView]) -> SessionView:
-        """This session with ``change`` applied to one agent, added (last) if not seen yet."""
-        return evolve(self, agents=self.agents_with(agent_id, change))
-
-    def agents_with(
-        self, agent_id: str, change: Callable[[AgentView], AgentView]
-    ) -> tuple[AgentView, ...]:
-        """The agents with ``change`` applied to one of them, added (last) if not seen yet."""
-        for i, agent in enumerate(self.agents):
-            if agent.agent_id == agent_id:
-                return (*self.agents[:i], change(agent), *self.agents[i + 1 :])
-        return (*self.agents, change(AgentView(agent_id=agent_id)))
-
-    def with_role(self, role: str, change: Callable[[AgentView], AgentView]) -> SessionView:
-        """This session with ``change`` applied to every agent of ``role``."""
-        if not any(a.role == role for a in self.agents):
-            return self
-        return evolve(self, agents=tuple(change(a) if a.role == role else a for a in self.agents))
-
-    def role_attempt(self, role: str) -> int:
-        """The ``attempt`` of the latest handoff to ``role`` (1 before any)."""
-        return next((n for r, n in self.role_attempts if r == role), 1)
-
-    def open_call(self, call_id: str) -> tuple[str, str, str] | None:
-        """The open gate-side call ``call_id`` as (call_id, agent_id, tool), if any."""
-        return next((c for c in self.open_calls if c[0] == call_id), None)
 
 
 @dataclass(frozen=True, slots=True)

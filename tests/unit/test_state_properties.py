@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sessions.record import Record
-from sessions.state import fold, reduce
+from sessions.state import Folder, fold, reduce
 from sessions.views import ConsoleView
 from tests.unit.test_state import rec
 
@@ -99,6 +99,25 @@ def test_reduce_never_changes_its_input(records: list[Record]) -> None:
     for record in records[-1:]:
         reduce(state, record)
     assert state == snapshot
+
+
+@settings(max_examples=60, deadline=None)
+@given(record_lists(), st.data())
+def test_a_folder_s_views_are_the_fold_so_far_and_never_change_afterwards(
+    records: list[Record], data: st.DataObject
+) -> None:
+    cuts = sorted(data.draw(st.lists(st.integers(0, len(records)), max_size=4)))
+    folder = Folder()
+    taken: list[tuple[int, ConsoleView]] = []
+    for i, record in enumerate(records):
+        if i in cuts:
+            taken.append((i, folder.view()))
+            folder.session(record.session_id)  # a peek mid-batch, as alerts do
+        folder.add(record)
+    assert folder.view() == fold(records)
+    assert folder.view() is folder.view()  # nothing folded since: the same value
+    for cut, view in taken:
+        assert view == fold(records[:cut])
 
 
 def test_ten_thousand_records_fold() -> None:
