@@ -16,7 +16,7 @@ from typing import Literal
 
 from sessions.record import Record
 from sessions.schema.session import SessionState
-from sessions.state import parse_event, reduce
+from sessions.state import Folder, parse_event
 from sessions.timeline import timeline_entry
 from sessions.views import ConsoleView, SessionView, TimelineEntry
 
@@ -48,44 +48,48 @@ class ConsoleModel:
     """The folded console view plus every session's timeline rows, in ``seq`` order."""
 
     def __init__(self) -> None:
+        self._folder = Folder()
         self.view = ConsoleView()
         self.timelines: dict[str, list[TimelineEntry]] = {}
 
     @property
     def last_seq(self) -> int:
         """The ``seq`` of the last record folded (0 when empty)."""
-        return self.view.last_seq
+        return self._folder.last_seq
 
     def add(self, records: Iterable[Record], *, alerts: bool = True) -> Changes:
         """Fold ``records``; with ``alerts`` off (loading history) nothing is announced."""
-        view = self.view
+        folder = self._folder
         entries: dict[str, list[TimelineEntry]] = {}
         found: list[Alert] = []
         count = 0
         for record in records:
-            if record.seq <= view.last_seq:
+            if record.seq <= folder.last_seq:
                 continue
             event = parse_event(record)
-            view = reduce(view, record, event)
+            folder.add(record, event)
             count += 1
             entry = timeline_entry(record, event)
             if entry is not None:
                 self.timelines.setdefault(record.session_id, []).append(entry)
                 entries.setdefault(record.session_id, []).append(entry)
-            if alerts:
-                alert = _alert(record, view)
+            if alerts and record.kind in _ALERTING:
+                alert = _alert(record, folder.session(record.session_id))
                 if alert is not None:
                     found.append(alert)
-        self.view = view
-        return Changes(view, entries, tuple(found), count)
+        self.view = folder.view()
+        return Changes(self.view, entries, tuple(found), count)
 
     def timeline(self, session_id: str) -> list[TimelineEntry]:
-        """The session's timeline rows so far (the list itself: callers must not change it)."""
-        return self.timelines.get(session_id, [])
+        """The session's timeline rows so far: the list itself, which later records extend
+        (callers must not change it)."""
+        return self.timelines.setdefault(session_id, [])
 
 
-def _alert(record: Record, view: ConsoleView) -> Alert | None:
-    session = view.session(record.session_id)
+_ALERTING = frozenset({"approval.requested", "session.finished"})
+
+
+def _alert(record: Record, session: SessionView | None) -> Alert | None:
     title = session.title if session is not None and session.title else record.session_id[:8]
     if record.kind == "approval.requested" and session is not None:
         asked = next((p for p in session.pending if p.requested_seq == record.seq), None)

@@ -8,7 +8,8 @@ keeps the newest row in view.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from typing import cast
 
 from rich.segment import Segment
 from rich.style import Style
@@ -67,9 +68,10 @@ class SessionTimeline(ScrollView, can_focus=True):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self._all: list[TimelineEntry] = []
+        self._all: Sequence[TimelineEntry] = []
         self._last_seq = 0
-        self._rows: list[TimelineEntry] = []
+        self._rows: Sequence[TimelineEntry] = []
+        """``_all`` itself when no filter is set (no copy of a long list), else a list."""
         self._grow_timer: Timer | None = None
         self.agent_filter: str | None = None
         """Only this agent's rows (and rows naming no agent are hidden); ``None``: all."""
@@ -82,12 +84,13 @@ class SessionTimeline(ScrollView, can_focus=True):
     # -- feeding ------------------------------------------------------------------------------
 
     @property
-    def rows(self) -> list[TimelineEntry]:
+    def rows(self) -> Sequence[TimelineEntry]:
         """The rows shown (after the filter)."""
         return self._rows
 
-    def set_entries(self, entries: list[TimelineEntry]) -> None:
-        """Show another session's rows (``entries`` is read, never changed)."""
+    def set_entries(self, entries: Sequence[TimelineEntry]) -> None:
+        """Show another session's rows (``entries`` is read, never changed; a list that its
+        owner appends to is followed by :meth:`extend`)."""
         self._all = entries
         self._refilter()
 
@@ -97,10 +100,15 @@ class SessionTimeline(ScrollView, can_focus=True):
         if not fresh:
             return
         self._last_seq = fresh[-1].seq
-        added = [e for e in fresh if self._keep(e)]
-        if not added:
-            return
-        self._rows.extend(added)
+        shared = self._rows is self._all
+        if not (shared and self._all and self._all[-1].seq >= fresh[-1].seq):
+            # Not already in the owner's list (which unfiltered rows are): add them to ours.
+            added = [e for e in fresh if self._keep(e)]
+            if not added:
+                return
+            rows = list(self._rows) if shared else cast("list[TimelineEntry]", self._rows)
+            rows.extend(added)
+            self._rows = rows
         # Growing the virtual size costs a layout of the whole screen: under a stream of events
         # grow a few times a second, not every frame (rows past the end show at the next growth).
         if self._grow_timer is None:
@@ -139,7 +147,7 @@ class SessionTimeline(ScrollView, can_focus=True):
     def _refilter(self) -> None:
         self._last_seq = self._all[-1].seq if self._all else 0
         filtered = self.agent_filter or self.category_filter or self.text_filter
-        self._rows = [e for e in self._all if self._keep(e)] if filtered else list(self._all)
+        self._rows = [e for e in self._all if self._keep(e)] if filtered else self._all
         parts = []
         if self.agent_filter:
             parts.append(self.agent_filter)
