@@ -24,6 +24,7 @@ from textual.app import App
 
 from screens.messages import HistoryProgress, LogAdvanced
 from sessions.console_model import ConsoleModel
+from sessions.gc_pause import paused_gc
 from sessions.reading import log_bounds, read_after
 from sessions.record import Record
 from sessions.store import EventStore
@@ -152,10 +153,11 @@ class Bridge:
         total = self.source.size()
         done = 0
         self.app.post_message(HistoryProgress(0, total))
-        while batch := self.source.read_after(self.model.last_seq, self.chunk):
-            self.model.add(batch, alerts=False)
-            done += len(batch)
-            self.app.post_message(HistoryProgress(done, max(total, done)))
+        with paused_gc(freeze=True):  # kept for the console's life: see sessions.gc_pause
+            while batch := self.source.read_after(self.model.last_seq, self.chunk):
+                self.model.add(batch, alerts=False)
+                done += len(batch)
+                self.app.post_message(HistoryProgress(done, max(total, done)))
         self.app.post_message(HistoryProgress(done, max(total, done), finished=True))
 
     # -- live --------------------------------------------------------------------------------

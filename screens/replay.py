@@ -13,6 +13,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.timer import Timer
@@ -22,6 +23,7 @@ from screens.format import STATE_STYLE, escape, timestamp
 from screens.widgets.agent_grid import AgentGrid
 from screens.widgets.approval_queue import ApprovalQueue
 from screens.widgets.timeline import SessionTimeline
+from sessions.gc_pause import paused_gc, release_frozen
 from sessions.record import Record
 from sessions.replay import ReplayLog
 
@@ -89,15 +91,24 @@ class ReplayScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="replay-load")
     def load(self) -> None:
         """Read and fold the session off the UI thread, reporting progress."""
-        records = self.loader()
-        bar = self.query_one(ProgressBar)
-        self.app.call_from_thread(bar.update, total=max(1, len(records)), progress=0)
 
-        def progress(done: int, total: int) -> None:
-            self.app.call_from_thread(bar.update, progress=done)
+        def progress(done: int, total: int) -> None:  # posted: the fold never waits for paint
+            self.post_message(self.Progress(done, total))
 
-        log = ReplayLog(self.session_id, records).build(progress)
+        with paused_gc(freeze=True):  # a bulk build, no cycles: see sessions.gc_pause
+            records = self.loader()
+            log = ReplayLog(self.session_id, records).build(progress)
         self.app.call_from_thread(self._loaded, log)
+
+    class Progress(Message):
+        """How far the load is (posted from its thread)."""
+
+        def __init__(self, done: int, total: int) -> None:
+            super().__init__()
+            self.done, self.total = done, total
+
+    def on_replay_screen_progress(self, message: Progress) -> None:
+        self.query_one(ProgressBar).update(total=max(1, message.total), progress=message.done)
 
     def _loaded(self, log: ReplayLog) -> None:
         self.replay = log
@@ -197,6 +208,10 @@ class ReplayScreen(Screen[None]):
             return
         self.playing = False
         self.position = found
+
+    def on_unmount(self) -> None:
+        self.replay = None  # the records go now, by reference counting
+        release_frozen()  # and the cycles the load froze (see sessions.gc_pause) can go too
 
     def action_close(self) -> None:
         """Back to the dashboard (or quit, when replay was opened directly)."""
