@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import subprocess
 import sys
@@ -28,6 +29,14 @@ def run_cli(db: Path, *args: str, stdin: str | None = None) -> subprocess.Comple
         env=os.environ.copy(),
         check=False,
     )
+
+
+@pytest.fixture(autouse=True)
+def unfrozen_gc() -> Iterator[None]:
+    """Consoles freeze what their history load built (sessions.gc_pause); one test's app must
+    not stay frozen, and so uncollectable, for the rest of the run."""
+    yield
+    gc.unfreeze()
 
 
 @pytest.fixture(autouse=True)
