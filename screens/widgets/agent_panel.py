@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from textual.app import ComposeResult
+from textual.color import Color
 from textual.containers import Vertical
+from textual.css.types import EdgeType
+from textual.theme import Theme
 from textual.widgets import Static
 
 from screens.format import AGENT_LABEL, clip, escape, sparkline
@@ -11,6 +14,29 @@ from sessions.views import OUTPUT_LINE_CHARS, AgentState, AgentView
 
 TAIL_LINES = 6
 """Output lines a panel shows (the view keeps more; details show them all)."""
+
+BORDER: dict[AgentState, tuple[EdgeType, str, float]] = {
+    AgentState.IDLE: ("round", "panel-lighten-2", 1.0),
+    AgentState.THINKING: ("round", "primary", 1.0),
+    AgentState.RUNNING_TOOL: ("round", "accent", 1.0),
+    AgentState.AWAITING_APPROVAL: ("heavy", "warning", 1.0),
+    AgentState.RETRYING: ("round", "warning", 1.0),
+    AgentState.FAILED: ("heavy", "error", 1.0),
+    AgentState.DONE: ("round", "success", 0.6),
+    AgentState.PAUSED: ("dashed", "secondary", 1.0),
+}
+"""The border of a panel per state: its edge, the theme colour and that colour's opacity.
+
+Set as an inline style, not a CSS class: agents flip between thinking and running a tool many
+times a second, and a class change restyles the panel and all its children (a third of the
+console's time under a stream of events); a border colour only repaints the panel."""
+
+LABEL_STYLE: dict[AgentState, str] = {
+    AgentState.AWAITING_APPROVAL: "$warning",
+    AgentState.FAILED: "$error",
+    AgentState.DONE: "$success",
+}
+"""States whose label stands out in its own colour."""
 
 
 class AgentPanel(Vertical):
@@ -28,6 +54,16 @@ class AgentPanel(Vertical):
 
     def on_mount(self) -> None:
         self._draw(self.agent, None)
+        self.app.theme_changed_signal.subscribe(self, self._theme_changed)
+
+    def _theme_changed(self, _theme: Theme) -> None:
+        self.call_after_refresh(self._paint_border, self.agent.state)
+
+    def _paint_border(self, state: AgentState) -> None:
+        edge, variable, alpha = BORDER[state]
+        variables = self.app.theme_variables or self.app.get_css_variables()  # the former: cached
+        color = Color.parse(variables.get(variable, "white"))
+        self.styles.border = (edge, color.multiply_alpha(alpha))
 
     def update_agent(self, agent: AgentView) -> None:
         """Show ``agent`` (a new value from the reducer)."""
@@ -40,10 +76,12 @@ class AgentPanel(Vertical):
     def _draw(self, a: AgentView, old: AgentView | None) -> None:
         self.border_title = f"{a.role or '?'} · {a.agent_id}"
         self.border_subtitle = a.backend or ""
-        for state in AgentState:
-            self.set_class(a.state is state, f"-{state.value}")
+        if old is None or old.state is not a.state:
+            self._paint_border(a.state)
         counters = f"attempt {a.attempts}" + (f" · retries {a.retries}" if a.retries else "")
         label = AGENT_LABEL[a.state]
+        if a.state in LABEL_STYLE:
+            label = f"[{LABEL_STYLE[a.state]}]{label}[/]"
         # Every part has a fixed height (widgets.tcss): new text never needs a new layout, and a
         # layout per update would cost the whole screen's under a stream of events.
         if old is None or (a.state, a.attempts, a.retries) != (
