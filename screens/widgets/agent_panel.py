@@ -74,8 +74,9 @@ class AgentPanel(Vertical):
             self._draw(agent, old)
 
     def _draw(self, a: AgentView, old: AgentView | None) -> None:
-        self.border_title = f"{a.role or '?'} · {a.agent_id}"
-        self.border_subtitle = a.backend or ""
+        if old is None or (a.role, a.backend) != (old.role, old.backend):  # setters repaint
+            self.border_title = f"{a.role or '?'} · {a.agent_id}"
+            self.border_subtitle = a.backend or ""
         if old is None or old.state is not a.state:
             self._paint_border(a.state)
         counters = f"attempt {a.attempts}" + (f" · retries {a.retries}" if a.retries else "")

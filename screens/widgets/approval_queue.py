@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from textual.content import Content
-
 from screens.format import RISK_STYLE, age, clip, escape
 from screens.widgets.keyed_list import KeyedList
 from sessions.views import PendingApprovalView
@@ -31,7 +29,7 @@ class ApprovalQueue(KeyedList[PendingApprovalView]):
         """An approval is keyed by its id."""
         return item.approval_id
 
-    def prompt(self, item: PendingApprovalView, now: float, width: int) -> Content:
+    def prompt(self, item: PendingApprovalView, now: float, width: int) -> str:
         """Risk, waiting time, role and session, then the tool and the command."""
         return _prompt(item, now, width)
 
@@ -40,16 +38,18 @@ class ApprovalQueue(KeyedList[PendingApprovalView]):
     ) -> bool:
         """Redraw with ``items`` (and fresh waiting times), the oldest highlighted by default."""
         changed = super().show(items, now, force=force)
-        self.border_subtitle = f"{len(items)} waiting" if items else "none waiting"
+        subtitle = f"{len(items)} waiting" if items else "none waiting"
+        if self.border_subtitle != subtitle:  # the setter always repaints
+            self.border_subtitle = subtitle
         self.set_class(bool(items), "-waiting")
         return changed
 
 
-def _prompt(p: PendingApprovalView, now: float, width: int) -> Content:
+def _prompt(p: PendingApprovalView, now: float, width: int) -> str:
     risk = RISK_STYLE.get(p.risk, "$text")
     what = escape(clip(p.command or p.summary, width - len(p.tool) - 3))
     who = escape(clip(f"{p.role} · {p.session_id[:6]}", width - 12))
     head = (
         f"[{risk}]{p.risk.upper():<6}[/] [$text-muted]{age(p.requested_ts, now):>4}[/] [b]{who}[/]"
     )
-    return Content.from_markup(f"{head}\n  [$accent]{escape(p.tool)}[/] {what}")
+    return f"{head}\n  [$accent]{escape(p.tool)}[/] {what}"

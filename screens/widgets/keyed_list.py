@@ -29,6 +29,8 @@ class KeyedList(OptionList, Generic[ItemT]):
         super().__init__(id=id)
         self.items: tuple[ItemT, ...] = ()
         """What the list shows, in order."""
+        self._drawn: list[tuple[str, str]] = []
+        """Each option's key and markup as last drawn."""
         self._now = 0.0
         self.border_title = title
 
@@ -36,8 +38,8 @@ class KeyedList(OptionList, Generic[ItemT]):
         """The item's id (the option's id)."""
         raise NotImplementedError
 
-    def prompt(self, item: ItemT, now: float, width: int) -> Content:
-        """The item drawn in ``width`` cells at clock time ``now``."""
+    def prompt(self, item: ItemT, now: float, width: int) -> str:
+        """The item drawn in ``width`` cells at clock time ``now``, as content markup."""
         raise NotImplementedError
 
     def default_index(self, count: int, first: bool) -> int | None:
@@ -52,19 +54,23 @@ class KeyedList(OptionList, Generic[ItemT]):
         return self.get_option_at_index(self.highlighted).id
 
     def show(self, items: tuple[ItemT, ...], now: float, *, force: bool = False) -> bool:
-        """Redraw with ``items``, keeping the highlighted key; ``False`` when nothing changed."""
+        """Redraw with ``items``, keeping the highlighted key; ``False`` when nothing changed.
+
+        New values whose options read the same as before (a session's event count is not on
+        screen) change nothing: replacing the options repaints the whole list, and a running
+        session is a new value at every frame.
+        """
         if items is self.items and not force:
             return False
         keep, first = self.selected_key, not self.items
         self.items, self._now = items, now
         width = max(16, self.scrollable_content_region.width - 1)
-        keys = [self.key(item) for item in items]
-        self.set_options(
-            [
-                Option(self.prompt(item, now, width), id=k)
-                for item, k in zip(items, keys, strict=True)
-            ]
-        )
+        drawn = [(self.key(item), self.prompt(item, now, width)) for item in items]
+        if drawn == self._drawn:  # even when forced (fresh ages that read the same)
+            return False
+        self._drawn = drawn
+        self.set_options([Option(Content.from_markup(markup), id=k) for k, markup in drawn])
+        keys = [k for k, _ in drawn]
         if keep in keys:
             self.highlighted = keys.index(keep)
         elif keys and (index := self.default_index(len(keys), first or keep is None)) is not None:

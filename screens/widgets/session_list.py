@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from rich.cells import cell_len
-from textual.content import Content
 
 from screens.format import STATE_ICON, STATE_STYLE, age, clip, escape
 from screens.widgets.keyed_list import KeyedList
@@ -28,7 +27,7 @@ class SessionList(KeyedList[SessionView]):
         """A session is keyed by its id."""
         return item.session_id
 
-    def prompt(self, item: SessionView, now: float, width: int) -> Content:
+    def prompt(self, item: SessionView, now: float, width: int) -> str:
         """State badge and title, then state, agents, age and pending approvals."""
         return _prompt(item, now, width, interrupted=item.session_id in self.interrupted)
 
@@ -39,7 +38,8 @@ class SessionList(KeyedList[SessionView]):
     def show(self, items: tuple[SessionView, ...], now: float, *, force: bool = False) -> bool:
         """Redraw with ``items`` (the newest highlighted when none was)."""
         changed = super().show(items, now, force=force)
-        self.border_subtitle = f"{len(items)}"
+        if self.border_subtitle != (count := f"{len(items)}"):  # the setter always repaints
+            self.border_subtitle = count
         return changed
 
     def select_session(self, session_id: str) -> None:
@@ -47,7 +47,7 @@ class SessionList(KeyedList[SessionView]):
         self.highlight_key(session_id)
 
 
-def _prompt(s: SessionView, now: float, width: int, *, interrupted: bool = False) -> Content:
+def _prompt(s: SessionView, now: float, width: int, *, interrupted: bool = False) -> str:
     shown = SessionState.INTERRUPTED if interrupted else s.state
     style = STATE_STYLE.get(shown, "$text")
     icon = STATE_ICON.get(shown, "?")
@@ -65,4 +65,4 @@ def _prompt(s: SessionView, now: float, width: int, *, interrupted: bool = False
     muted = "".join(f" · {escape(p)}" for p in parts)
     pending = f"[$warning b]{waiting}[/]" if waiting else ""
     line2 = f"[{style}]{state}[/][$text-muted]{muted}[/]{pending}"
-    return Content.from_markup(f"[{style}]{icon}[/] {title}\n  {line2}")
+    return f"[{style}]{icon}[/] {title}\n  {line2}"

@@ -14,6 +14,8 @@ class StatusBar(Static):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._view: ConsoleView | None = None
+        self._shown: tuple[str, str, str] | None = None
+        self._text = ""
         self.progress_text = ""
         """Shown while the history loads (``"loading history 40%"``)."""
 
@@ -35,8 +37,14 @@ class StatusBar(Static):
             f"[$warning b]◆ {waiting} waiting[/]" if waiting else "[$text-muted]◆ 0 waiting[/]"
         )
         loading = f" · [$text-muted]{escape(self.progress_text)}[/]" if self.progress_text else ""
-        self.update(
-            f"[$success]● {view.running} running[/] · {pending} · {policy_text}"
-            f" · [$text-muted]{len(view.sessions)} sessions · seq {view.last_seq}[/]{loading}",
-            layout=False,  # one line, always: no layout per event
-        )
+        head = f"[$success]● {view.running} running[/] · {pending} · {policy_text}"
+        sessions = f" · [$text-muted]{len(view.sessions)} sessions"
+        # The seq alone moving is shown at the next forced redraw (every second): a repaint of
+        # this bottom line at every event would widen each frame's repaint to the whole screen.
+        if not force and (head, sessions, loading) == self._shown:
+            return
+        self._shown = (head, sessions, loading)
+        text = f"{head}{sessions} · seq {view.last_seq}[/]{loading}"
+        if text != self._text:
+            self._text = text
+            self.update(text, layout=False)

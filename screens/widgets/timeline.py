@@ -31,8 +31,12 @@ CATEGORIES: tuple[Category, ...] = (
 
 
 GROW_EVERY_S = 0.2
-"""How often a live timeline takes in new rows (a human reads no faster; each growth costs a
-layout)."""
+"""How often a followed timeline takes in new rows (a human reads no faster; each growth costs
+a layout)."""
+
+GROW_UNFOLLOWED_S = 2.0
+"""The same when not following: new rows are out of view and only the scrollbar learns of them
+(moving the cursor to them, or following again, takes them in at once)."""
 
 
 class SessionTimeline(ScrollView, can_focus=True):
@@ -55,7 +59,7 @@ class SessionTimeline(ScrollView, can_focus=True):
 
     follow: reactive[bool] = reactive(True)
     """Keep the newest row in view and under the cursor as rows arrive."""
-    cursor: reactive[int] = reactive(-1)
+    cursor: reactive[int] = reactive(-1, repaint=False)  # watch_cursor repaints two rows
     """Index (into the filtered rows) of the highlighted row; -1 when empty."""
 
     class Opened(Message):
@@ -112,14 +116,17 @@ class SessionTimeline(ScrollView, can_focus=True):
         # Growing the virtual size costs a layout of the whole screen: under a stream of events
         # grow a few times a second, not every frame (rows past the end show at the next growth).
         if self._grow_timer is None:
-            self._grow_timer = self.set_timer(GROW_EVERY_S, self._grow)
+            every = GROW_EVERY_S if self.follow else GROW_UNFOLLOWED_S
+            self._grow_timer = self.set_timer(every, self._grow)
 
     def _grow(self) -> None:
-        self._grow_timer = None
+        if self._grow_timer is not None:
+            self._grow_timer.stop()
+            self._grow_timer = None
         self._resized()
         if self.follow:
             self._to_end()
-        self.refresh()
+            self.refresh()
 
     def set_filter(
         self,
@@ -177,6 +184,8 @@ class SessionTimeline(ScrollView, can_focus=True):
         if not self._rows:
             return
         target = max(0, min(len(self._rows) - 1, self.cursor + delta))
+        if target >= self.virtual_size.height:
+            self._grow()  # rows that came in since the last growth
         if delta < 0:
             self.follow = False
         self.cursor = target
@@ -192,13 +201,13 @@ class SessionTimeline(ScrollView, can_focus=True):
     def action_last(self) -> None:
         """Jump to the newest row and follow from there."""
         self.follow = True
-        self._to_end()
+        self._grow()
 
     def action_toggle_follow(self) -> None:
         """Follow mode on or off."""
         self.follow = not self.follow
         if self.follow:
-            self._to_end()
+            self._grow()
 
     def action_open(self) -> None:
         """Post the highlighted row for its details."""
@@ -214,8 +223,11 @@ class SessionTimeline(ScrollView, can_focus=True):
         elif index >= top + height:
             self.scroll_to(y=index - height + 1, animate=False)
 
-    def watch_cursor(self) -> None:
-        self.refresh()
+    def watch_cursor(self, old: int, new: int) -> None:
+        # Two rows changed: repaint those, not the whole timeline, so a key under a stream of
+        # events costs a frame of two lines (a scroll repaints everything on its own).
+        self.refresh_line(old)
+        self.refresh_line(new)
 
     def watch_follow(self, follow: bool) -> None:
         self.border_title = "Timeline · following" if follow else "Timeline"
