@@ -168,8 +168,9 @@ def open_cipher(engine: Engine, vault: KeyVault, *, create: bool) -> PayloadCiph
     """The cipher of ``engine``'s database, attached to it for every reader.
 
     None when the database is not encrypted and ``create`` is off; with ``create`` a plaintext
-    database becomes encrypted from now on (earlier rows stay as they were written). A rotation
-    a crash interrupted is settled first.
+    database becomes encrypted from now on: its projections are sealed in place, its earlier
+    log rows stay as they were written (:func:`sessions.keys.initialize`). A rotation a crash
+    interrupted is settled first.
     """
     state = recover(engine, vault)
     if state is None:

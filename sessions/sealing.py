@@ -14,16 +14,25 @@ it is content: ids, states, timestamps, seqs, counts, agent ids, roles, tool nam
 key (part of the primary key, looked up by equality), the approval's owner (``host:pid``,
 checked for liveness) and ``decided_by`` (the OS user, also the plaintext ``actor`` of the
 resolving event).
+
+Making a plaintext database encrypted seals its existing projection rows (:func:`reseal`) in
+the transaction that creates its first data key, on a connection with ``secure_delete`` on, and
+then truncates the WAL (:func:`scrub_wal`): the old plaintext survives neither in freed page
+space nor in WAL frames (docs/decisions.md D26).
 """
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import orjson
 
 from sessions.crypto import KeyMissingError, PayloadCipher
+
+log = logging.getLogger(__name__)
 
 SEALED_COLUMNS: Mapping[str, tuple[str, ...]] = {
     "session": ("title", "workspace", "team"),
@@ -85,3 +94,42 @@ def open_value(
         )
     aad = value_aad(table, key, column)
     return cipher.open_bytes(stored, aad, where(table, key, column)).decode()
+
+
+def reseal(conn: sqlite3.Connection, cipher: PayloadCipher) -> int:
+    """Seal every plaintext value of :data:`SEALED_COLUMNS`, inside the caller's transaction;
+    returns how many rows changed. Values already sealed are left alone."""
+    seal = sealer(cipher)
+    changed = 0
+    for table, columns in SEALED_COLUMNS.items():
+        key_columns = PRIMARY_KEYS[table]
+        plain = " OR ".join(f"(typeof({c}) = 'text' AND {c} != '')" for c in columns)
+        rows = conn.execute(
+            f"SELECT {', '.join(key_columns + columns)} FROM {table} WHERE {plain}"
+        ).fetchall()
+        assignments = ", ".join(f"{c} = ?" for c in columns)
+        match = " AND ".join(f"{c} = ?" for c in key_columns)
+        for row in rows:
+            key = tuple(row[: len(key_columns)])
+            values = [
+                value if isinstance(value, bytes) else seal(value, table, key, column)
+                for column, value in zip(columns, row[len(key_columns) :], strict=True)
+            ]
+            conn.execute(f"UPDATE {table} SET {assignments} WHERE {match}", (*values, *key))
+            changed += 1
+    return changed
+
+
+def scrub_wal(conn: sqlite3.Connection, name: str) -> bool:
+    """Copy the WAL into the database file and truncate it, so frames holding overwritten
+    plaintext are gone; False (and a warning) when another connection's read kept it from
+    completing, in which case the next checkpoint that completes does it."""
+    busy, _frames, _copied = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    if busy:
+        log.warning(
+            "%s: another process is reading, so the WAL could not be truncated; the"
+            " plaintext of projection rows sealed just now may stay in its WAL until the next"
+            " checkpoint completes",
+            name,
+        )
+    return not busy

@@ -1,6 +1,7 @@
 """Encryption at rest of the projections: session titles, workspaces and teams, approval
 summaries, requests and reasons, and session memory values are sealed, bound to their row and
-column, and opened by every reader."""
+column, opened by every reader, and sealed in place when a plaintext database becomes
+encrypted — with none of the old plaintext left in the file, its WAL or its shared memory."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 
 import pytest
 
+import sessions.db
 from agents.storage_keys import KeyVault
 from app.compose import open_database, open_store
 from sessions import keys
@@ -190,3 +192,56 @@ async def test_without_the_key_readers_say_so_and_the_list_can_do_without_titles
         "s1", "created", True, "", None,
     )  # fmt: skip
     assert (s2.session_id, s2.sealed) == ("s2", False)  # nothing sealed: nothing hidden
+
+
+def _holders(db: Path, needle: bytes) -> set[str]:
+    """The b-trees whose pages hold ``needle`` — in the database file or any WAL frame —
+    named by ``dbstat`` ("free" for a page that belongs to none, e.g. on the freelist)."""
+    conn = sqlite3.connect(db)
+    try:
+        size = conn.execute("PRAGMA page_size").fetchone()[0]
+        owner = dict(conn.execute("SELECT pageno, name FROM dbstat").fetchall())
+    finally:
+        conn.close()
+    pages: set[int] = set()
+    data = db.read_bytes()
+    pages |= {i // size + 1 for i in range(len(data)) if data.startswith(needle, i)}
+    wal = Path(f"{db}-wal")
+    frames = wal.read_bytes()[32:] if wal.exists() else b""  # a 32-byte WAL header
+    for start in range(0, len(frames), size + 24):  # each frame: 24-byte header, one page
+        if needle in frames[start : start + size + 24]:
+            pages.add(int.from_bytes(frames[start : start + 4], "big"))
+    return {owner.get(page, "free") for page in pages}
+
+
+@pytest.mark.parametrize("default", ["as built", "secure_delete off"])
+async def test_turning_encryption_on_seals_the_projections_and_leaves_no_plaintext_of_them(
+    default: str, tmp_path: Path, keyring_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if default == "secure_delete off":  # SQLite as most platforms build it, unlike Debian's
+        configure = sessions.db._configure
+
+        def configure_off(conn: sqlite3.Connection, record: Any) -> None:
+            configure(conn, record)
+            conn.execute("PRAGMA secure_delete=OFF")
+
+        monkeypatch.setattr(sessions.db, "_configure", configure_off)
+    db = tmp_path / "q.db"
+    with open_store(db) as store:  # plaintext
+        await _fill(store, CANARY, MEMORY)
+    assert MEMORY.encode() in _on_disk(db)  # else the test below proves nothing
+    assert "session" in _holders(db, CANARY.encode())
+
+    _encrypt_from_now_on(tmp_path)
+    store = open_store(db)
+    try:
+        _assert_read_back(store.engine, store)
+        assert MEMORY.encode() not in _on_disk(db)
+        # The log keeps what it was given in plaintext (it is append-only): the canary may
+        # stay in the event table's pages, and in no projection's, nor in a free page.
+        assert _holders(db, CANARY.encode()) == {"event"}
+    finally:
+        store.close()
+    assert MEMORY.encode() not in _on_disk(db)
+    assert _holders(db, CANARY.encode()) == {"event"}
+    _assert_read_back(open_database(db))
