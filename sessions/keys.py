@@ -134,7 +134,7 @@ def read_state(engine: Engine) -> KeyState | None:
         conn.close()
 
 
-def initialize(engine: Engine, db_id: str, kek: bytes) -> int:
+def initialize(engine: Engine, db_id: str, kek: bytes, step: Step | None = None) -> int:
     """Make the database encrypted: its meta row, a first data key wrapped by ``kek`` v1, and
     the projection rows written so far sealed with it; returns how many rows were sealed.
 
@@ -158,6 +158,8 @@ def initialize(engine: Engine, db_id: str, kek: bytes) -> int:
             (wrap(kek, dek, db_id, 1),),
         )
         sealed = sealing.reseal(conn, PayloadCipher({1: dek}, 1))
+    if step is not None:
+        step("sealed")
     _scrub(engine)
     return sealed
 
@@ -241,4 +243,5 @@ def unwrap_all(state: KeyState, kek: bytes) -> dict[int, bytes]:
 
 
 Step = Callable[[str], None]
-"""Told the name of each rotation step as it is reached (tests crash a child there)."""
+"""Told the name of each step of a rotation, or of making a database encrypted, as it is
+reached (tests crash a child there)."""
