@@ -164,12 +164,15 @@ def _cipher(state: KeyState, vault: KeyVault) -> PayloadCipher:
     return PayloadCipher(keys.unwrap_all(state, kek), state.current_key)
 
 
-def open_cipher(engine: Engine, vault: KeyVault, *, create: bool) -> PayloadCipher | None:
+def open_cipher(
+    engine: Engine, vault: KeyVault, *, create: bool, step: Step | None = None
+) -> PayloadCipher | None:
     """The cipher of ``engine``'s database, attached to it for every reader.
 
     None when the database is not encrypted and ``create`` is off; with ``create`` a plaintext
-    database becomes encrypted from now on (earlier rows stay as they were written). A rotation
-    a crash interrupted is settled first.
+    database becomes encrypted from now on: its projections are sealed in place, its earlier
+    log rows stay as they were written (:func:`sessions.keys.initialize`). A rotation a crash
+    interrupted is settled first.
     """
     state = recover(engine, vault)
     if state is None:
@@ -178,7 +181,7 @@ def open_cipher(engine: Engine, vault: KeyVault, *, create: bool) -> PayloadCiph
         db_id = uuid.uuid4().hex
         kek = keys.new_key()
         vault.put(db_id, 1, kek)  # in the keyring before the database depends on it
-        keys.initialize(engine, db_id, kek)
+        keys.initialize(engine, db_id, kek, step)
         state = keys.read_state(engine)
         assert state is not None
     cipher = _cipher(state, vault)

@@ -15,6 +15,7 @@ from agents.auth.loader import default_policy, load_policy_file
 from app.paths import config_dir, data_dir
 from sessions.anchors import AnchorLog, anchors_path_for
 from sessions.db import database_path, open_engine
+from sessions.errors import QuarterdeckError
 from sessions.keys import read_state
 from sessions.redaction import RedactingFilter, Redactor, redacting_filter
 from sessions.store import EventStore
@@ -79,6 +80,22 @@ def open_database(db: str | Path, *, create: bool = False) -> Engine:
 
         open_cipher(engine, KeyVault(), create=False)
     return engine
+
+
+def open_database_keyless(db: str | Path) -> tuple[Engine, QuarterdeckError | None]:
+    """:func:`open_database`, except that a key which cannot be loaded (not in this keyring,
+    no usable keyring) is returned as the reason, not raised: the engine then reads only what
+    is not encrypted (``quarterdeck sessions`` lists ids and states)."""
+    engine = open_engine(db, create=False)
+    if read_state(engine) is None:
+        return engine, None
+    from agents.storage_keys import KeyVault, open_cipher
+
+    try:
+        open_cipher(engine, KeyVault(), create=False)
+    except QuarterdeckError as exc:
+        return engine, exc
+    return engine, None
 
 
 def open_store(

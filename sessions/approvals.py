@@ -1,4 +1,8 @@
-"""Reading the approval projection: what is pending, what was answered, and by whom."""
+"""Reading the approval projection: what is pending, what was answered, and by whom.
+
+Summaries, requests and reasons are opened with the cipher attached to the engine when the
+database is encrypted (``sessions/sealing.py``).
+"""
 
 from __future__ import annotations
 
@@ -8,8 +12,10 @@ from typing import Any
 import orjson
 from sqlalchemy import Engine, select
 
+from sessions.crypto import PayloadCipher, cipher_for
 from sessions.errors import AmbiguousSessionError, SessionNotFoundError
 from sessions.reading import like_prefix
+from sessions.sealing import SEALED_COLUMNS, open_value
 from sessions.tables import ApprovalRow
 
 APPROVAL_TABLE = ApprovalRow.__table__  # type: ignore[attr-defined]
@@ -47,8 +53,11 @@ _COLUMNS = (
 )  # fmt: skip
 
 
-def _view(row: Any) -> ApprovalView:
+def _view(row: Any, cipher: PayloadCipher | None) -> ApprovalView:
     values = dict(zip(_COLUMNS, row, strict=True))
+    key = (values["approval_id"],)
+    for column in SEALED_COLUMNS["approval"]:
+        values[column] = open_value(cipher, values[column], "approval", key, column)
     values["request"] = orjson.loads(values["request"])
     return ApprovalView(**values)
 
@@ -62,7 +71,9 @@ def pending_approvals(engine: Engine) -> list[ApprovalView]:
     query = _select().where(APPROVAL_TABLE.c.state == "pending")
     query = query.order_by(APPROVAL_TABLE.c.requested_seq)
     with engine.connect() as conn:
-        return [_view(row) for row in conn.execute(query)]
+        rows = conn.execute(query).all()
+    cipher = cipher_for(engine)
+    return [_view(row, cipher) for row in rows]
 
 
 def approvals_by_id(engine: Engine, approval_ids: list[str]) -> list[ApprovalView]:
@@ -71,14 +82,18 @@ def approvals_by_id(engine: Engine, approval_ids: list[str]) -> list[ApprovalVie
         return []
     query = _select().where(APPROVAL_TABLE.c.approval_id.in_(approval_ids))
     with engine.connect() as conn:
-        return [_view(row) for row in conn.execute(query)]
+        rows = conn.execute(query).all()
+    cipher = cipher_for(engine)
+    return [_view(row, cipher) for row in rows]
 
 
 def find_approval(engine: Engine, prefix: str) -> ApprovalView:
     """The one approval whose id starts with ``prefix``."""
     query = _select().where(APPROVAL_TABLE.c.approval_id.like(like_prefix(prefix), escape="\\"))
     with engine.connect() as conn:
-        found = [_view(row) for row in conn.execute(query.limit(6))]
+        rows = conn.execute(query.limit(6)).all()
+    cipher = cipher_for(engine)
+    found = [_view(row, cipher) for row in rows]
     exact = [a for a in found if a.approval_id == prefix]
     if exact:
         return exact[0]

@@ -1,4 +1,4 @@
-"""Encryption at rest of event payloads: AES-256-GCM under per-database data keys.
+"""Encryption at rest: AES-256-GCM under per-database data keys, for payloads and projections.
 
 A sealed payload is stored in the ``payload`` column as a JSON *string* (every plaintext payload
 is a JSON object, so the two never meet): ``"qdenc1:<key id>:<base64 of nonce ‖ ciphertext>"``.
@@ -9,6 +9,8 @@ another row fails to decrypt, and the error names the row.
 The hash chain covers the stored text, ciphertext included (docs/decisions.md D24), so
 ``audit verify`` needs no key. Readers hand decrypted records on; which cipher belongs to which
 engine is kept here (:func:`attach`) so every reader of one database decrypts the same way.
+:meth:`PayloadCipher.seal_bytes` seals any value under the same keys as a self-describing blob;
+the projections use it (``sessions/sealing.py``).
 """
 
 from __future__ import annotations
@@ -33,6 +35,9 @@ MARKER = '"qdenc1:'
 
 KEY_BYTES = 32
 NONCE_BYTES = 12
+BLOB_FORMAT = 1
+"""The first byte of every :meth:`PayloadCipher.seal_bytes` blob."""
+_BLOB_HEAD = 5  # the format byte and a 4-byte data key id
 
 
 class DecryptionError(StoreError):
@@ -66,6 +71,7 @@ class PayloadCipher:
         self.current = current
         self._seal_with = self._aead[current]
         self._prefix = f"{MARKER}{current}:"
+        self._blob_head = bytes([BLOB_FORMAT]) + current.to_bytes(4, "big")
 
     def seal(
         self, payload_json: str, seq: int, session_id: str, session_seq: int, kind: str
@@ -98,6 +104,30 @@ class PayloadCipher:
                 " another row"
             ) from exc
         return plain.decode()
+
+    def seal_bytes(self, plain: bytes, aad: bytes) -> bytes:
+        """``plain`` sealed with the current data key under ``aad``, as one self-describing
+        blob: a format byte, the data key id (4 bytes), the nonce, the ciphertext and tag."""
+        nonce = os.urandom(NONCE_BYTES)
+        return self._blob_head + nonce + self._seal_with.encrypt(nonce, plain, aad)
+
+    def open_bytes(self, blob: bytes, aad: bytes, where: str) -> bytes:
+        """The plaintext of a :meth:`seal_bytes` blob; :class:`DecryptionError` starting with
+        ``where`` (the row and column) when it does not open."""
+        if len(blob) < _BLOB_HEAD + NONCE_BYTES or blob[0] != BLOB_FORMAT:
+            raise DecryptionError(f"{where}: the sealed value is malformed")
+        key_id = int.from_bytes(blob[1:_BLOB_HEAD], "big")
+        aead = self._aead.get(key_id)
+        if aead is None:
+            raise DecryptionError(f"{where}: sealed with data key {key_id}, which is unknown")
+        nonce = blob[_BLOB_HEAD : _BLOB_HEAD + NONCE_BYTES]
+        try:
+            return aead.decrypt(nonce, blob[_BLOB_HEAD + NONCE_BYTES :], aad)
+        except InvalidTag as exc:
+            raise DecryptionError(
+                f"{where}: the value does not decrypt — it was altered, or moved here from"
+                " another row or column"
+            ) from exc
 
 
 _CIPHERS: weakref.WeakKeyDictionary[Engine, PayloadCipher] = weakref.WeakKeyDictionary()

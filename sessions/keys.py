@@ -10,7 +10,9 @@ the KEK version that wraps every data key, and the progress of a rotation:
 * ``retired_version`` — a rotation has committed; that old KEK may still be in the keyring.
 
 Every change here is one ``BEGIN IMMEDIATE`` transaction, so a SIGKILL leaves either the old
-state or the new one. The event log itself is never touched: rotation rewraps data keys only.
+state or the new one. The event log itself is never touched: rotation rewraps data keys only,
+and keeps every one of them, so payloads and projection values sealed under an older data key
+still open (nothing needs re-sealing).
 """
 
 from __future__ import annotations
@@ -27,7 +29,8 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import Engine
 
-from sessions.crypto import KEY_BYTES, NONCE_BYTES, DecryptionError
+from sessions import sealing
+from sessions.crypto import KEY_BYTES, NONCE_BYTES, DecryptionError, PayloadCipher
 from sessions.db import writer_connection
 from sessions.errors import StoreError
 
@@ -89,6 +92,10 @@ def unwrap(kek: bytes, wrapped: str, db_id: str, key_id: int, kek_version: int) 
 def _immediate(engine: Engine) -> Iterator[sqlite3.Connection]:
     conn = writer_connection(engine)
     try:
+        # Zero what these transactions overwrite (plaintext projection values, data keys
+        # wrapped by a retired KEK) instead of leaving it in freed space: SQLite's default
+        # depends on how it was built.
+        conn.execute("PRAGMA secure_delete=ON")
         conn.execute("BEGIN IMMEDIATE")
         try:
             yield conn
@@ -127,12 +134,19 @@ def read_state(engine: Engine) -> KeyState | None:
         conn.close()
 
 
-def initialize(engine: Engine, db_id: str, kek: bytes) -> None:
-    """Make the database encrypted: its meta row and a first data key wrapped by ``kek`` v1.
+def initialize(engine: Engine, db_id: str, kek: bytes, step: Step | None = None) -> int:
+    """Make the database encrypted: its meta row, a first data key wrapped by ``kek`` v1, and
+    the projection rows written so far sealed with it; returns how many rows were sealed.
 
-    The KEK must already be in the keyring: a crash before this commits leaves an unused key
-    there and a database that is still plaintext, never a database whose key is lost.
+    One transaction: a database is never encrypted with plaintext projections beside it. The
+    KEK must already be in the keyring: a crash before this commits leaves an unused key there
+    and a database that is still plaintext, never a database whose key is lost. The WAL is
+    truncated before (so no older frame holds plaintext) and after (so the old pages in the
+    file are overwritten at once; killed in between, the next checkpoint does it). Log rows
+    written before stay as written: the log is append-only.
     """
+    _scrub(engine)
+    dek = new_key()
     with _immediate(engine) as conn:
         for ddl in TABLES:
             conn.execute(ddl)
@@ -141,8 +155,21 @@ def initialize(engine: Engine, db_id: str, kek: bytes) -> None:
         conn.execute("INSERT INTO crypto_meta (id, db_id, kek_version) VALUES (1, ?, 1)", (db_id,))
         conn.execute(
             "INSERT INTO crypto_key (key_id, kek_version, wrapped) VALUES (1, 1, ?)",
-            (wrap(kek, new_key(), db_id, 1),),
+            (wrap(kek, dek, db_id, 1),),
         )
+        sealed = sealing.reseal(conn, PayloadCipher({1: dek}, 1))
+    if step is not None:
+        step("sealed")
+    _scrub(engine)
+    return sealed
+
+
+def _scrub(engine: Engine) -> None:
+    conn = writer_connection(engine)
+    try:
+        sealing.scrub_wal(conn, str(engine.url.database))
+    finally:
+        conn.close()
 
 
 def begin_rotation(engine: Engine, expected: int, owner: str) -> int:
@@ -216,4 +243,5 @@ def unwrap_all(state: KeyState, kek: bytes) -> dict[int, bytes]:
 
 
 Step = Callable[[str], None]
-"""Told the name of each rotation step as it is reached (tests crash a child there)."""
+"""Told the name of each step of a rotation, or of making a database encrypted, as it is
+reached (tests crash a child there)."""

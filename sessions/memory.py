@@ -1,7 +1,8 @@
 """Session memory: agents' scratch values with expiry, purged (and the purge logged) at the end.
 
-Values live only in the ``session_memory`` table; the log records each write's key, digest and
-size, and each purge's keys, so the trail is complete yet nothing outlives the session.
+Values live only in the ``session_memory`` table (sealed there when the database is encrypted);
+the log records each write's key, digest and size, and each purge's keys, so the trail is
+complete yet nothing outlives the session.
 """
 
 from __future__ import annotations
@@ -14,8 +15,10 @@ from typing import Any, Literal
 import orjson
 from sqlalchemy import select
 
+from sessions.crypto import cipher_for
 from sessions.record import Record
 from sessions.schema.flow import MemoryPurged, MemorySet
+from sessions.sealing import open_value
 from sessions.store import EventStore, format_ts
 from sessions.tables import MemoryRow
 
@@ -58,7 +61,10 @@ class SessionMemory:
         stamp = format_ts(now if now is not None else time.time())
         if expires_at is not None and expires_at <= stamp:
             return default
-        return orjson.loads(value)
+        cipher = cipher_for(self._store.engine)
+        return orjson.loads(
+            open_value(cipher, value, "session_memory", (self.session_id, key), "value")
+        )
 
     def keys(self) -> list[str]:
         """Every key currently stored for the session, expired ones included."""

@@ -1,7 +1,8 @@
 """Projections folded inside the writer's transaction: the session list and session memory.
 
 They are derived from the log (and rebuilt from it if lost), but kept in step with it by being
-written in the same ``BEGIN IMMEDIATE`` transaction as the events they count.
+written in the same ``BEGIN IMMEDIATE`` transaction as the events they count. When the writer
+seals payloads, the columns that carry content are sealed too (``sessions/sealing.py``).
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ from typing import Any
 
 import orjson
 
+from sessions.crypto import PayloadCipher
 from sessions.record import Record
+from sessions.sealing import Sealer, sealer
 
 
 @dataclass(slots=True)
@@ -42,6 +45,7 @@ _UPSERT = (
     " event_count, first_seq, last_seq, pending_approvals, agents)"
     " VALUES (?, ?, COALESCE(?, 'created'), ?, ?, ?, ?, ?, ?, ?, MAX(0, ?), ?)"
     " ON CONFLICT (session_id) DO UPDATE SET"
+    # A sealed title is a BLOB, never equal to '': a batch without session.created keeps it.
     " title = CASE WHEN excluded.title != '' THEN excluded.title ELSE session.title END,"
     " workspace = COALESCE(excluded.workspace, session.workspace),"
     " team = COALESCE(excluded.team, session.team),"
@@ -74,9 +78,12 @@ def apply(
     conn: sqlite3.Connection,
     records: Sequence[Record],
     folded: Sequence[tuple[Record, Any, Any]],
+    cipher: PayloadCipher | None = None,
 ) -> None:
     """Fold a batch into the projections: counts from every record, the rest from ``folded``,
-    the ``(record, payload, side value)`` of the kinds in :data:`FOLDED_KINDS`."""
+    the ``(record, payload, side value)`` of the kinds in :data:`FOLDED_KINDS`; content
+    columns are sealed with ``cipher`` when one is given."""
+    seal = sealer(cipher)
     deltas: dict[str, _SessionDelta] = {}
     for record in records:
         delta = deltas.get(record[1])
@@ -88,16 +95,19 @@ def apply(
         _fold(deltas[record.session_id], record, payload, side)
     for session_id, d in deltas.items():
         created = d.created or {}
+        row = (session_id,)
         conn.execute(
             _UPSERT,
             (
-                session_id, created.get("title", ""), d.state, created.get("workspace"),
-                created.get("team"), d.first.ts, d.last.ts, d.count, d.first.seq, d.last.seq,
+                session_id, seal(created.get("title", ""), "session", row, "title"), d.state,
+                seal(created.get("workspace"), "session", row, "workspace"),
+                seal(created.get("team"), "session", row, "team"),
+                d.first.ts, d.last.ts, d.count, d.first.seq, d.last.seq,
                 0, d.agents, d.state, 0,
             ),
         )  # fmt: skip
         if d.approvals:
-            _apply_approvals(conn, session_id, d.approvals)
+            _apply_approvals(conn, session_id, d.approvals, seal)
         for key, value, expires_at in d.memory_ops:  # in log order: a purge may follow a set
             if value is None:
                 conn.execute(
@@ -105,10 +115,11 @@ def apply(
                     (session_id, key),
                 )
             else:
+                stored = seal(value, "session_memory", (session_id, key), "value")
                 conn.execute(
                     "INSERT OR REPLACE INTO session_memory (session_id, key, value, expires_at)"
                     " VALUES (?, ?, ?, ?)",
-                    (session_id, key, value, expires_at),
+                    (session_id, key, stored, expires_at),
                 )
 
 
@@ -116,9 +127,10 @@ _REQUEST_FIELDS = ("tool", "command", "paths", "cwd", "risk", "rule_id", "reason
 
 
 def _apply_approvals(
-    conn: sqlite3.Connection, session_id: str, approvals: list[tuple[Record, Any]]
+    conn: sqlite3.Connection, session_id: str, approvals: list[tuple[Record, Any]], seal: Sealer
 ) -> None:
     for record, p in approvals:
+        row = (p["approval_id"],)
         if record.kind == "approval.requested":
             request = orjson.dumps({k: p[k] for k in _REQUEST_FIELDS if k in p}).decode()
             conn.execute(
@@ -126,14 +138,16 @@ def _apply_approvals(
                 " requested_ts, agent_id, role, tool, summary, request, owner, state, reason)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', '')",
                 (p["approval_id"], session_id, p["call_id"], record.seq, record.ts,
-                 p["agent_id"], p["role"], p["tool"], p["summary"], request, p.get("owner")),
+                 p["agent_id"], p["role"], p["tool"],
+                 seal(p["summary"], "approval", row, "summary"),
+                 seal(request, "approval", row, "request"), p.get("owner")),
             )  # fmt: skip
         else:  # resolved: only the first resolution of a pending request counts
             conn.execute(
                 "UPDATE approval SET state = ?, resolved_seq = ?, resolved_ts = ?,"
                 " decided_by = ?, reason = ? WHERE approval_id = ? AND state = 'pending'",
-                (p["outcome"], record.seq, record.ts, p.get("decided_by"), p.get("reason", ""),
-                 p["approval_id"]),
+                (p["outcome"], record.seq, record.ts, p.get("decided_by"),
+                 seal(p.get("reason", ""), "approval", row, "reason"), p["approval_id"]),
             )  # fmt: skip
     conn.execute(
         "UPDATE session SET pending_approvals = (SELECT COUNT(*) FROM approval"

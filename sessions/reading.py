@@ -8,10 +8,11 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select
 
-from sessions.crypto import MARKER, cipher_for, reveal
+from sessions.crypto import MARKER, KeyMissingError, PayloadCipher, cipher_for, reveal
 from sessions.errors import AmbiguousSessionError, SessionNotFoundError
 from sessions.record import Record
 from sessions.schema.base import SYSTEM_SESSION
+from sessions.sealing import open_value
 from sessions.tables import EventRow, SessionRow
 
 EVENT_TABLE = EventRow.__table__  # type: ignore[attr-defined]
@@ -32,7 +33,8 @@ _COLUMNS = (
 
 @dataclass(frozen=True, slots=True)
 class SessionSummary:
-    """One line of the session list, read from the projection."""
+    """One line of the session list, read from the projection; ``sealed`` when its title and
+    workspace are encrypted and were not opened (they read as empty)."""
 
     session_id: str
     title: str
@@ -43,6 +45,7 @@ class SessionSummary:
     pending_approvals: int
     agents: int
     workspace: str | None
+    sealed: bool = False
 
 
 def _revealer(engine: Engine, stored: bool) -> Callable[[Any], Record]:
@@ -137,8 +140,13 @@ def session_head(engine: Engine, session_id: str) -> int:
         return int(conn.execute(query).scalar() or 0)
 
 
-def list_sessions(engine: Engine) -> list[SessionSummary]:
-    """Every session, oldest first, from the projection (no scan of the log)."""
+def list_sessions(engine: Engine, *, keyless: bool = False) -> list[SessionSummary]:
+    """Every session, oldest first, from the projection (no scan of the log).
+
+    Titles and workspaces are opened with the cipher attached to ``engine``; a sealed one
+    without a cipher raises :class:`~sessions.crypto.KeyMissingError`, unless ``keyless``
+    asks for the summaries without them (``sealed`` set).
+    """
     query: Any = select(
         SESSION_TABLE.c.session_id,
         SESSION_TABLE.c.title,
@@ -153,7 +161,25 @@ def list_sessions(engine: Engine) -> list[SessionSummary]:
     query = query.where(SESSION_TABLE.c.session_id != SYSTEM_SESSION)
     query = query.order_by(SESSION_TABLE.c.created_ts, SESSION_TABLE.c.session_id)
     with engine.connect() as conn:
-        return [SessionSummary(*row) for row in conn.execute(query)]
+        rows = conn.execute(query).all()
+    cipher = cipher_for(engine)
+    return [_summary(row, cipher, keyless) for row in rows]
+
+
+def _summary(row: Any, cipher: PayloadCipher | None, keyless: bool) -> SessionSummary:
+    session_id, title, state, created, updated, events, pending, agents, workspace = row
+    key = (session_id,)
+    sealed = False
+    try:
+        title = open_value(cipher, title, "session", key, "title")
+        workspace = open_value(cipher, workspace, "session", key, "workspace")
+    except KeyMissingError:
+        if not keyless:
+            raise
+        title, workspace, sealed = "", None, True
+    return SessionSummary(
+        session_id, title, state, created, updated, events, pending, agents, workspace, sealed
+    )
 
 
 def like_prefix(prefix: str) -> str:

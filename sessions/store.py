@@ -100,7 +100,7 @@ class EventStore:
             on_error=self._failed,
             batch_max=batch_max,
             batch_window_s=batch_window_s,
-            seal=None if cipher is None else cipher.seal,
+            cipher=cipher,
         )
         self._wal = WalCheckpointer(
             lambda: writer_connection(engine),

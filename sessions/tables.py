@@ -1,4 +1,9 @@
-"""SQLModel table models: the event log and the projections kept beside it."""
+"""SQLModel table models: the event log and the projections kept beside it.
+
+In an encrypted database the projection columns that carry content hold sealed BLOBs, not the
+``str`` declared here (``sessions/sealing.py`` names them); read them through
+``sessions.reading``, ``sessions.approvals`` and ``sessions.memory``, which open them.
+"""
 
 from __future__ import annotations
 

@@ -26,6 +26,7 @@ from tenacity import (
 
 from sessions import projection
 from sessions.chain import GENESIS_HASH, record_hash
+from sessions.crypto import PayloadCipher
 from sessions.errors import FencedError, StoreError
 from sessions.record import Record
 from sessions.schema.base import SCHEMA_VERSION
@@ -88,10 +89,11 @@ class BatchWriter:
         batch_max: int = 1000,
         batch_window_s: float = 0.004,
         busy_attempts: int = 5,
-        seal: Seal | None = None,
+        cipher: PayloadCipher | None = None,
     ) -> None:
         self._connect = connect
-        self._seal = seal
+        self._cipher = cipher
+        self._seal: Seal | None = None if cipher is None else cipher.seal
         self._on_committed = on_committed
         self._on_error = on_error
         self._batch_max = batch_max
@@ -294,7 +296,7 @@ class BatchWriter:
                     folded.append((record, payload, side))
                 prev = digest
             conn.executemany(INSERT, rows)
-            projection.apply(conn, records, folded)
+            projection.apply(conn, records, folded, self._cipher)
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:

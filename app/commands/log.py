@@ -8,13 +8,15 @@ from pathlib import Path
 
 import orjson
 
-from app.compose import open_database, open_store
+from app.compose import open_database, open_database_keyless, open_store
 from sessions.context import session_context
-from sessions.db import open_engine
 from sessions.describe import describe
 from sessions.errors import SessionNotFoundError
 from sessions.reading import list_sessions, load_session, resolve_session
 from sessions.transfer import export_session, exported, import_session
+
+SEALED_TITLE = "[title encrypted]"
+"""What ``sessions`` shows for a title it has no key to open."""
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -42,14 +44,19 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def cmd_sessions(args: argparse.Namespace) -> int:
-    """List sessions from the projection (no payload is read, so no key is needed)."""
-    engine = open_engine(args.db, create=False)
+    """List sessions from the projection. An encrypted database's titles are opened with its
+    key; when the key cannot be loaded the ids, states and counts are still listed, and one
+    line on stderr says why the titles are not."""
+    engine, no_key = open_database_keyless(args.db)
+    sessions = list_sessions(engine, keyless=True)
+    if no_key is not None and any(s.sealed for s in sessions):
+        print(f"quarterdeck: note: titles are encrypted and not shown: {no_key}", file=sys.stderr)
     out = sys.stdout
-    for s in list_sessions(engine):
+    for s in sessions:
         if args.json:
             line = {
                 "id": s.session_id,
-                "title": s.title,
+                "title": None if s.sealed else s.title,
                 "state": s.state,
                 "created": s.created_ts,
                 "events": s.event_count,
@@ -60,7 +67,7 @@ def cmd_sessions(args: argparse.Namespace) -> int:
         else:
             out.write(
                 f"{s.session_id}  {s.state:<17} {s.created_ts[:19]}  {s.event_count:>7} ev"
-                f"  {s.title}\n"
+                f"  {SEALED_TITLE if s.sealed else s.title}\n"
             )
     return 0
 

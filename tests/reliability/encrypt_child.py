@@ -1,0 +1,26 @@
+"""Child process for the crash test of turning encryption on: makes the database encrypted, and
+at the named step reports it on stdout and waits to be killed (SIGKILL from the parent)."""
+
+from __future__ import annotations
+
+import sys
+
+from agents.storage_keys import KeyVault, open_cipher
+from sessions.db import open_engine
+
+
+def main() -> None:
+    """``encrypt_child.py DB STEP``."""
+    db, stop_at = sys.argv[1], sys.argv[2]
+
+    def step(name: str) -> None:
+        if name == stop_at:
+            print(name, flush=True)
+            sys.stdin.read()  # the parent kills us while we wait here
+
+    open_cipher(open_engine(db, create=False), KeyVault(), create=True, step=step)
+    print("finished", flush=True)
+
+
+if __name__ == "__main__":
+    main()
