@@ -18,13 +18,15 @@ FIGURES = {
     "key_load_p50_ms", "key_load_p99_ms", "key_p50_ratio", "key_p99_ratio", "replay_s",
     "replay_read_s", "replay_fold_s", "replay_jump_s", "raw_select_s", "replay_ratio",
     "console_rss_mb", "console_peak_rss_mb", "trivial_rss_mb", "rss_ratio",
-    "console_empty_rss_mb", "empty_rss_ratio", "history_load_s", "passed", "targets",
+    "console_empty_rss_mb", "empty_rss_ratio", "history_load_s", "key_stress_p50_ms",
+    "key_stress_p99_ms", "passed", "targets",
 }  # fmt: skip
 
 
 @pytest.mark.skipif(shutil.which("tmux") is None, reason="the benchmark needs tmux")
 def test_the_console_benchmark_prints_every_figure(tmp_path: Path) -> None:
     args = ["--json", "--runs", "1", "--events", "400", "--agents", "2", "--rate", "20"]
+    args += ["--stress-rate", "40"]
     done = subprocess.run(
         [sys.executable, str(BENCH), *args, "--load-s", "0.3", "--dir", str(tmp_path)],
         capture_output=True, text=True, timeout=240, check=False,
