@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from app.boot import Boot, Opened
     from app.bridge import Bridge
     from sessions.record import Record
-    from sessions.schema.session import SessionState
+    from sessions.states import SessionState
 
 
 class QuarterdeckApp(App[int]):

@@ -14,21 +14,14 @@ itself stores and runs, which no policy reload should change under a running con
 
 from __future__ import annotations
 
-import os
 import tomllib
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, StrictBool, ValidationError
 
-from app.paths import config_dir
-from sessions.errors import QuarterdeckError
+from app.config_file import CONSOLE_TABLES, SettingsError, settings_file
 
-CONSOLE_TABLES = frozenset({"console", "keymap"})
-"""Tables of ``config.toml`` that ``app/console_settings.py`` validates, not this module."""
-
-
-class SettingsError(QuarterdeckError):
-    """``config.toml`` is unreadable or invalid; the message names the file and the key."""
+__all__ = ["Settings", "SettingsError", "StorageSettings", "load_settings", "settings_file"]
 
 
 class StorageSettings(BaseModel):
@@ -46,12 +39,6 @@ class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     storage: StorageSettings = StorageSettings()
-
-
-def settings_file() -> Path:
-    """``QUARTERDECK_CONFIG``, or ``config.toml`` in the config directory."""
-    override = os.environ.get("QUARTERDECK_CONFIG")
-    return Path(override).expanduser() if override else config_dir() / "config.toml"
 
 
 def load_settings(path: Path | None = None) -> Settings:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from rich.syntax import Syntax
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
@@ -76,6 +75,8 @@ class ApprovalDetailsScreen(ModalScreen["Outcome | None"]):
         if d.paths:
             rows.append(("paths", escape(", ".join(d.paths))))
         table = "\n".join(f"[$text-muted]{k:>8}[/]  {v}" for k, v in rows)
+        from rich.syntax import Syntax  # pygments: when details open, not at the first paint
+
         with Vertical(classes="dialog details"):
             yield Static(f"[b]Approval {d.approval_id[:12]}[/] — {escape(d.summary)}",
                          classes="dialog-title")  # fmt: skip

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from textual.markup import escape
 
-from sessions.schema.session import SessionState
+from sessions.states import SessionState
 from sessions.views import AgentState
 
 STATE_STYLE: dict[str, str] = {

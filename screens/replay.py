@@ -8,6 +8,7 @@ waits), through the same reducer as the live dashboard, into a
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from textual import work
 from textual.app import ComposeResult
@@ -25,7 +26,9 @@ from screens.widgets.approval_queue import ApprovalQueue
 from screens.widgets.timeline import SessionTimeline
 from sessions.gc_pause import paused_gc, release_frozen
 from sessions.record import Record
-from sessions.replay import ReplayLog
+
+if TYPE_CHECKING:
+    from sessions.replay import ReplayLog
 
 Loader = Callable[[], Sequence[Record]]
 SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 64.0, 256.0)
@@ -97,6 +100,8 @@ class ReplayScreen(Screen[None]):
 
         with paused_gc(freeze=True):  # a bulk build, no cycles: see sessions.gc_pause
             records = self.loader()
+            from sessions.replay import ReplayLog  # the reducer: not before the first paint
+
             log = ReplayLog(self.session_id, records).build(progress)
         self.app.call_from_thread(self._loaded, log)
 

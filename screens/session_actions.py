@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from textual import work
 
 from screens.confirm import ConfirmScreen
-from sessions.schema.session import TERMINAL_STATES, SessionState
+from sessions.states import TERMINAL_STATES, SessionState
 from sessions.views import SessionView
 
 if TYPE_CHECKING:

@@ -12,13 +12,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from sessions.record import Record
-from sessions.schema.session import SessionState
-from sessions.state import Folder, parse_event
-from sessions.timeline import timeline_entry
+from sessions.states import SessionState
 from sessions.views import ConsoleView, SessionView, TimelineEntry
+
+if TYPE_CHECKING:
+    from sessions.state import Folder
 
 AlertKind = Literal["approval", "failed", "stuck"]
 
@@ -48,18 +49,23 @@ class ConsoleModel:
     """The folded console view plus every session's timeline rows, in ``seq`` order."""
 
     def __init__(self) -> None:
-        self._folder = Folder()
+        self._folder: Folder | None = None  # the reducer loads with the first records
         self.view = ConsoleView()
         self.timelines: dict[str, list[TimelineEntry]] = {}
 
     @property
     def last_seq(self) -> int:
         """The ``seq`` of the last record folded (0 when empty)."""
-        return self._folder.last_seq
+        return self.view.last_seq if self._folder is None else self._folder.last_seq
 
     def add(self, records: Iterable[Record], *, alerts: bool = True) -> Changes:
         """Fold ``records``; with ``alerts`` off (loading history) nothing is announced."""
-        folder = self._folder
+        # The reducer and the payload models load with the first records, after the first
+        # paint: building the models takes a tenth of a second.
+        from sessions.state import Folder, parse_event
+        from sessions.timeline import timeline_entry
+
+        folder = self._folder = self._folder or Folder()
         entries: dict[str, list[TimelineEntry]] = {}
         found: list[Alert] = []
         count = 0

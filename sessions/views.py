@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Literal
 
-from sessions.schema.session import SessionState
+from sessions.states import SessionState
 
 OUTPUT_TAIL_LINES = 20
 """How many lines of an agent's messages and tool output its panel keeps."""

@@ -6,7 +6,7 @@ from rich.cells import cell_len
 
 from screens.format import STATE_ICON, STATE_STYLE, age, clip, escape
 from screens.widgets.keyed_list import KeyedList
-from sessions.schema.session import SessionState
+from sessions.states import SessionState
 from sessions.views import SessionView
 
 

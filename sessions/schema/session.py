@@ -2,28 +2,20 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
-
 from pydantic import BaseModel, ConfigDict, Field
 
 from sessions.schema.base import Payload
+from sessions.states import TERMINAL_STATES, SessionState
 
-
-class SessionState(StrEnum):
-    """Where a session is in its life; the reducer refuses transitions the orchestrator forbids."""
-
-    CREATED = "created"
-    RUNNING = "running"
-    AWAITING_APPROVAL = "awaiting_approval"
-    PAUSED = "paused"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-    INTERRUPTED = "interrupted"
-
-
-TERMINAL_STATES = frozenset({SessionState.SUCCEEDED, SessionState.FAILED, SessionState.CANCELLED})
-"""States a session never leaves."""
+__all__ = [
+    "TERMINAL_STATES",
+    "ForkOrigin",
+    "SessionContext",
+    "SessionCreated",
+    "SessionFinished",
+    "SessionState",
+    "SessionStateChanged",
+]
 
 
 class SessionContext(BaseModel):

@@ -18,14 +18,15 @@ def test_importing_the_core_leaves_textual_out() -> None:
     assert done.returncode == 0, f"the core imported: {done.stdout}{done.stderr}"
 
 
-def test_the_console_paints_before_loading_agents_and_sqlalchemy() -> None:
+def test_the_console_paints_before_loading_agents_sqlalchemy_and_pydantic() -> None:
     """The app and its screens leave out ``agents``, SQLAlchemy and the ACP schema (about a
-    second): Boot loads them on a worker after the first paint. (The CLI's parser still imports
-    every command; ``bench/console.py`` shows what that costs.)"""
+    second), pydantic and the event schema built on it (a tenth of a second), and pygments:
+    they load after the first paint (docs/decisions.md D22, D27)."""
     code = (
-        "import sys, app.console, app.commands.console, app.console_settings;"
-        "slow = ('agents', 'sqlalchemy', 'acp');"
-        "bad = sorted(m for m in sys.modules if m.split('.')[0] in slow);"
+        "import sys, app.cli, app.console, app.commands.console, app.console_settings;"
+        "slow = ('agents', 'sqlalchemy', 'acp', 'pydantic', 'pygments');"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in slow"
+        " or m.startswith('sessions.schema'));"
         "print(','.join(bad)); sys.exit(1 if bad else 0)"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)

@@ -63,3 +63,28 @@ def test_a_wrong_console_value_names_the_file_and_the_field(tmp_path: Path) -> N
     with pytest.raises(console_settings.SettingsError, match=r"console.stuck_after_s"):
         console_settings.load_settings()
     assert settings.load_settings().storage.encrypt is False  # not [storage]'s business
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        ('[console]\nthem = "nord"\n', "console.them: unknown key"),
+        ('[console]\nbell = "yes"\n', "console.bell: should be true or false"),
+        ("[console]\nstuck_after_s = true\n", "console.stuck_after_s: should be a number"),
+        ("[console]\ntheme = 3\n", "console.theme: should be a theme name"),
+        ("[keymap]\napprove-once = 1\n", "keymap.approve-once: should be keys as a string"),
+        ('console = "dark"\n', "console: should be a table"),
+    ],
+)
+def test_each_wrong_console_value_is_named(tmp_path: Path, text: str, where: str) -> None:
+    path = _config(tmp_path, text)
+    with pytest.raises(console_settings.SettingsError) as raised:
+        console_settings.load_settings()
+    assert str(raised.value).startswith(f"{path}: {where}")
+
+
+def test_console_values_of_the_right_type_are_taken(tmp_path: Path) -> None:
+    _config(tmp_path, "[console]\nstuck_after_s = 30\ndesktop_notifications = true\n")
+    console = console_settings.load_settings().console
+    assert console.stuck_after_s == 30.0 and console.desktop_notifications is True
+    assert console.theme == "textual-dark" and console.bell is True
