@@ -9,10 +9,12 @@ stops every agent process this console started.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import shutil
 import subprocess
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual import work
@@ -21,12 +23,17 @@ from textual.binding import Binding
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
+import screens
 from app.console_settings import Settings
 from screens.confirm import ConfirmScreen
 from screens.dashboard import DashboardScreen
 from screens.messages import HistoryProgress, LogAdvanced
-from screens.replay import ReplayScreen
 from sessions.console_model import Alert, AlertThrottle, ConsoleModel, stuck_sessions
+
+FIRST_FRAME_WAIT_S = 1.0
+"""How long the console waits for its first complete frame before opening the database."""
+SCREENS = Path(screens.__file__).parent
+STYLESHEETS = ("widgets.tcss", "dashboard.tcss", "replay.tcss", "modals.tcss")
 
 if TYPE_CHECKING:
     from agents.desk import Desk
@@ -40,6 +47,11 @@ class QuarterdeckApp(App[int]):
     """The console. ``boot`` says which database to open and what to run in it."""
 
     TITLE = "Quarterdeck"
+    CSS_PATH = [str(SCREENS / name) for name in STYLESHEETS]
+    """Every screen's stylesheet, read once at start. A screen's own ``CSS_PATH`` is read when
+    it is pushed, and each read re-parses and re-applies the whole stylesheet: pushing the
+    dashboard cost its first paint a fifth. The screens keep theirs (each names what it uses);
+    Textual skips a file it already has."""
     BINDINGS = [Binding("ctrl+q", "request_quit", "Quit", id="quit", priority=True)]
 
     def __init__(
@@ -78,6 +90,8 @@ class QuarterdeckApp(App[int]):
     def first_screen(self) -> Screen[None]:
         """The dashboard, or the replay screen for ``quarterdeck replay``."""
         if self.replay_session is not None:
+            from screens.replay import ReplayScreen
+
             return ReplayScreen(self.replay_session, self._replay_loader(self.replay_session))
         return DashboardScreen(
             self.model, desk=None, clock=self.clock, open_replay=self.open_replay,
@@ -96,6 +110,8 @@ class QuarterdeckApp(App[int]):
         """Push the replay screen of ``session_id``."""
         session = self.model.view.session(session_id)
         title = session.title if session is not None else ""
+        from screens.replay import ReplayScreen  # not needed for the first paint
+
         self.push_screen(ReplayScreen(session_id, self._replay_loader(session_id), title=title))
 
     def _replay_loader(self, session_id: str) -> Callable[[], Sequence[Record]]:
@@ -103,18 +119,22 @@ class QuarterdeckApp(App[int]):
 
     # -- start --------------------------------------------------------------------------------
 
+    def get_default_screen(self) -> Screen[None]:
+        """The first screen (no blank default screen to draw and replace first)."""
+        return self.first_screen()
+
     def on_mount(self) -> None:
-        # Pushed rather than returned by get_default_screen: only pushed screens load CSS_PATH.
-        self.push_screen(self.first_screen())
         if self.replay_session is None:
             self.call_after_refresh(self.start_console)
 
     @work(group="boot", exclusive=True)
     async def start_console(self) -> None:
         """Open the database and the policy, load the history, then start the sessions."""
-        from app.bridge import Bridge  # after the first paint: SQLAlchemy is slow to import
-
-        try:
+        dashboard = self.dashboard
+        if dashboard is not None:  # let the first frame finish, keys and all (bounded wait)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(dashboard.painted.wait(), FIRST_FRAME_WAIT_S)
+        try:  # on a thread: the imports alone (SQLAlchemy, the agents) take a third of a second
             opened = await self.boot.open_async()
         except Exception as exc:  # nothing to show or run without it: say why, exit 1
             self.failure = f"cannot open the console: {exc}"
@@ -126,6 +146,8 @@ class QuarterdeckApp(App[int]):
             dashboard.desk = opened.desk
         for problem in opened.problems:
             self.notify(problem, title="Policy", severity="error", timeout=30)
+        from app.bridge import Bridge  # loaded by the thread already
+
         self.bridge = Bridge(self, opened.source, self.model)
         await self.bridge.start()
         if opened.runtime is not None:

@@ -13,7 +13,6 @@ map of strings are all there is.
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,6 +50,8 @@ def load_settings(path: Path | None = None) -> Settings:
     path = path or settings_file()
     if not path.exists():
         return Settings()
+    import tomllib  # only when there is a file to read
+
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:

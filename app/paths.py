@@ -5,15 +5,17 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import platformdirs
-
 APP_NAME = "quarterdeck"
 
 
 def data_dir() -> Path:
     """The data directory (database, anchors, logs): ``QUARTERDECK_DATA_DIR`` or the user's."""
     override = os.environ.get("QUARTERDECK_DATA_DIR")
-    return Path(override).expanduser() if override else platformdirs.user_data_path(APP_NAME)
+    if override:
+        return Path(override).expanduser()
+    import platformdirs  # only without the override: it is a slice of the console's start-up
+
+    return platformdirs.user_data_path(APP_NAME)
 
 
 def checkpoints_dir() -> Path:
@@ -24,7 +26,11 @@ def checkpoints_dir() -> Path:
 def config_dir() -> Path:
     """The config directory (policy.toml, team.toml): ``QUARTERDECK_CONFIG_DIR`` or the user's."""
     override = os.environ.get("QUARTERDECK_CONFIG_DIR")
-    return Path(override).expanduser() if override else platformdirs.user_config_path(APP_NAME)
+    if override:
+        return Path(override).expanduser()
+    import platformdirs
+
+    return platformdirs.user_config_path(APP_NAME)
 
 
 def default_db() -> str:

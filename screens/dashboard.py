@@ -11,6 +11,7 @@ no key reaches the desk before that.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -19,34 +20,42 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, OptionList
+from textual.widgets import OptionList
 
-from screens.approval_details import ApprovalDetails, ApprovalDetailsScreen
 from screens.confirm import ConfirmScreen
-from screens.filter import FilterScreen, TimelineFilter
-from screens.palette import ConsoleCommands
 from screens.session_actions import SessionActions
 from screens.widgets.agent_grid import AgentGrid
 from screens.widgets.approval_queue import ApprovalQueue
+from screens.widgets.key_bar import KeyBar
 from screens.widgets.policy_banner import PolicyBanner
 from screens.widgets.session_list import SessionList
 from screens.widgets.status_bar import StatusBar
-from screens.widgets.timeline import SessionTimeline
+from screens.widgets.timeline import SessionTimeline, TimelineFilter
 from sessions.console_model import Changes, ConsoleModel
 from sessions.views import PendingApprovalView, SessionView
 
 if TYPE_CHECKING:
+    from textual.command import Provider
+
     from agents.approvals import Outcome
     from agents.desk import Desk
 
 Opener = Callable[[str], None]
 
 
+def console_commands() -> type[Provider]:
+    """The palette's provider, loaded when the palette first opens."""
+    from screens.palette import ConsoleCommands
+
+    return ConsoleCommands
+
+
 class DashboardScreen(SessionActions, Screen[None]):
     """What ``quarterdeck`` opens on: everything live, every key one action."""
 
     CSS_PATH = ["widgets.tcss", "dashboard.tcss"]
-    COMMANDS = {ConsoleCommands}
+    AUTO_FOCUS = "#approvals"  # not the first focusable widget and then this: one change
+    COMMANDS = {console_commands}
     BINDINGS = [
         Binding("a", "answer('approved_once')", "Approve", id="approve-once"),
         Binding("A", "answer('approved_always')", "Always", id="approve-always"),
@@ -77,6 +86,9 @@ class DashboardScreen(SessionActions, Screen[None]):
         self._shown: str | None = None
         self.interrupted: frozenset[str] = frozenset()
         """Unfinished sessions no live process runs (``p`` resumes them here)."""
+        self.painted = asyncio.Event()
+        """Set once the first frame is on screen: the console opens the database after it (the
+        imports that takes hold the interpreter a while)."""
 
     def compose(self) -> ComposeResult:
         yield PolicyBanner(id="banner")
@@ -88,11 +100,11 @@ class DashboardScreen(SessionActions, Screen[None]):
                 yield AgentGrid(id="agents")
                 yield SessionTimeline(id="timeline")
         yield StatusBar(id="status")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.refresh_view(force=True)
-        self.query_one(ApprovalQueue).focus()
+        self.call_after_refresh(self.painted.set)
 
     # -- feeding ------------------------------------------------------------------------------
 
@@ -255,6 +267,8 @@ class DashboardScreen(SessionActions, Screen[None]):
         from agents.desk import liveness
 
         session = self.model.view.session(approval.session_id)
+        from screens.approval_details import ApprovalDetails, ApprovalDetailsScreen
+
         details = ApprovalDetails(
             approval_id=approval.approval_id, session_id=approval.session_id,
             session_title=session.title if session else "", agent_id=approval.agent_id,
@@ -289,6 +303,8 @@ class DashboardScreen(SessionActions, Screen[None]):
         """Filter the timeline by text, agent and kind."""
         session = self.selected_session
         agents = [a.agent_id for a in session.agents] if session else []
+        from screens.filter import FilterScreen  # its widgets: not for the first paint
+
         chosen = await self.app.push_screen_wait(FilterScreen(self.timeline_filter, agents))
         if chosen is None:
             return

@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Select, SelectionList, Static
 
-from screens.widgets.timeline import CATEGORIES
-from sessions.views import Category
+from screens.widgets.timeline import CATEGORIES, TimelineFilter
 
-
-@dataclass(frozen=True, slots=True)
-class TimelineFilter:
-    """What the timeline keeps; empty/``None`` parts do not filter."""
-
-    text: str = ""
-    agent: str | None = None
-    categories: frozenset[Category] | None = None
+__all__ = ["FilterScreen", "TimelineFilter"]
 
 
 class FilterScreen(ModalScreen[TimelineFilter | None]):

@@ -18,11 +18,12 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, ProgressBar, Static
+from textual.widgets import ProgressBar, Static
 
 from screens.format import STATE_STYLE, escape, timestamp
 from screens.widgets.agent_grid import AgentGrid
 from screens.widgets.approval_queue import ApprovalQueue
+from screens.widgets.key_bar import KeyBar
 from screens.widgets.timeline import SessionTimeline
 from sessions.gc_pause import paused_gc, release_frozen
 from sessions.record import Record
@@ -84,7 +85,7 @@ class ReplayScreen(Screen[None]):
             with Vertical(id="replay-right"):
                 yield AgentGrid(id="replay-agents")
                 yield SessionTimeline(id="replay-timeline")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one(ApprovalQueue).border_title = "Pending at this point"
@@ -221,7 +222,7 @@ class ReplayScreen(Screen[None]):
     def action_close(self) -> None:
         """Back to the dashboard (or quit, when replay was opened directly)."""
         self.playing = False
-        if len(self.app.screen_stack) > 2:  # over the dashboard (else opened directly)
+        if len(self.app.screen_stack) > 1:  # over the dashboard (else opened directly)
             self.app.pop_screen()
         else:
             self.app.exit()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from textual.app import ComposeResult
 from textual.containers import Grid
 from textual.widgets import Static
 
@@ -17,8 +18,8 @@ class AgentGrid(Grid):
         self._session: SessionView | None = None
         self._panels: dict[str, AgentPanel] = {}
 
-    def on_mount(self) -> None:
-        self._hint()
+    def compose(self) -> ComposeResult:
+        yield self._hint_widget()  # in the first frame, not mounted after it
 
     def show(self, session: SessionView | None) -> None:
         """Show the agents of ``session`` (``None``: nothing selected)."""
@@ -58,9 +59,11 @@ class AgentGrid(Grid):
         self._columns()
 
     def _hint(self) -> None:
-        if self.query(".agents-empty"):
-            return
+        if not self.query(".agents-empty"):
+            self.mount(self._hint_widget())
+
+    def _hint_widget(self) -> Static:
         text = (
             "No agents yet." if self._session is not None else "No session selected."
         ) + "\n[$text-muted]Start one with `quarterdeck run TASK` or `quarterdeck demo`.[/]"
-        self.mount(Static(text, classes="agents-empty"))
+        return Static(text, classes="agents-empty")

@@ -9,6 +9,7 @@ keeps the newest row in view.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import cast
 
 from rich.segment import Segment
@@ -28,6 +29,15 @@ CATEGORIES: tuple[Category, ...] = (
     "escalation", "error", "message", "state", "other",
 )  # fmt: skip
 """Every timeline category, in the order the filter lists them."""
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineFilter:
+    """What the timeline keeps; empty/``None`` parts do not filter."""
+
+    text: str = ""
+    agent: str | None = None
+    categories: frozenset[Category] | None = None
 
 
 GROW_EVERY_S = 0.2

@@ -8,7 +8,9 @@ still shows when it matters.
 from __future__ import annotations
 
 from textual.app import App, ComposeResult
+from textual.binding import Binding
 
+from screens.widgets.key_bar import KeyBar
 from screens.widgets.session_list import SessionList
 from screens.widgets.status_bar import StatusBar
 from screens.widgets.timeline import SessionTimeline
@@ -91,3 +93,34 @@ async def test_the_status_bar_shows_a_moving_seq_only_when_redrawn_each_second()
         assert "seq 12" in str(bar.render())
         bar.show(ConsoleView(last_seq=13, running=1))
         assert "seq 13" in str(bar.render()) and "1 running" in str(bar.render())
+
+
+class Keys(App[None]):
+    """Two bindings shown, one hidden, and a keymap that moves one of them."""
+
+    BINDINGS = [
+        Binding("g", "go", "Go", id="go"),
+        Binding("s", "stop", "Stop", id="stop"),
+        Binding("h", "hidden", "Hidden", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.went = 0
+
+    def compose(self) -> ComposeResult:
+        yield KeyBar()
+
+    def action_go(self) -> None:
+        self.went += 1
+
+
+async def test_the_key_bar_lists_shown_bindings_in_the_first_frame_and_a_click_presses() -> None:
+    app = Keys()
+    app.set_keymap({"stop": "x"})
+    async with app.run_test(size=(60, 5)) as pilot:
+        text = str(pilot.app.query_one(KeyBar).render())
+        assert "g Go" in text and "x Stop" in text and "Hidden" not in text
+        assert "palette" in text
+        await pilot.click(KeyBar, offset=(2, 0))  # on " g Go"
+        assert app.went == 1
