@@ -33,7 +33,11 @@ from sessions.console_model import Alert, AlertThrottle, ConsoleModel, stuck_ses
 FIRST_FRAME_WAIT_S = 1.0
 """How long the console waits for its first complete frame before opening the database."""
 SCREENS = Path(screens.__file__).parent
-STYLESHEETS = ("widgets.tcss", "dashboard.tcss", "replay.tcss", "modals.tcss")
+FIRST_STYLESHEETS = {"dashboard": ("widgets.tcss", "dashboard.tcss"),
+                     "replay": ("widgets.tcss", "replay.tcss")}  # fmt: skip
+"""The stylesheets of each first screen, read at start: a first screen's ``CSS_PATH`` is not
+(Textual reads a screen's own when it is pushed, re-parsing the whole stylesheet each time,
+which would cost the first paint a fifth). Modals' load when they first open."""
 
 if TYPE_CHECKING:
     from agents.desk import Desk
@@ -47,11 +51,6 @@ class QuarterdeckApp(App[int]):
     """The console. ``boot`` says which database to open and what to run in it."""
 
     TITLE = "Quarterdeck"
-    CSS_PATH = [str(SCREENS / name) for name in STYLESHEETS]
-    """Every screen's stylesheet, read once at start. A screen's own ``CSS_PATH`` is read when
-    it is pushed, and each read re-parses and re-applies the whole stylesheet: pushing the
-    dashboard cost its first paint a fifth. The screens keep theirs (each names what it uses);
-    Textual skips a file it already has."""
     BINDINGS = [Binding("ctrl+q", "request_quit", "Quit", id="quit", priority=True)]
 
     def __init__(
@@ -63,7 +62,8 @@ class QuarterdeckApp(App[int]):
         replay_session: str | None = None,
         tick_s: float | None = 1.0,
     ) -> None:
-        super().__init__()
+        first = "replay" if replay_session is not None else "dashboard"
+        super().__init__(css_path=[str(SCREENS / name) for name in FIRST_STYLESHEETS[first]])
         self.boot = boot
         self.settings = settings or Settings()
         self.clock = clock

@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Literal
 
-from sessions.record import Record
 from sessions.states import SessionState
 from sessions.views import ConsoleView, SessionView, TimelineEntry
 
 if TYPE_CHECKING:
+    from sessions.record import Record
     from sessions.state import Folder
 
 AlertKind = Literal["approval", "failed", "stuck"]
