@@ -56,7 +56,7 @@ class ConsoleModel:
     @property
     def last_seq(self) -> int:
         """The ``seq`` of the last record folded (0 when empty)."""
-        return self.view.last_seq if self._folder is None else self._folder.last_seq
+        return self.view.last_seq
 
     def add(self, records: Iterable[Record], *, alerts: bool = True) -> Changes:
         """Fold ``records``; with ``alerts`` off (loading history) nothing is announced."""

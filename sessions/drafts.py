@@ -53,6 +53,10 @@ class AgentDraft:
         self._activity_t: tuple[int, ...] | None = view.activity
         self._frozen: AgentView | None = view
 
+    def touch(self) -> None:
+        """Say the draft is about to change: the next freeze builds a new value."""
+        self._frozen = None
+
     def add_output(self, text: str, source: str) -> None:
         """Add streamed ``text`` to the output tail; a chunk from the source whose last line is
         still open continues that line."""
@@ -140,8 +144,9 @@ class SessionDraft:
 
     __slots__ = (
         "_frozen", "_pending_t", "agents", "attempt", "created_ts", "escalations", "event_count",
-        "finished_outcome", "last_checkpoint", "last_known_good", "open_calls", "pending", "queue_changed",
-        "role_attempts", "session_id", "state", "team", "title", "updated_ts", "workspace",
+        "finished_outcome", "last_checkpoint", "last_known_good", "open_calls", "pending",
+        "queue_changed", "role_attempts", "session_id", "state", "team", "title", "updated_ts",
+        "workspace",
     )  # fmt: skip
 
     def __init__(self, view: SessionView) -> None:
@@ -169,16 +174,18 @@ class SessionDraft:
         """Set when the approvals queue changes; whoever keeps the console-wide queue clears it."""
         self._frozen: SessionView | None = view
 
+    def touch(self) -> None:
+        """Say the draft is about to change: the next freeze builds a new value."""
+        self._frozen = None
+
     def agent(self, agent_id: str) -> AgentDraft:
         """The agent ``agent_id`` to change in place, added (last) if not seen yet."""
         agent = self.agents.get(agent_id)
-        if isinstance(agent, AgentDraft):
-            agent._frozen = None
-            return agent
-        draft = AgentDraft(agent if agent is not None else AgentView(agent_id=agent_id))
-        draft._frozen = None
-        self.agents[agent_id] = draft
-        return draft
+        if not isinstance(agent, AgentDraft):
+            agent = AgentDraft(agent if agent is not None else AgentView(agent_id=agent_id))
+            self.agents[agent_id] = agent
+        agent.touch()
+        return agent
 
     def has_agent(self, agent_id: str) -> bool:
         """Whether the session has seen the agent."""

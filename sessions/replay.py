@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import overload
 
 from sessions.record import Record
-from sessions.state import Folder, fold, parse_event
+from sessions.state import Folder, fold
 from sessions.timeline import has_entry, timeline_entry
 from sessions.views import ConsoleView, SessionView, TimelineEntry
 
@@ -82,7 +82,7 @@ class ReplayLog:
                 self.snapshots.append(folder.view())
                 if progress is not None and i % (self.every * 16) == 0:
                     progress(i, total)
-            folder.add(record, parse_event(record))
+            folder.add(record)
             if has_entry(record.kind):
                 positions.append(i)
         self._built = [None] * len(positions)

@@ -135,9 +135,11 @@ class Folder:
     def view(self) -> ConsoleView:
         """The frozen console so far (the same object until another record is folded)."""
         if self._frozen is None:
-            if any(d.queue_changed for d in self._dirty.values()):
-                for d in self._dirty.values():
-                    d.queue_changed = False
+            queue_changed = False
+            for draft in self._dirty.values():
+                queue_changed |= draft.queue_changed
+                draft.queue_changed = False
+            if queue_changed:
                 queue = [p for s in self._sessions.values() for p in s.pending]
                 self._pending = tuple(sorted(queue, key=lambda p: p.requested_seq))
             self._dirty.clear()
@@ -156,9 +158,10 @@ class Folder:
         if isinstance(found, SessionDraft):
             draft = found
         else:
-            new = SessionView(session_id=record.session_id, created_ts=record.ts)
-            draft = self._sessions[record.session_id] = SessionDraft(found or new)
-        draft._frozen = None
+            if found is None:
+                found = SessionView(session_id=record.session_id, created_ts=record.ts)
+            draft = self._sessions[record.session_id] = SessionDraft(found)
+        draft.touch()
         self._dirty[record.session_id] = draft
         return draft
 
