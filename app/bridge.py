@@ -2,7 +2,7 @@
 
 The store tells subscribers about commits on its writer thread; the bridge only queues those
 records and asks the event loop for one flush per frame. A flush folds what is queued into the
-:class:`~sessions.console_model.ConsoleModel` (at most ``max_per_flush`` records, so a burst of
+:class:`~sessions.readmodel.console_model.ConsoleModel` (at most ``max_per_flush`` records, so a burst of
 thousands of chunks is spread over frames and a keypress is never stuck behind it) and posts a
 single :class:`~screens.messages.LogAdvanced`. Records of other processes writing the same
 database arrive by polling; a gap in ``seq`` (another process committed in between) is filled
@@ -23,11 +23,11 @@ from sqlalchemy import Engine
 from textual.app import App
 
 from screens.messages import HistoryProgress, LogAdvanced
-from sessions.console_model import ConsoleModel
-from sessions.gc_pause import paused_gc
-from sessions.reading import log_bounds, read_after
-from sessions.record import Record
-from sessions.store import EventStore
+from sessions.readmodel.console_model import ConsoleModel
+from sessions.readmodel.gc_pause import paused_gc
+from sessions.store.event_store import EventStore
+from sessions.store.reading import log_bounds, read_after
+from sessions.store.record import Record
 
 Unsubscribe = Callable[[], None]
 
@@ -153,7 +153,7 @@ class Bridge:
         total = self.source.size()
         done = 0
         self.app.post_message(HistoryProgress(0, total))
-        with paused_gc(freeze=True):  # kept for the console's life: see sessions.gc_pause
+        with paused_gc(freeze=True):  # kept for the console's life: see sessions.readmodel.gc_pause
             while batch := self.source.read_after(self.model.last_seq, self.chunk):
                 self.model.add(batch, alerts=False)
                 done += len(batch)

@@ -1,7 +1,7 @@
 """The Textual app: paints the dashboard first, then opens the database and starts sessions.
 
 Everything slow — SQLAlchemy, the store, the policy, agent processes — is started by
-:class:`~app.boot.Boot` on a worker thread after the first frame, so the console appears as
+:class:`~app.wiring.console_boot.Boot` on a worker thread after the first frame, so the console appears as
 fast as a trivial Textual app. ``ctrl+q`` asks first when sessions run here, and quitting
 stops every agent process this console started.
 """
@@ -28,7 +28,7 @@ from app.console_settings import Settings
 from screens.confirm import ConfirmScreen
 from screens.dashboard import DashboardScreen
 from screens.messages import HistoryProgress, LogAdvanced
-from sessions.console_model import Alert, AlertThrottle, ConsoleModel, stuck_sessions
+from sessions.readmodel.console_model import Alert, AlertThrottle, ConsoleModel, stuck_sessions
 
 FIRST_FRAME_WAIT_S = 1.0
 """How long the console waits for its first complete frame before opening the database."""
@@ -40,11 +40,11 @@ FIRST_STYLESHEETS = {"dashboard": ("widgets.tcss", "dashboard.tcss"),
 which would cost the first paint a fifth). Modals' load when they first open."""
 
 if TYPE_CHECKING:
-    from agents.desk import Desk
-    from app.boot import Boot, Opened
+    from agents.supervisor.actions import Desk
     from app.bridge import Bridge
-    from sessions.record import Record
-    from sessions.states import SessionState
+    from app.wiring.console_boot import Boot, Opened
+    from sessions.lifecycle import SessionState
+    from sessions.store.record import Record
 
 
 class QuarterdeckApp(App[int]):
@@ -217,7 +217,7 @@ class QuarterdeckApp(App[int]):
         desk = self.opened.desk if self.opened is not None else None
         if desk is None:
             return
-        from agents.desk_recovery import UNFINISHED  # loaded with the desk already
+        from agents.supervisor.recovery import UNFINISHED  # loaded with the desk already
 
         candidates = [
             (s.session_id, s.state) for s in self.model.view.sessions if s.state in UNFINISHED

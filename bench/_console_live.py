@@ -15,14 +15,14 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from app.boot import Boot
 from app.console import QuarterdeckApp
+from app.wiring.console_boot import Boot
 from bench._console_rig import CursorProbe, FrameDriver, agent_event, press
 from screens.dashboard import DashboardScreen
 from screens.replay import ReplayScreen
 from screens.widgets.timeline import SessionTimeline
-from sessions.record import Record
-from sessions.store import EventStore
+from sessions.store.event_store import EventStore
+from sessions.store.record import Record
 
 SIZE = (120, 40)
 KEY_TIMEOUT_S = 5.0

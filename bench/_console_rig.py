@@ -29,9 +29,9 @@ from textual.strip import Strip
 
 from screens.widgets.timeline import SessionTimeline
 from sessions import schema as s
-from sessions.db import open_engine
 from sessions.schema.base import Payload
-from sessions.store import EventStore
+from sessions.store.engine import open_engine
+from sessions.store.event_store import EventStore
 
 POLICY_HASH = "b" * 64
 TEXT = "reading src/quarterdeck/widgets/timeline.py to see how rows are drawn; "

@@ -30,18 +30,18 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from agents.approvals import ApprovalBroker
+from agents.approvals.broker import ApprovalBroker
 from agents.auth.gate import AuthGate, ToolCall
 from agents.auth.holder import PolicyHolder
 from agents.auth.requests import ToolKind, ToolRequest
 from agents.backends.acp import AcpAgent
-from agents.orchestrator.roles import agent_spec
+from agents.orchestrator.agent_launch import agent_spec
 from agents.team import Backend, RoleConfig
-from sessions.db import open_engine
-from sessions.record import Record
 from sessions.schema import AgentMessage
 from sessions.schema.tools import ToolIntent, ToolResult
-from sessions.store import EventStore
+from sessions.store.engine import open_engine
+from sessions.store.event_store import EventStore
+from sessions.store.record import Record
 
 CHUNK = 40
 """Characters per message chunk: a few tokens, as real agents stream them."""

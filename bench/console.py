@@ -68,7 +68,7 @@ from bench._console_tmux import (
     loaded_rss,
     trivial_argv,
 )
-from sessions.db import open_engine
+from sessions.store.engine import open_engine
 
 TARGETS = {"first_paint_ratio": 1.5, "key_load_p99_ms": 50.0, "key_p99_ratio": 3.0, "replay_s": 1.0}
 Figures = dict[str, float]

@@ -35,11 +35,11 @@ from agents.auth.compiled import LoadedPolicy
 from agents.auth.engine import decide
 from agents.auth.loader import default_policy, load_policy_text
 from agents.auth.requests import ToolKind, ToolRequest
-from sessions.db import open_engine
-from sessions.reading import iter_log
 from sessions.schema import AgentStarted, PolicyDecided, SessionCreated, ToolCallRequested
 from sessions.schema.policy import DecisionSource
-from sessions.store import EventStore
+from sessions.store.engine import open_engine
+from sessions.store.event_store import EventStore
+from sessions.store.reading import iter_log
 
 ROLE = "implementer"
 #: Simple everyday commands; `{n}` varies the text so "first-seen" really is first seen.

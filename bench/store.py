@@ -34,13 +34,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sessions.chain import GENESIS_HASH, canonical_json, record_hash
-from sessions.crypto import PayloadCipher, attach
-from sessions.db import open_engine
-from sessions.reading import load_session
 from sessions.schema import AgentMessage
-from sessions.store import EventStore
-from sessions.writer import INSERT
+from sessions.store.chain import GENESIS_HASH, canonical_json, record_hash
+from sessions.store.crypto import PayloadCipher, attach
+from sessions.store.engine import open_engine
+from sessions.store.event_store import EventStore
+from sessions.store.reading import load_session
+from sessions.store.writer import INSERT
 
 TEXT = "the quick brown fox jumps over the lazy dog; " * 20
 

@@ -14,7 +14,7 @@ from textual.widgets import Static
 from screens.format import RISK_STYLE, age, escape
 
 if TYPE_CHECKING:  # agents is slow to import and loaded after the first paint (see dashboard)
-    from agents.approvals import Outcome  # noqa: F401 (the quoted base below)
+    from agents.approvals.broker import Outcome  # noqa: F401 (the quoted base below)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +93,6 @@ class ApprovalDetailsScreen(ModalScreen["Outcome | None"]):
 
     def action_answer(self, outcome: str) -> None:
         """Close with the chosen answer (empty: no answer)."""
-        from agents.approvals import Outcome
+        from agents.approvals.broker import Outcome
 
         self.dismiss(Outcome(outcome) if outcome else None)

@@ -1,11 +1,11 @@
 """The dashboard: sessions, the selected session's agents and timeline, the approvals queue.
 
 Attributes down, messages up: the app hands the screen each :class:`Changes` from the bridge
-(``apply``); the widgets get view values; keys map to :class:`~agents.desk.Desk` calls. The
+(``apply``); the widgets get view values; keys map to :class:`~agents.supervisor.actions.Desk` calls. The
 screen holds no state of its own beyond what is selected.
 
 ``agents`` is imported where a key uses it, not at the top: it brings SQLAlchemy, bashlex and
-the ACP schema (about a second), which :class:`~app.boot.Boot` loads after the first paint, and
+the ACP schema (about a second), which :class:`~app.wiring.console_boot.Boot` loads after the first paint, and
 no key reaches the desk before that.
 """
 
@@ -31,14 +31,14 @@ from screens.widgets.policy_banner import PolicyBanner
 from screens.widgets.session_list import SessionList
 from screens.widgets.status_bar import StatusBar
 from screens.widgets.timeline import SessionTimeline, TimelineFilter
-from sessions.console_model import Changes, ConsoleModel
-from sessions.views import PendingApprovalView, SessionView
+from sessions.readmodel.console_model import Changes, ConsoleModel
+from sessions.readmodel.views import PendingApprovalView, SessionView
 
 if TYPE_CHECKING:
     from textual.command import Provider
 
-    from agents.approvals import Outcome
-    from agents.desk import Desk
+    from agents.approvals.broker import Outcome
+    from agents.supervisor.actions import Desk
 
 Opener = Callable[[str], None]
 
@@ -172,7 +172,7 @@ class DashboardScreen(SessionActions, Screen[None]):
         desk = self._desk()
         if desk is None:
             return
-        from agents.desk import DeskError
+        from agents.supervisor.actions import DeskError
 
         try:
             result = desk.reload_policy()
@@ -189,7 +189,7 @@ class DashboardScreen(SessionActions, Screen[None]):
         desk = self._desk()
         if desk is None:
             return
-        from agents.desk import DeskError
+        from agents.supervisor.actions import DeskError
 
         try:
             desk.revoke(rule_id)
@@ -225,7 +225,7 @@ class DashboardScreen(SessionActions, Screen[None]):
         """Answer the highlighted approval; "always" answers show their rule first."""
         approval = self._approval()
         if approval is not None:
-            from agents.approvals import Outcome
+            from agents.approvals.broker import Outcome
 
             self.answer(approval.approval_id, Outcome(outcome))
 
@@ -235,9 +235,9 @@ class DashboardScreen(SessionActions, Screen[None]):
         desk = self._desk()
         if desk is None:
             return
-        from agents.approvals import Outcome
+        from agents.approvals.broker import Outcome
         from agents.auth.grants import GrantError
-        from agents.desk import DeskError
+        from agents.supervisor.actions import DeskError
 
         if outcome in (Outcome.APPROVED_ALWAYS, Outcome.DENIED_ALWAYS):
             try:
@@ -264,7 +264,7 @@ class DashboardScreen(SessionActions, Screen[None]):
         approval = self._approval()
         if approval is None:
             return
-        from agents.desk import liveness
+        from agents.supervisor.actions import liveness
 
         session = self.model.view.session(approval.session_id)
         from screens.approval_details import ApprovalDetails, ApprovalDetailsScreen

@@ -6,8 +6,8 @@ from datetime import datetime
 
 from textual.markup import escape
 
-from sessions.states import SessionState
-from sessions.views import AgentState
+from sessions.lifecycle import SessionState
+from sessions.readmodel.views import AgentState
 
 STATE_STYLE: dict[str, str] = {
     SessionState.CREATED: "$text-muted",

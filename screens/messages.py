@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.message import Message
 
-from sessions.console_model import Changes
+from sessions.readmodel.console_model import Changes
 
 
 class LogAdvanced(Message):

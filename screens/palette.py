@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from sessions.console_model import ConsoleModel
+from sessions.readmodel.console_model import ConsoleModel
 
 if TYPE_CHECKING:  # agents is slow to import and loaded after the first paint (see dashboard)
-    from agents.desk import Desk
+    from agents.supervisor.actions import Desk
 
 
 @runtime_checkable

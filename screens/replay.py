@@ -2,7 +2,7 @@
 
 The records are read and folded on a worker thread (a progress bar shows how far; input never
 waits), through the same reducer as the live dashboard, into a
-:class:`~sessions.replay.ReplayLog`; every position is then one snapshot plus a few records.
+:class:`~sessions.readmodel.replay.ReplayLog`; every position is then one snapshot plus a few records.
 """
 
 from __future__ import annotations
@@ -25,11 +25,11 @@ from screens.widgets.agent_grid import AgentGrid
 from screens.widgets.approval_queue import ApprovalQueue
 from screens.widgets.key_bar import KeyBar
 from screens.widgets.timeline import SessionTimeline
-from sessions.gc_pause import paused_gc, release_frozen
-from sessions.record import Record
+from sessions.readmodel.gc_pause import paused_gc, release_frozen
+from sessions.store.record import Record
 
 if TYPE_CHECKING:
-    from sessions.replay import ReplayLog
+    from sessions.readmodel.replay import ReplayLog
 
 Loader = Callable[[], Sequence[Record]]
 SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 64.0, 256.0)
@@ -99,9 +99,11 @@ class ReplayScreen(Screen[None]):
         def progress(done: int, total: int) -> None:  # posted: the fold never waits for paint
             self.post_message(self.Progress(done, total))
 
-        with paused_gc(freeze=True):  # a bulk build, no cycles: see sessions.gc_pause
+        with paused_gc(freeze=True):  # a bulk build, no cycles: see sessions.readmodel.gc_pause
             records = self.loader()
-            from sessions.replay import ReplayLog  # the reducer: not before the first paint
+            from sessions.readmodel.replay import (
+                ReplayLog,  # the reducer: not before the first paint
+            )
 
             log = ReplayLog(self.session_id, records).build(progress)
         self.app.call_from_thread(self._loaded, log)
@@ -217,7 +219,7 @@ class ReplayScreen(Screen[None]):
 
     def on_unmount(self) -> None:
         self.replay = None  # the records go now, by reference counting
-        release_frozen()  # and the cycles the load froze (see sessions.gc_pause) can go too
+        release_frozen()  # and the cycles the load froze (see sessions.readmodel.gc_pause) can go too
 
     def action_close(self) -> None:
         """Back to the dashboard (or quit, when replay was opened directly)."""

@@ -1,7 +1,7 @@
 """The dashboard's keys that act on the selected session: pause or resume (an interrupted
 session too), cancel, and roll back to the last known-good checkpoint.
 
-Each asks the :class:`~agents.desk.Desk` and says what happened in a notification; anything
+Each asks the :class:`~agents.supervisor.actions.Desk` and says what happened in a notification; anything
 that cannot be taken back is confirmed first, and a rollback shows every file it would change.
 """
 
@@ -12,14 +12,14 @@ from typing import TYPE_CHECKING
 from textual import work
 
 from screens.confirm import ConfirmScreen
-from sessions.states import TERMINAL_STATES, SessionState
-from sessions.views import SessionView
+from sessions.lifecycle import TERMINAL_STATES, SessionState
+from sessions.readmodel.views import SessionView
 
 if TYPE_CHECKING:
     from textual.screen import Screen
 
     from agents.checkpoints.rollback import RollbackPlan
-    from agents.desk import Desk
+    from agents.supervisor.actions import Desk
 
     _Base = Screen[None]
 else:
@@ -71,7 +71,9 @@ class SessionActions(_Base):
         session, desk = self._session(), self._desk()
         if session is None or desk is None:
             return
-        from agents.desk import DeskError  # not at import: the first paint needs no agents
+        from agents.supervisor.actions import (
+            DeskError,  # not at import: the first paint needs no agents
+        )
 
         short = session.session_id[:8]
         try:
@@ -92,7 +94,9 @@ class SessionActions(_Base):
         session, desk = self._session(), self._desk()
         if session is None or desk is None:
             return
-        from agents.desk import DeskError  # not at import: the first paint needs no agents
+        from agents.supervisor.actions import (
+            DeskError,  # not at import: the first paint needs no agents
+        )
 
         if session.state in TERMINAL_STATES:
             self.notify(f"The session already ended ({session.state}).", severity="warning")
@@ -114,7 +118,9 @@ class SessionActions(_Base):
         session, desk = self._session(), self._desk()
         if session is None or desk is None:
             return
-        from agents.desk import DeskError  # not at import: the first paint needs no agents
+        from agents.supervisor.actions import (
+            DeskError,  # not at import: the first paint needs no agents
+        )
 
         try:
             plan = await desk.rollback_plan(session.session_id)

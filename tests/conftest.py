@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from sessions.anchors import AnchorLog
-from sessions.db import open_engine
-from sessions.store import EventStore
+from sessions.store.anchors import AnchorLog
+from sessions.store.engine import open_engine
+from sessions.store.event_store import EventStore
 
 FIXTURES = Path(__file__).parent / "fixtures"
 QUARTERDECK = Path(sys.executable).with_name("quarterdeck")
@@ -33,7 +33,7 @@ def run_cli(db: Path, *args: str, stdin: str | None = None) -> subprocess.Comple
 
 @pytest.fixture(autouse=True)
 def unfrozen_gc() -> Iterator[None]:
-    """Consoles freeze what their history load built (sessions.gc_pause); one test's app must
+    """Consoles freeze what their history load built (sessions.readmodel.gc_pause); one test's app must
     not stay frozen, and so uncollectable, for the rest of the run."""
     yield
     gc.unfreeze()

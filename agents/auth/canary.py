@@ -24,7 +24,7 @@ import orjson
 from agents.auth.compiled import LoadedPolicy
 from agents.auth.engine import decide
 from agents.auth.requests import Decision, ToolKind, ToolRequest, Verdict
-from sessions.record import Record
+from sessions.store.record import Record
 
 UNKNOWN_ROLE = "unknown"
 """The role of a call whose agent has no `agent.started` event in its session."""

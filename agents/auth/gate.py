@@ -18,7 +18,7 @@ from pathlib import Path
 
 import orjson
 
-from agents.approvals import ApprovalBroker, Resolution
+from agents.approvals.broker import ApprovalBroker, Resolution
 from agents.auth.ceiling import Ceiling
 from agents.auth.egress import KnownSecret, SecretFacts
 from agents.auth.engine import decide
@@ -27,7 +27,7 @@ from agents.auth.requests import Decision, PartVerdict, ToolRequest, Verdict
 from sessions.schema.flow import EscalationRaised
 from sessions.schema.policy import PolicyDecided
 from sessions.schema.tools import ToolCallRequested
-from sessions.store import EventStore
+from sessions.store.event_store import EventStore
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from watchfiles import awatch
 from agents.auth.holder import PolicyHolder, ReloadResult
 from sessions.schema.base import SYSTEM_SESSION, Payload
 from sessions.schema.policy import PolicyRejected, PolicyReloaded
-from sessions.store import EventStore
+from sessions.store.event_store import EventStore
 
 
 async def watch_policy(

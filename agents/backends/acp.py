@@ -43,7 +43,7 @@ from agents.backends.spec import (
 )
 from sessions.schema.agent import AgentFailed, AgentStarted, AgentStopped
 from sessions.schema.flow import EscalationRaised, RetryScheduled
-from sessions.store import EventStore
+from sessions.store.event_store import EventStore
 
 T = TypeVar("T")
 

@@ -33,7 +33,7 @@ from agents.auth.requests import ToolKind, ToolRequest
 from agents.backends.permissions import DIFF_LIMIT
 from agents.backends.terminals import DEFAULT_OUTPUT_LIMIT, Terminal
 from sessions.schema.tools import ToolIntent, ToolOutput, ToolResult
-from sessions.store import EventStore
+from sessions.store.event_store import EventStore
 
 DENIED = -32010
 """JSON-RPC error code of a tool call the policy (or a human) refused; ACP defines none."""

@@ -16,7 +16,7 @@ from pydantic import JsonValue
 
 from agents.backends.updates import map_update
 from sessions.schema.flow import RawRecorded
-from sessions.store import EventStore
+from sessions.store.event_store import EventStore
 
 log = logging.getLogger(__name__)
 

@@ -16,9 +16,9 @@ from pathlib import Path
 
 from agents.checkpoints.rollback import RollbackError
 from agents.checkpoints.timetravel import materialise, nearest_checkpoint, workspace_of
-from sessions.reading import load_session
 from sessions.schema.session import ForkOrigin, SessionCreated
-from sessions.store import EventStore
+from sessions.store.event_store import EventStore
+from sessions.store.reading import load_session
 
 
 @dataclass(frozen=True, slots=True)

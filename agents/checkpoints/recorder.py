@@ -17,10 +17,10 @@ from pathlib import Path
 from agents.auth.gate import ToolCall
 from agents.auth.requests import WRITE_TOOLS, ToolKind
 from agents.checkpoints.shadow import DEFAULT_EXCLUDE, CheckpointError, ShadowRepo
-from sessions.reading import session_head
-from sessions.record import Record
 from sessions.schema.flow import CheckpointTaken, EscalationRaised
-from sessions.store import EventStore
+from sessions.store.event_store import EventStore
+from sessions.store.reading import session_head
+from sessions.store.record import Record
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from agents.checkpoints.recorder import session_ref
 from agents.checkpoints.shadow import CheckpointError, ShadowRepo
 from sessions.errors import QuarterdeckError
-from sessions.record import Record
+from sessions.store.record import Record
 
 _WRITES = frozenset({"edit", "delete", "move"})
 

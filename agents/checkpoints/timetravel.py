@@ -27,10 +27,10 @@ from agents.checkpoints.rollback import (
     safety_commit,
 )
 from agents.checkpoints.shadow import CheckpointError, ShadowRepo, recorded_exclude
-from sessions.reading import load_session
-from sessions.record import Record
 from sessions.schema.flow import CheckpointTaken, RolledBack
-from sessions.store import EventStore
+from sessions.store.event_store import EventStore
+from sessions.store.reading import load_session
+from sessions.store.record import Record
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,17 +13,17 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
-from agents.approvals import ApprovalBroker, PendingApproval, Resolution
+from agents.approvals.broker import ApprovalBroker, PendingApproval, Resolution
 from agents.auth.gate import AuthGate
 from agents.checkpoints.recorder import Checkpoints
 from agents.orchestrator.progress import Progress
 from agents.orchestrator.session import SessionRunner, SessionSpec
-from agents.secrets import SecretStore
+from agents.secrets.keyring_store import SecretStore
 from agents.team import Team
 from sessions.errors import QuarterdeckError
 from sessions.schema.agent import AgentControlled
 from sessions.schema.session import SessionContext, SessionState
-from sessions.store import EventStore
+from sessions.store.event_store import EventStore
 
 
 class Orchestrator:
@@ -71,7 +71,7 @@ class Orchestrator:
 
         The runner records the interruption and the calls whose outcome is unknown, then goes
         on from ``progress`` with the same team and workspace. ``wait`` raises
-        :class:`~sessions.leases.LeaseHeldError` if another live process runs it.
+        :class:`~sessions.store.leases.LeaseHeldError` if another live process runs it.
         """
         if progress.context is None:
             raise QuarterdeckError(f"session {progress.session_id[:8]} has no task to resume")

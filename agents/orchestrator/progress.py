@@ -14,9 +14,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sessions.context import session_context
-from sessions.record import Record
+from sessions.readmodel.context import session_context
 from sessions.schema.session import TERMINAL_STATES, SessionContext, SessionState
+from sessions.store.record import Record
 
 
 class Step(StrEnum):

@@ -15,11 +15,11 @@ import time
 from collections.abc import Callable
 
 from agents.orchestrator.progress import Progress
-from sessions import leases
 from sessions.schema.policy import ApprovalResolved
 from sessions.schema.session import SessionState, SessionStateChanged
 from sessions.schema.tools import ToolResult
-from sessions.store import EventStore
+from sessions.store import leases
+from sessions.store.event_store import EventStore
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +85,7 @@ class LeaseKeeper:
         self._task: asyncio.Task[None] | None = None
 
     async def acquire(self) -> None:
-        """Take the lease; :class:`~sessions.leases.LeaseHeldError` if a live process has it."""
+        """Take the lease; :class:`~sessions.store.leases.LeaseHeldError` if a live process has it."""
         self.token = await asyncio.to_thread(
             leases.acquire, self.engine, self.session_id, self.owner, self.ttl_s
         )

@@ -24,24 +24,22 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
-from agents.approvals import ApprovalBroker
+from agents.approvals.broker import ApprovalBroker
 from agents.auth.gate import AuthGate
 from agents.auth.requests import ToolKind, ToolRequest
 from agents.backends.acp import AcpAgent
 from agents.backends.env import scrubbed_env
 from agents.backends.spec import AgentDiedError, TurnAgent
 from agents.checkpoints.recorder import Checkpoints
-from agents.handoffs import ReviewVerdict, handoff_event
+from agents.orchestrator.agent_launch import agent_spec, asks_for_changes, prompt_for, turn_output
 from agents.orchestrator.progress import Progress
 from agents.orchestrator.recovery import LeaseKeeper, interrupted_note, record_recovery
-from agents.orchestrator.roles import agent_spec, asks_for_changes, prompt_for, turn_output
-from agents.orchestrator.states import check_transition
+from agents.orchestrator.transitions import check_transition
 from agents.orchestrator.workflow import Workflow
-from agents.secrets import SecretStore
+from agents.roles.handoffs import ReviewVerdict, handoff_event
+from agents.roles.validator import CheckOutcome, Validator
+from agents.secrets.keyring_store import SecretStore
 from agents.team import Backend, RoleConfig, Team
-from agents.validator import CheckOutcome, Validator
-from sessions.memory import PurgeReason, SessionMemory
-from sessions.reading import load_session, log_bounds
 from sessions.schema.base import Payload
 from sessions.schema.flow import RetryScheduled
 from sessions.schema.session import (
@@ -51,7 +49,9 @@ from sessions.schema.session import (
     SessionState,
     SessionStateChanged,
 )
-from sessions.store import EventStore
+from sessions.store.event_store import EventStore
+from sessions.store.memory import PurgeReason, SessionMemory
+from sessions.store.reading import load_session, log_bounds
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +129,7 @@ class SessionRunner:
     async def run(self) -> SessionState:
         """Run the workflow; returns the terminal state. Agents are stopped whatever happens.
 
-        Raises :class:`~sessions.leases.LeaseHeldError` (recording nothing) when another live
+        Raises :class:`~sessions.store.leases.LeaseHeldError` (recording nothing) when another live
         process runs the session.
         """
         lease = LeaseKeeper(self.store, self.session_id, ttl_s=self.lease_ttl_s)

@@ -11,14 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from agents.handoffs import (
+from agents.orchestrator.progress import Progress, Step
+from agents.roles.handoffs import (
     ImplementationReport,
     PlanHandoff,
     ResearchNotes,
     TaskHandoff,
     ValidationFailure,
 )
-from agents.orchestrator.progress import Progress, Step
 from sessions.schema.session import SessionContext, SessionState
 
 if TYPE_CHECKING:

@@ -25,9 +25,9 @@ from agents.redrive.client import ReplayClient, ReplayExecutor
 from agents.redrive.journal import Divergence, Halted, Journal, Kind
 from agents.redrive.player import TapeTransport, play_turn
 from agents.redrive.tape import AgentTape, Process, Turn
-from sessions.redaction import Redactor
 from sessions.schema.agent import AgentStarted, AgentStopped
-from sessions.store import EventStore
+from sessions.store.event_store import EventStore
+from sessions.store.redaction import Redactor
 
 _REDACT = Redactor()
 """Prompts are compared as the log keeps them: redacted."""

@@ -11,8 +11,8 @@ from collections.abc import Sequence
 
 from sqlalchemy import Engine
 
-from sessions.reading import load_session
-from sessions.record import Record
+from sessions.store.reading import load_session
+from sessions.store.record import Record
 
 MAX_DEPTH = 32
 """Forks of forks followed at most this deep (a log cannot name itself, but a copy could)."""

@@ -21,8 +21,8 @@ from agents.redrive.tape import AgentTape, TapeBuilder
 from agents.redrive.team import recorded_team
 from agents.team import Team
 from sessions.errors import QuarterdeckError
-from sessions.record import Record
 from sessions.schema.session import SessionContext
+from sessions.store.record import Record
 
 
 class RecordingError(QuarterdeckError):

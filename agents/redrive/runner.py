@@ -19,24 +19,30 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from agents.approvals import ApprovalBroker, ApprovalError, Outcome, PendingApproval, Resolution
+from agents.approvals.broker import (
+    ApprovalBroker,
+    ApprovalError,
+    Outcome,
+    PendingApproval,
+    Resolution,
+)
 from agents.auth.compiled import LoadedPolicy
 from agents.auth.egress import KnownSecret
 from agents.auth.gate import AuthGate
 from agents.auth.holder import PolicyHolder
 from agents.backends.spec import TurnAgent
-from agents.handoffs import ReviewVerdict
 from agents.orchestrator.session import SessionRunner, SessionSpec
 from agents.redrive.agent import ReplayAgent
 from agents.redrive.journal import Divergence, Journal, Kind, RedriveReport
 from agents.redrive.recording import Recording, Segment
+from agents.roles.handoffs import ReviewVerdict
+from agents.roles.validator import CheckOutcome
 from agents.team import Backend
-from agents.validator import CheckOutcome
-from sessions.crypto import KEY_BYTES, PayloadCipher
-from sessions.db import open_engine
 from sessions.schema.flow import ValidationFinished
 from sessions.schema.session import SessionContext
-from sessions.store import EventStore
+from sessions.store.crypto import KEY_BYTES, PayloadCipher
+from sessions.store.engine import open_engine
+from sessions.store.event_store import EventStore
 
 ANSWER_TIMEOUT_S = 3600.0
 """No request waits for a human in a re-drive (answers are taken from the log at once)."""

@@ -19,8 +19,8 @@ from agents.redrive.journal import Divergence, Kind, RedriveReport
 from agents.redrive.origins import as_recorded, recorded_workspaces
 from agents.redrive.recording import read_recording
 from agents.redrive.runner import redrive
-from sessions.crypto import cipher_for
-from sessions.reading import load_session
+from sessions.store.crypto import cipher_for
+from sessions.store.reading import load_session
 
 _MASK = re.compile(r"\[REDACTED:([^\]\s]+)\]")
 

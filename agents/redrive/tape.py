@@ -14,7 +14,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from sessions.record import Record
+from sessions.store.record import Record
 
 PERMISSION = "session/request_permission"
 GATED = frozenset({PERMISSION, "fs/read_text_file", "fs/write_text_file", "terminal/create"})

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from agents.team import ROLES, Backend, Check, RoleConfig, Team, Workflow
-from sessions.record import Record
+from sessions.store.record import Record
 
 RECORDED = "recorded"
 """The command of a re-driven agent role: nothing is ever started, its frames are replayed."""

@@ -15,12 +15,12 @@ from datetime import datetime
 
 import orjson
 
-from agents.approvals import Outcome
+from agents.approvals.broker import Outcome
 from agents.auth.grants import GrantError, list_grants, revoke_grant
-from agents.desk import Desk, DeskError, liveness
-from app.compose import open_database, open_store, policy_file
-from sessions.approvals import find_approval, pending_approvals
+from agents.supervisor.actions import Desk, DeskError, liveness
+from app.wiring.store import open_database, open_store, policy_file
 from sessions.errors import QuarterdeckError
+from sessions.store.approval_rows import find_approval, pending_approvals
 
 
 class ApprovalStateError(QuarterdeckError):

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import orjson
 
-from app.compose import anchors_for
-from sessions.anchors import read_anchors
-from sessions.db import open_engine
-from sessions.verify import VerifyReport, verify_chain
+from app.wiring.store import anchors_for
+from sessions.store.anchors import read_anchors
+from sessions.store.engine import open_engine
+from sessions.store.verify import VerifyReport, verify_chain
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

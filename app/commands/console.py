@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from app.boot import Boot, Run
+from app.wiring.console_boot import Boot, Run
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -27,8 +27,8 @@ def cmd_console(args: argparse.Namespace) -> int:
 
 def cmd_replay(args: argparse.Namespace) -> int:
     """Open the replay screen of one session."""
-    from app.compose import open_database
-    from sessions.reading import resolve_session
+    from app.wiring.store import open_database
+    from sessions.store.reading import resolve_session
 
     # open_database, not open_engine: a key the keyring lacks is reported here, in one line,
     # rather than inside the replay screen.

@@ -118,10 +118,10 @@ def check_database(db: str) -> Check:
     """The database opens (or is created), is in WAL mode, and its chain verifies."""
 
     def run() -> Check:
-        from app.compose import anchors_for
-        from sessions.db import open_engine
+        from app.wiring.store import anchors_for
         from sessions.errors import QuarterdeckError
-        from sessions.verify import verify_chain
+        from sessions.store.engine import open_engine
+        from sessions.store.verify import verify_chain
 
         try:
             engine = open_engine(db)
@@ -174,7 +174,7 @@ def check_dir(name: str, path: Path) -> Check:
 def check_policy() -> Check:
     """The effective policy loads: its rule count, hash and where it came from."""
     from agents.auth.issues import PolicyError
-    from app.compose import effective_policy
+    from app.wiring.store import effective_policy
 
     try:
         policy, source = effective_policy()
@@ -260,7 +260,7 @@ def check_keyring() -> Check:
     (secrets are optional until a team file hands one to a role)."""
 
     def run() -> Check:
-        from agents.secrets import SecretStore, SecretsUnavailableError
+        from agents.secrets.keyring_store import SecretStore, SecretsUnavailableError
 
         try:
             store = SecretStore(data_dir() / "secrets.json")

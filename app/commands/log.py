@@ -8,12 +8,12 @@ from pathlib import Path
 
 import orjson
 
-from app.compose import open_database, open_database_keyless, open_store
-from sessions.context import session_context
-from sessions.describe import describe
+from app.wiring.store import open_database, open_database_keyless, open_store
 from sessions.errors import SessionNotFoundError
-from sessions.reading import list_sessions, load_session, resolve_session
-from sessions.transfer import export_session, exported, import_session
+from sessions.readmodel.context import session_context
+from sessions.readmodel.describe import describe
+from sessions.store.reading import list_sessions, load_session, resolve_session
+from sessions.store.transfer import export_session, exported, import_session
 
 SEALED_TITLE = "[title encrypted]"
 """What ``sessions`` shows for a title it has no key to open."""

@@ -20,7 +20,7 @@ from agents.auth.compiled import LoadedPolicy
 from agents.auth.issues import PolicyError
 from agents.auth.loader import default_policy, load_policy_file
 from agents.auth.policy_model import CommandEntry, RoleProfile, Rule
-from app.compose import effective_policy
+from app.wiring.store import effective_policy
 
 EXIT_INVALID = 3
 """The exit status when the policy to use cannot be loaded."""

@@ -21,7 +21,7 @@ from agents.auth.compiled import LoadedPolicy
 from agents.auth.engine import decide
 from agents.auth.requests import Decision, ToolKind, ToolRequest
 from app.commands.policy import EXIT_INVALID, effective_or_report, load_or_report, write_json
-from app.compose import protected_dirs
+from app.wiring.store import protected_dirs
 
 ARROW = "←"
 

@@ -17,9 +17,9 @@ from agents.auth.canary import UNKNOWN_ROLE, DiffSummary, Redecision, redecide
 from agents.auth.compiled import LoadedPolicy
 from agents.auth.issues import PolicyError
 from app.commands.policy import EXIT_INVALID, load_or_report, write_json
-from app.compose import effective_policy, open_database, protected_dirs
-from sessions.reading import iter_log, resolve_session
-from sessions.record import Record
+from app.wiring.store import effective_policy, open_database, protected_dirs
+from sessions.store.reading import iter_log, resolve_session
+from sessions.store.record import Record
 
 EXIT_LOOSER = 1
 """The exit status when some call would become more permissive."""

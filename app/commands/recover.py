@@ -1,6 +1,6 @@
 """``resume`` and ``cancel``: continue a session whose process died, or stop one for good.
 
-Both go by the session's lease (``sessions/leases.py``): a session a live process runs is never
+Both go by the session's lease (``sessions/store/leases.py``): a session a live process runs is never
 resumed here, and is cancelled by asking that process to stop, since only the process driving a
 session writes its state.
 """
@@ -14,10 +14,10 @@ import signal
 import sys
 from pathlib import Path
 
-from agents.orchestrator.autoanswer import OnAsk, answer_automatically
+from agents.approvals.autoanswer import OnAsk, answer_automatically
 from agents.orchestrator.progress import Progress, describe_progress, fold_progress
 from agents.orchestrator.recovery import LeaseKeeper, record_recovery
-from agents.orchestrator.states import check_transition
+from agents.orchestrator.transitions import check_transition
 from agents.team import Team, TeamError, bundled_team, load_team
 from app.commands.run import (
     DEMO_TASKS,
@@ -28,13 +28,13 @@ from app.commands.run import (
     EXIT_USAGE,
     print_records,
 )
-from app.compose import open_database, open_store
 from app.paths import config_dir
-from app.runtime import build_runtime
-from sessions import leases
-from sessions.memory import SessionMemory
-from sessions.reading import load_session, resolve_session
+from app.wiring.runtime import build_runtime
+from app.wiring.store import open_database, open_store
 from sessions.schema.session import SessionFinished, SessionState, SessionStateChanged
+from sessions.store import leases
+from sessions.store.memory import SessionMemory
+from sessions.store.reading import load_session, resolve_session
 
 CANCELLED_BY_USER = "cancelled by `quarterdeck cancel`"
 

@@ -18,12 +18,12 @@ from pathlib import Path
 import orjson
 
 from agents.redrive import Divergence, Kind, RedriveReport, redrive_session
-from agents.secrets import SecretsError, SecretStore
+from agents.secrets.keyring_store import SecretsError, SecretStore
 from app.commands.policy import EXIT_INVALID, load_or_report
-from app.compose import effective_policy, open_database, protected_dirs
 from app.paths import data_dir
+from app.wiring.store import effective_policy, open_database, protected_dirs
 from sessions.errors import AmbiguousSessionError, SessionNotFoundError
-from sessions.reading import resolve_session
+from sessions.store.reading import resolve_session
 
 EXIT_DIVERGED = 1
 EXIT_USAGE = 2

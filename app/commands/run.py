@@ -15,9 +15,9 @@ import orjson
 from agents.demo.workspace import DemoWorkspaceError, copy_demo_workspace
 from agents.team import Team, TeamError, bundled_team, load_team
 from app.paths import config_dir
-from sessions.describe import describe
-from sessions.record import Record
+from sessions.readmodel.describe import describe
 from sessions.schema.session import SessionState
+from sessions.store.record import Record
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CONFIG = 0, 1, 2, 3
 EXIT_TERMINATED = 143  # 128 + SIGTERM, as shells report it
@@ -113,8 +113,8 @@ def _start(args: argparse.Namespace, runs: Sequence[tuple[str, Team, Path]]) -> 
 
 
 async def _headless(args: argparse.Namespace, runs: Sequence[tuple[str, Team, Path]]) -> int:
-    from agents.orchestrator.autoanswer import OnAsk, answer_automatically
-    from app.runtime import build_runtime
+    from agents.approvals.autoanswer import OnAsk, answer_automatically
+    from app.wiring.runtime import build_runtime
 
     runtime, loaded = build_runtime(args.db, policy=args.policy)
     # SIGTERM as well as Ctrl-C ends in the finally below, so no agent process is orphaned.

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, TextIO
 from app.paths import data_dir
 
 if TYPE_CHECKING:
-    from agents.secrets import SecretStore
+    from agents.secrets.keyring_store import SecretStore
 
 INDEX_FILE = "secrets.json"
 """The index of secret names (never values), in the data directory."""
@@ -45,7 +45,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def open_store() -> SecretStore:
     """The user's secret store (refused when the keyring backend cannot keep secrets)."""
-    from agents.secrets import SecretStore
+    from agents.secrets.keyring_store import SecretStore
 
     return SecretStore(data_dir() / INDEX_FILE)
 
@@ -55,7 +55,7 @@ def read_value(name: str, stdin: TextIO | None = None) -> str:
 
     One trailing newline (``echo value |``) is dropped; an empty value is refused.
     """
-    from agents.secrets import SecretsError
+    from agents.secrets.keyring_store import SecretsError
 
     source = sys.stdin if stdin is None else stdin
     if source.isatty():
@@ -73,7 +73,7 @@ def read_value(name: str, stdin: TextIO | None = None) -> str:
 
 def cmd_set(args: argparse.Namespace) -> int:
     """Store a secret; the value is never printed."""
-    from agents.secrets import validate_name
+    from agents.secrets.keyring_store import validate_name
 
     name = validate_name(args.name)
     store = open_store()
@@ -91,7 +91,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def cmd_rm(args: argparse.Namespace) -> int:
     """Remove a secret."""
-    from agents.secrets import validate_name
+    from agents.secrets.keyring_store import validate_name
 
     name = validate_name(args.name)
     open_store().delete(name)
@@ -101,8 +101,8 @@ def cmd_rm(args: argparse.Namespace) -> int:
 
 def cmd_rotate_key(args: argparse.Namespace) -> int:
     """Rotate the key-encryption key of the database given by ``--db``."""
-    from agents.storage_keys import KeyVault, rotate
-    from sessions.db import open_engine
+    from agents.secrets.database_keys import KeyVault, rotate
+    from sessions.store.engine import open_engine
 
     engine = open_engine(args.db, create=False)
     try:

@@ -18,10 +18,10 @@ from agents.checkpoints.timetravel import Target, roll_back
 from agents.orchestrator.recovery import LeaseKeeper
 from app.commands.recover import live_holder, session_progress
 from app.commands.run import EXIT_FAILED, EXIT_OK, EXIT_USAGE
-from app.compose import open_store
 from app.paths import checkpoints_dir
-from sessions import leases
+from app.wiring.store import open_store
 from sessions.schema.session import SessionState
+from sessions.store import leases
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

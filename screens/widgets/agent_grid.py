@@ -7,7 +7,7 @@ from textual.containers import Grid
 from textual.widgets import Static
 
 from screens.widgets.agent_panel import AgentPanel
-from sessions.views import SessionView
+from sessions.readmodel.views import SessionView
 
 
 class AgentGrid(Grid):

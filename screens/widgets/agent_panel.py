@@ -10,7 +10,7 @@ from textual.theme import Theme
 from textual.widgets import Static
 
 from screens.format import AGENT_LABEL, clip, escape, sparkline
-from sessions.views import OUTPUT_LINE_CHARS, AgentState, AgentView
+from sessions.readmodel.views import OUTPUT_LINE_CHARS, AgentState, AgentView
 
 TAIL_LINES = 6
 """Output lines a panel shows (the view keeps more; details show them all)."""

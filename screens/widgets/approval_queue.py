@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from screens.format import RISK_STYLE, age, clip, escape
 from screens.widgets.keyed_list import KeyedList
-from sessions.views import PendingApprovalView
+from sessions.readmodel.views import PendingApprovalView
 
 
 class ApprovalQueue(KeyedList[PendingApprovalView]):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.widgets import Static
 
 from screens.format import clip, escape
-from sessions.views import PolicyStatus
+from sessions.readmodel.views import PolicyStatus
 
 
 class PolicyBanner(Static):

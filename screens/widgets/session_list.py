@@ -6,8 +6,8 @@ from rich.cells import cell_len
 
 from screens.format import STATE_ICON, STATE_STYLE, age, clip, escape
 from screens.widgets.keyed_list import KeyedList
-from sessions.states import SessionState
-from sessions.views import SessionView
+from sessions.lifecycle import SessionState
+from sessions.readmodel.views import SessionView
 
 
 class SessionList(KeyedList[SessionView]):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.widgets import Static
 
 from screens.format import escape
-from sessions.views import ConsoleView
+from sessions.readmodel.views import ConsoleView
 
 
 class StatusBar(Static):

@@ -1,7 +1,7 @@
 """The session timeline: one line per event, drawn with Textual's line API.
 
 Only the visible lines are rendered (``render_line``), so a session of 100,000 events scrolls
-as fast as one of ten. Rows are :class:`~sessions.views.TimelineEntry` values from the shared
+as fast as one of ten. Rows are :class:`~sessions.readmodel.views.TimelineEntry` values from the shared
 reducer module; a filter keeps the rows of one agent and of some categories, and follow mode
 keeps the newest row in view.
 """
@@ -22,7 +22,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.timer import Timer
 
-from sessions.views import Category, TimelineEntry
+from sessions.readmodel.views import Category, TimelineEntry
 
 CATEGORIES: tuple[Category, ...] = (
     "handoff", "tool", "decision", "approval", "validation", "checkpoint",

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from sessions.lifecycle import TERMINAL_STATES, SessionState
 from sessions.schema.base import Payload
-from sessions.states import TERMINAL_STATES, SessionState
 
 __all__ = [
     "TERMINAL_STATES",

@@ -12,11 +12,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from agents.approvals import ApprovalBroker
+from agents.approvals.broker import ApprovalBroker
 from agents.auth.requests import ToolKind, ToolRequest
-from sessions.db import open_engine
 from sessions.schema import SessionCreated
-from sessions.store import EventStore
+from sessions.store.engine import open_engine
+from sessions.store.event_store import EventStore
 
 
 async def main(db: str, workspace: str, command: str) -> None:

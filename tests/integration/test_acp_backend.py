@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from agents.approvals import ApprovalBroker, Outcome, PendingApproval, Resolution
+from agents.approvals.broker import ApprovalBroker, Outcome, PendingApproval, Resolution
 from agents.auth.gate import AuthGate
 from agents.auth.holder import PolicyHolder
 from agents.backends.acp import (
@@ -25,8 +25,8 @@ from agents.backends.acp import (
     ProtocolMismatchError,
 )
 from agents.backends.executor import DENIED
-from sessions.record import Record
-from sessions.store import EventStore
+from sessions.store.event_store import EventStore
+from sessions.store.record import Record
 
 AGENT = Path(__file__).parent / "agents" / "scripted_agent.py"
 SESSION = "sess-acp"

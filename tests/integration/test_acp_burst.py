@@ -6,14 +6,14 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from agents.approvals import ApprovalBroker
+from agents.approvals.broker import ApprovalBroker
 from agents.auth.gate import AuthGate
 from agents.auth.holder import PolicyHolder
 from agents.backends.acp import AcpAgent
-from agents.orchestrator.roles import agent_spec
+from agents.orchestrator.agent_launch import agent_spec
 from agents.team import Backend, RoleConfig
-from sessions.record import Record
-from sessions.store import EventStore
+from sessions.store.event_store import EventStore
+from sessions.store.record import Record
 
 CHUNKS = 5_000
 SESSION = "sess-burst"

@@ -7,12 +7,12 @@ import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
-from agents.orchestrator.autoanswer import OnAsk, answer_automatically
+from agents.approvals.autoanswer import OnAsk, answer_automatically
 from agents.team import bundled_team, demo_dir, load_team
-from app.runtime import build_runtime
-from sessions.reading import load_session
-from sessions.record import Record
+from app.wiring.runtime import build_runtime
 from sessions.schema.session import SessionState
+from sessions.store.reading import load_session
+from sessions.store.record import Record
 
 
 async def _scenario(tmp_path: Path) -> None:

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from sessions.db import open_engine
-from sessions.reading import list_sessions, load_session
-from sessions.verify import verify_chain
+from sessions.store.engine import open_engine
+from sessions.store.reading import list_sessions, load_session
+from sessions.store.verify import verify_chain
 from tests.conftest import run_cli
 
 

@@ -11,9 +11,9 @@ from pathlib import Path
 import orjson
 import pytest
 
-from agents.approvals import ApprovalBroker, Outcome, PendingApproval, Resolution
+from agents.approvals.broker import ApprovalBroker, Outcome, PendingApproval, Resolution
 from agents.auth.requests import ToolKind, ToolRequest
-from app.compose import open_store
+from app.wiring.store import open_store
 from sessions.schema import SessionCreated
 from tests.conftest import FIXTURES, run_cli
 from tests.keyring_support import use_plaintext_keyring

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 
 from agents.checkpoints.recorder import Checkpoints
-from app.compose import open_database, open_store
 from app.paths import checkpoints_dir
-from sessions.crypto import MARKER
-from sessions.reading import load_session
+from app.wiring.store import open_database, open_store
 from sessions.schema import PolicyDecided, SessionCreated, ToolCallRequested
+from sessions.store.crypto import MARKER
+from sessions.store.reading import load_session
 from tests.conftest import run_cli
 from tests.keyring_support import use_plaintext_keyring
 

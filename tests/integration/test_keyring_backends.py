@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 from keyrings.alt.file import EncryptedKeyring
 
-from agents.secrets import SecretStore, SecretsUnavailableError
-from agents.storage_keys import KeyVault
+from agents.secrets.database_keys import KeyVault
+from agents.secrets.keyring_store import SecretStore, SecretsUnavailableError
 from tests.conftest import QUARTERDECK, run_cli
 
 SECRET = "sk-test-0123456789abcdef-backend"

@@ -18,9 +18,9 @@ from typing import Any
 import pytest
 
 from agents.team import demo_dir
-from sessions.db import open_engine
-from sessions.reading import list_sessions, load_session
-from sessions.record import Record
+from sessions.store.engine import open_engine
+from sessions.store.reading import list_sessions, load_session
+from sessions.store.record import Record
 from tests.conftest import QUARTERDECK, run_cli
 
 DEFAULT_POLICY = Path(str(files("sessions.configs").joinpath("policy.toml")))

@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import Any
 
 from agents.team import bundled_team, demo_dir
-from sessions.db import open_engine
-from sessions.reading import load_session
 from sessions.schema.tools import ToolIntent
-from sessions.store import EventStore
-from sessions.verify import verify_chain
+from sessions.store.engine import open_engine
+from sessions.store.event_store import EventStore
+from sessions.store.reading import load_session
+from sessions.store.verify import verify_chain
 from tests.conftest import QUARTERDECK, run_cli
 
 TASK = "Fix the failing moving_average test"

@@ -7,16 +7,16 @@ import json
 import sys
 from pathlib import Path
 
-from agents.approvals import ApprovalBroker
+from agents.approvals.broker import ApprovalBroker
 from agents.auth.gate import AuthGate
 from agents.auth.holder import PolicyHolder
 from agents.orchestrator.core import Orchestrator
-from agents.secrets import SecretStore, SecretsUnavailableError
+from agents.secrets.keyring_store import SecretStore, SecretsUnavailableError
 from agents.team import Team
-from sessions.db import open_engine
-from sessions.reading import load_session
 from sessions.schema.session import SessionState
-from sessions.store import EventStore
+from sessions.store.engine import open_engine
+from sessions.store.event_store import EventStore
+from sessions.store.reading import load_session
 from tests.unit.test_secrets import MemoryKeyring
 
 AGENT = Path(__file__).parent / "agents" / "scripted_agent.py"

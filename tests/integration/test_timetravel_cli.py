@@ -12,11 +12,11 @@ from pathlib import Path
 from agents.checkpoints.recorder import Checkpoints
 from agents.team import bundled_team, demo_dir
 from app.paths import checkpoints_dir
-from sessions import leases
-from sessions.db import open_engine
-from sessions.reading import load_session
 from sessions.schema.session import SessionCreated, SessionState, SessionStateChanged
-from sessions.store import EventStore
+from sessions.store import leases
+from sessions.store.engine import open_engine
+from sessions.store.event_store import EventStore
+from sessions.store.reading import load_session
 from tests.conftest import run_cli
 
 TASK = "Fix the failing moving_average test"

@@ -7,9 +7,9 @@ import sys
 from pathlib import Path
 
 from agents.team import Team
-from app.runtime import build_runtime
-from sessions.reading import load_session
+from app.wiring.runtime import build_runtime
 from sessions.schema.session import SessionState
+from sessions.store.reading import load_session
 
 AGENT = Path(__file__).parent / "agents" / "scripted_agent.py"
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import sys
 
-from agents.storage_keys import KeyVault, open_cipher
-from sessions.db import open_engine
+from agents.secrets.database_keys import KeyVault, open_cipher
+from sessions.store.engine import open_engine
 
 
 def main() -> None:

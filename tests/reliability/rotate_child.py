@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import sys
 
-from agents.storage_keys import KeyVault, rotate
-from sessions.db import open_engine
+from agents.secrets.database_keys import KeyVault, rotate
+from sessions.store.engine import open_engine
 
 
 def main() -> None:

@@ -10,8 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from sessions.db import open_engine
-from sessions.verify import verify_chain
+from sessions.store.engine import open_engine
+from sessions.store.verify import verify_chain
 
 WRITER = Path(__file__).with_name("crash_writer.py")
 RUNS = 30

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from app.compose import open_database, open_store
-from sessions.keys import read_state
-from sessions.memory import SessionMemory
-from sessions.reading import list_sessions
+from app.wiring.store import open_database, open_store
 from sessions.schema import SessionCreated
+from sessions.store.data_keys import read_state
+from sessions.store.memory import SessionMemory
+from sessions.store.reading import list_sessions
 from tests.keyring_support import use_plaintext_keyring
 
 ROOT = Path(__file__).resolve().parents[2]

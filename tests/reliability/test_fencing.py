@@ -9,18 +9,18 @@ from pathlib import Path
 
 import pytest
 
-from sessions import leases
-from sessions.db import open_engine
 from sessions.errors import FencedError
-from sessions.reading import load_session
 from sessions.schema import AgentMessage
 from sessions.schema.base import SYSTEM_SESSION
+from sessions.store import leases
+from sessions.store.engine import open_engine
+from sessions.store.reading import load_session
 from tests.conftest import StoreFactory
 
 HOLDER = """
 import sys
-from sessions import leases
-from sessions.db import open_engine
+from sessions.store import leases
+from sessions.store.engine import open_engine
 token = leases.acquire(open_engine(sys.argv[1]), "s1", leases.owner_id(), float(sys.argv[2]))
 print(token, flush=True)
 sys.stdin.read()  # hold it (alive) until the parent closes our stdin

@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
-from sessions.db import open_engine, writer_connection
 from sessions.errors import StoreError
-from sessions.reading import load_session
 from sessions.schema import SessionCreated
-from sessions.store import EventStore
-from sessions.verify import verify_chain
+from sessions.store.engine import open_engine, writer_connection
+from sessions.store.event_store import EventStore
+from sessions.store.reading import load_session
+from sessions.store.verify import verify_chain
 
 
 class FailingConnection:

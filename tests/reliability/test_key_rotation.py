@@ -12,16 +12,16 @@ from pathlib import Path
 
 import pytest
 
-from agents.storage_keys import KeyVault, rotate
-from app.compose import open_database, open_store
-from sessions.approvals import pending_approvals
-from sessions.db import open_engine
-from sessions.keys import read_state
-from sessions.memory import SessionMemory
-from sessions.reading import list_sessions, load_session
+from agents.secrets.database_keys import KeyVault, rotate
+from app.wiring.store import open_database, open_store
 from sessions.schema import AgentMessage, ApprovalRequested, SessionCreated
-from sessions.store import EventStore
-from sessions.verify import verify_chain
+from sessions.store.approval_rows import pending_approvals
+from sessions.store.data_keys import read_state
+from sessions.store.engine import open_engine
+from sessions.store.event_store import EventStore
+from sessions.store.memory import SessionMemory
+from sessions.store.reading import list_sessions, load_session
+from sessions.store.verify import verify_chain
 from tests.keyring_support import use_plaintext_keyring
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -20,10 +20,10 @@ from urllib.parse import quote, quote_plus, urlencode
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from sessions.db import open_engine
-from sessions.redaction import Redactor, redacting_filter
 from sessions.schema import AgentMessage
-from sessions.store import EventStore
+from sessions.store.engine import open_engine
+from sessions.store.event_store import EventStore
+from sessions.store.redaction import Redactor, redacting_filter
 
 NAME = "secret"
 # Brackets are left out: a secret made of "[" or "]" and marker text could be "found" again in

@@ -15,11 +15,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sessions.anchors import AnchorLog, read_anchors
-from sessions.db import open_engine
 from sessions.schema import AgentMessage, SessionCreated, SessionFinished
-from sessions.store import EventStore
-from sessions.verify import Problem, verify_chain
+from sessions.store.anchors import AnchorLog, read_anchors
+from sessions.store.engine import open_engine
+from sessions.store.event_store import EventStore
+from sessions.store.verify import Problem, verify_chain
 
 EVENTS = 30
 COLUMNS = ("session_id", "session_seq", "ts", "actor", "kind", "payload", "prev_hash", "hash")
@@ -134,7 +134,7 @@ def test_truncation_is_caught_only_with_an_anchor(
 def test_rechaining_after_an_edit_is_caught_by_the_anchor(
     template: tuple[Path, Path], tmp_path: Path
 ) -> None:
-    from sessions.chain import record_hash
+    from sessions.store.chain import record_hash
 
     victim, db = _attack(template, tmp_path)
     victim.execute(

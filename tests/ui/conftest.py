@@ -6,10 +6,10 @@ from collections.abc import Sequence
 
 from textual.pilot import Pilot
 
-from app.boot import Boot
 from app.console import QuarterdeckApp
+from app.wiring.console_boot import Boot
 from screens.replay import ReplayScreen
-from sessions.record import Record
+from sessions.store.record import Record
 from tests.ui.scenes import NOW
 
 

@@ -1,6 +1,6 @@
 """Deterministic scenes for the console's tests: records with fixed ids, times and seqs.
 
-No database: :class:`~app.boot.Boot` shows them through a ``MemorySource``, and the app's
+No database: :class:`~app.wiring.console_boot.Boot` shows them through a ``MemorySource``, and the app's
 clock is frozen at :data:`NOW`, so every snapshot is the same on every machine.
 """
 
@@ -11,9 +11,9 @@ from datetime import UTC, datetime, timedelta
 import orjson
 
 from sessions import schema as ev
-from sessions.record import Record
 from sessions.schema.base import SYSTEM_SESSION, Payload
 from sessions.schema.session import SessionState
+from sessions.store.record import Record
 
 START = datetime(2026, 11, 24, 9, 30, 0, tzinfo=UTC)
 NOW = (START + timedelta(seconds=95)).timestamp()

@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 from textual.pilot import Pilot
 
-from app.boot import Boot
-from app.compose import open_store
 from app.console import QuarterdeckApp
+from app.wiring.console_boot import Boot
+from app.wiring.store import open_store
 from screens.replay import ReplayScreen
-from sessions.crypto import MARKER
 from sessions.schema import AgentThought, SessionCreated
+from sessions.store.crypto import MARKER
 from tests.keyring_support import use_plaintext_keyring
 from tests.ui.conftest import ready
 

@@ -18,16 +18,16 @@ from textual.pilot import Pilot
 
 from agents.demo.workspace import copy_demo_workspace
 from agents.team import Team, bundled_team, load_team
-from app.boot import Boot
 from app.console import QuarterdeckApp
+from app.wiring.console_boot import Boot
 from screens.confirm import ConfirmScreen
 from screens.messages import LogAdvanced
 from screens.replay import ReplayScreen
 from screens.widgets.timeline import SessionTimeline
-from sessions.approvals import approvals_by_id
-from sessions.db import open_engine
-from sessions.reading import load_session
 from sessions.schema.session import SessionState
+from sessions.store.approval_rows import approvals_by_id
+from sessions.store.engine import open_engine
+from sessions.store.reading import load_session
 
 Console = tuple[QuarterdeckApp, Pilot[int], list[Message]]
 
@@ -68,7 +68,7 @@ async def running_console(tmp_path: Path) -> AsyncIterator[Console]:
 
 
 def _db(app: QuarterdeckApp) -> str:
-    return app.boot.db
+    return app.wiring.console_boot.db
 
 
 def _state(app: QuarterdeckApp, approval_id: str) -> str:

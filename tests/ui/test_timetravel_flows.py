@@ -15,12 +15,12 @@ from pathlib import Path
 from textual.pilot import Pilot
 from textual.widgets import Static
 
-from app.boot import Boot
 from app.console import QuarterdeckApp
+from app.wiring.console_boot import Boot
 from screens.confirm import ConfirmScreen
 from screens.dashboard import DashboardScreen
-from sessions.db import open_engine
-from sessions.reading import load_session
+from sessions.store.engine import open_engine
+from sessions.store.reading import load_session
 from tests.integration.test_resume import _kill, _start, _until_approval
 from tests.ui.test_flows import _answered, _session_state, running_console, wait_for
 

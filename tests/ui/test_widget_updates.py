@@ -15,7 +15,7 @@ from screens.widgets.session_list import SessionList
 from screens.widgets.status_bar import StatusBar
 from screens.widgets.timeline import SessionTimeline
 from sessions.evolve import evolve
-from sessions.views import ConsoleView, SessionView, TimelineEntry
+from sessions.readmodel.views import ConsoleView, SessionView, TimelineEntry
 
 
 def row(seq: int) -> TimelineEntry:

@@ -8,7 +8,7 @@ import json
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sessions.chain import GENESIS_HASH, canonical_json, record_hash
+from sessions.store.chain import GENESIS_HASH, canonical_json, record_hash
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-(2**53), 2**53) | st.text(),

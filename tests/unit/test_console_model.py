@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sessions import schema as ev
-from sessions.console_model import Alert, AlertThrottle, ConsoleModel, stuck_sessions
+from sessions.readmodel.console_model import Alert, AlertThrottle, ConsoleModel, stuck_sessions
 from sessions.schema.session import SessionState
 from tests.ui.scenes import NOW, S1, S2, START, Scene, working
 

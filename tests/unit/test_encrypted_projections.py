@@ -12,17 +12,17 @@ from typing import Any
 
 import pytest
 
-import sessions.db
-from agents.storage_keys import KeyVault
-from app.compose import open_database, open_store
-from sessions import keys
-from sessions.approvals import find_approval, pending_approvals
-from sessions.crypto import DecryptionError, KeyMissingError
-from sessions.db import open_engine
-from sessions.memory import SessionMemory
-from sessions.reading import list_sessions
+import sessions.store.engine
+from agents.secrets.database_keys import KeyVault
+from app.wiring.store import open_database, open_store
 from sessions.schema import ApprovalRequested, ApprovalResolved, SessionCreated
-from sessions.store import EventStore
+from sessions.store import data_keys as keys
+from sessions.store.approval_rows import find_approval, pending_approvals
+from sessions.store.crypto import DecryptionError, KeyMissingError
+from sessions.store.engine import open_engine
+from sessions.store.event_store import EventStore
+from sessions.store.memory import SessionMemory
+from sessions.store.reading import list_sessions
 from tests.keyring_support import use_plaintext_keyring
 
 CANARY = "canary-7c1d-projection"
@@ -219,13 +219,13 @@ async def test_turning_encryption_on_seals_the_projections_and_leaves_no_plainte
     default: str, tmp_path: Path, keyring_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     if default == "secure_delete off":  # SQLite as most platforms build it, unlike Debian's
-        configure = sessions.db._configure
+        configure = sessions.store.engine._configure
 
         def configure_off(conn: sqlite3.Connection, record: Any) -> None:
             configure(conn, record)
             conn.execute("PRAGMA secure_delete=OFF")
 
-        monkeypatch.setattr(sessions.db, "_configure", configure_off)
+        monkeypatch.setattr(sessions.store.engine, "_configure", configure_off)
     db = tmp_path / "q.db"
     with open_store(db) as store:  # plaintext
         await _fill(store, CANARY, MEMORY)

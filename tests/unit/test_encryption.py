@@ -8,15 +8,15 @@ from pathlib import Path
 import orjson
 import pytest
 
-from agents.storage_keys import KeyVault, open_cipher, rotate
-from app.compose import open_database, open_store
-from sessions.crypto import MARKER, DecryptionError, KeyMissingError, attach
-from sessions.db import open_engine
-from sessions.keys import read_state
-from sessions.reading import load_session
+from agents.secrets.database_keys import KeyVault, open_cipher, rotate
+from app.wiring.store import open_database, open_store
 from sessions.schema import AgentMessage, SessionCreated, SessionFinished
-from sessions.transfer import export_session, import_session
-from sessions.verify import Problem, verify_chain
+from sessions.store.crypto import MARKER, DecryptionError, KeyMissingError, attach
+from sessions.store.data_keys import read_state
+from sessions.store.engine import open_engine
+from sessions.store.reading import load_session
+from sessions.store.transfer import export_session, import_session
+from sessions.store.verify import Problem, verify_chain
 from tests.keyring_support import use_plaintext_keyring
 
 PLAIN = "the-launch-code-is-4711-zebra"

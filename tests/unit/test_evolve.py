@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sessions.evolve import evolve
-from sessions.views import AgentState, AgentView
+from sessions.readmodel.views import AgentState, AgentView
 
 
 @given(st.text(), st.integers(0, 9), st.sampled_from(list(AgentState)))

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from sessions.gc_pause import paused_gc, release_frozen
+from sessions.readmodel.gc_pause import paused_gc, release_frozen
 
 
 @pytest.fixture(autouse=True)

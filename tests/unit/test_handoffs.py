@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from agents.handoffs import (
+from agents.roles.handoffs import (
     HANDOFFS,
     HandoffError,
     ImplementationReport,

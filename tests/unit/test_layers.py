@@ -9,8 +9,8 @@ import sys
 
 def test_importing_the_core_leaves_textual_out() -> None:
     code = (
-        "import sys, agents, sessions, sessions.store, sessions.verify, sessions.transfer;"
-        "import sessions.memory, sessions.reading;"
+        "import sys, agents, sessions, sessions.store.event_store, sessions.store.verify, sessions.store.transfer;"
+        "import sessions.store.memory, sessions.store.reading;"
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich'));"
         "print(','.join(bad)); sys.exit(1 if bad else 0)"
     )

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from sessions import leases
-from sessions.db import open_engine
+from sessions.store import leases
+from sessions.store.engine import open_engine
 
 SID = "session-1"
 

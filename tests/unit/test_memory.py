@@ -5,8 +5,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from sessions.memory import SessionMemory
-from sessions.reading import load_session
+from sessions.store.memory import SessionMemory
+from sessions.store.reading import load_session
 from tests.conftest import StoreFactory
 
 

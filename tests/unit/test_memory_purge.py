@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import time
 
-from sessions.memory import SessionMemory
-from sessions.reading import load_session
+from sessions.store.memory import SessionMemory
+from sessions.store.reading import load_session
 from tests.conftest import StoreFactory
 
 

@@ -11,8 +11,8 @@ from urllib.parse import quote, quote_plus
 
 import pytest
 
-from app.compose import build_redactor, install_log_redaction, open_store
-from sessions.redaction import RedactingFilter, Redactor, encodings, redacting_filter
+from app.wiring.store import build_redactor, install_log_redaction, open_store
+from sessions.store.redaction import RedactingFilter, Redactor, encodings, redacting_filter
 
 SECRET = "s3cr3t/V@lue+k=y"
 

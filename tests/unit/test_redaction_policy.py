@@ -8,10 +8,10 @@ import pytest
 
 from agents.auth.issues import PolicyError
 from agents.auth.loader import default_policy, load_policy_file, load_policy_text
-from app.compose import open_store, policy_redactor
-from sessions.reading import load_session
-from sessions.redaction import Redactor
+from app.wiring.store import open_store, policy_redactor
 from sessions.schema import AgentMessage
+from sessions.store.reading import load_session
+from sessions.store.redaction import Redactor
 
 ROLE = '[roles.implementer]\ntools = ["read"]\n\n'
 CUSTOM = ROLE + '[redaction]\npii = false\npatterns = { ticket = "TICKET-[0-9]{4,}" }\n'

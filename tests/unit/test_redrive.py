@@ -17,10 +17,10 @@ from agents.redrive.session import masked_secrets
 from agents.redrive.tape import TapeBuilder
 from agents.redrive.team import recorded_team
 from agents.team import Backend
-from sessions.crypto import MARKER
-from sessions.reading import load_session
-from sessions.record import Record
 from sessions.schema.agent import AgentStopped
+from sessions.store.crypto import MARKER
+from sessions.store.reading import load_session
+from sessions.store.record import Record
 
 
 class Log:

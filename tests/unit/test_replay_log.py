@@ -6,10 +6,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sessions.record import Record
-from sessions.replay import ReplayLog
-from sessions.state import fold
-from sessions.timeline import timeline_entry
+from sessions.readmodel.reducer import fold
+from sessions.readmodel.replay import ReplayLog
+from sessions.readmodel.timeline import timeline_entry
+from sessions.store.record import Record
 from tests.unit.test_state import fixture_records
 from tests.unit.test_state_properties import record_lists
 

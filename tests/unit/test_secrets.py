@@ -13,8 +13,8 @@ from keyring.backend import KeyringBackend
 from keyring.backends import fail, null
 from keyring.errors import PasswordDeleteError
 
-from agents.orchestrator.roles import agent_spec
-from agents.secrets import (
+from agents.orchestrator.agent_launch import agent_spec
+from agents.secrets.keyring_store import (
     SERVICE,
     InvalidSecretNameError,
     SecretNotFoundError,

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from app import console_settings, settings
-from app.compose import open_store
+from app.wiring.store import open_store
 
 BOTH = """\
 [storage]

@@ -12,11 +12,8 @@ from typing import Any
 import orjson
 import pytest
 
-from sessions.record import Record
-from sessions.schema.base import SYSTEM_SESSION
-from sessions.schema.session import SessionState
-from sessions.state import fold, reduce, timeline_entry
-from sessions.views import (
+from sessions.readmodel.reducer import fold, reduce, timeline_entry
+from sessions.readmodel.views import (
     ACTIVITY_BUCKETS,
     OUTPUT_LINE_CHARS,
     OUTPUT_TAIL_LINES,
@@ -25,6 +22,9 @@ from sessions.views import (
     CheckpointRef,
     SessionView,
 )
+from sessions.schema.base import SYSTEM_SESSION
+from sessions.schema.session import SessionState
+from sessions.store.record import Record
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "session-basic.jsonl"
 SID = "s1"

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from sessions.state import fold
-from sessions.views import AgentState
+from sessions.readmodel.reducer import fold
+from sessions.readmodel.views import AgentState
 from tests.unit.test_state import SID, numbered
 
 

@@ -7,9 +7,9 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sessions.record import Record
-from sessions.state import Folder, fold, reduce
-from sessions.views import ConsoleView
+from sessions.readmodel.reducer import Folder, fold, reduce
+from sessions.readmodel.views import ConsoleView
+from sessions.store.record import Record
 from tests.unit.test_state import rec
 
 AGENTS = ["planner-1", "impl-1", "validator-1"]

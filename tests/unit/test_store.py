@@ -10,11 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from sessions.anchors import AnchorLog, read_anchors
-from sessions.db import open_engine
 from sessions.errors import StoreClosedError, StoreError
-from sessions.reading import list_sessions, load_session, resolve_session
-from sessions.record import Record
 from sessions.schema import (
     AgentMessage,
     AgentStarted,
@@ -24,8 +20,12 @@ from sessions.schema import (
     SessionFinished,
     SessionStateChanged,
 )
-from sessions.store import EventStore, format_ts
-from sessions.verify import verify_chain
+from sessions.store.anchors import AnchorLog, read_anchors
+from sessions.store.engine import open_engine
+from sessions.store.event_store import EventStore, format_ts
+from sessions.store.reading import list_sessions, load_session, resolve_session
+from sessions.store.record import Record
+from sessions.store.verify import verify_chain
 from tests.conftest import StoreFactory
 
 

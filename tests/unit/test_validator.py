@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from agents.checkpoints.recorder import Checkpoints
+from agents.roles.validator import Validator, run_check, workspace_digest
 from agents.team import Check
-from agents.validator import Validator, run_check, workspace_digest
-from sessions.reading import load_session
+from sessions.store.reading import load_session
 from tests.conftest import StoreFactory
 
 ENV = {"PATH": os.environ.get("PATH", ""), "LANG": "C.UTF-8"}

@@ -5,8 +5,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from sessions.db import open_engine, writer_connection
-from sessions.wal import WalCheckpointer
+from sessions.store.engine import open_engine, writer_connection
+from sessions.store.wal import WalCheckpointer
 
 
 def test_checkpoints_follow_commits_and_events(db_path: Path) -> None:

@@ -7,12 +7,18 @@ from pathlib import Path
 
 import pytest
 
-from agents.approvals import ApprovalBroker, ApprovalError, Outcome, PendingApproval, Resolution
+from agents.approvals.broker import (
+    ApprovalBroker,
+    ApprovalError,
+    Outcome,
+    PendingApproval,
+    Resolution,
+)
 from agents.auth.grants import GrantError, list_grants
 from agents.auth.requests import ToolKind, ToolRequest
-from sessions.approvals import pending_approvals
-from sessions.reading import list_sessions, load_session
 from sessions.schema.policy import ApprovalResolved
+from sessions.store.approval_rows import pending_approvals
+from sessions.store.reading import list_sessions, load_session
 from tests.conftest import StoreFactory
 
 

@@ -6,12 +6,12 @@ import asyncio
 import sys
 from pathlib import Path
 
-from agents.approvals import ApprovalBroker, Outcome, PendingApproval, Resolution
+from agents.approvals.broker import ApprovalBroker, Outcome, PendingApproval, Resolution
 from agents.auth.gate import NO_POLICY_HASH, AuthGate, ToolCall
 from agents.auth.holder import PolicyHolder
 from agents.auth.loader import default_policy
 from agents.auth.requests import Decision, ToolKind, ToolRequest
-from sessions.reading import load_session
+from sessions.store.reading import load_session
 from tests.conftest import StoreFactory
 
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from agents.approvals import ApprovalBroker, Outcome, PendingApproval, Resolution
+from agents.approvals.broker import ApprovalBroker, Outcome, PendingApproval, Resolution
 from agents.auth.gate import AuthGate, ToolCall
 from agents.auth.holder import PolicyHolder
 from agents.auth.requests import Decision, ToolKind, ToolRequest
-from sessions.reading import load_session
-from sessions.redaction import Redactor
+from sessions.store.reading import load_session
+from sessions.store.redaction import Redactor
 from tests.conftest import StoreFactory
 
 SECRET = "deploy-key-0123456789abcdef"

@@ -13,7 +13,7 @@ from agents.auth.canary import UNKNOWN_ROLE, DiffSummary, Redecision, redecide, 
 from agents.auth.compiled import LoadedPolicy
 from agents.auth.loader import load_policy_text
 from agents.auth.requests import Decision, ToolKind
-from sessions.record import Record
+from sessions.store.record import Record
 
 ALLOW, ASK, DENY = Decision.ALLOW, Decision.ASK, Decision.DENY
 

@@ -12,7 +12,7 @@ from agents.auth.engine import decide
 from agents.auth.loader import default_policy, load_policy_text
 from agents.auth.requests import Decision, ToolKind, ToolRequest, Verdict
 from agents.auth.shell import analyze
-from sessions.redaction import Redactor
+from sessions.store.redaction import Redactor
 
 ALLOW, ASK, DENY = Decision.ALLOW, Decision.ASK, Decision.DENY
 SECRET = "s3cr3t-VALUE-0123456789"

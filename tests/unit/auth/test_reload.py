@@ -10,8 +10,8 @@ from pathlib import Path
 from agents.auth.holder import PolicyHolder
 from agents.auth.loader import default_policy
 from agents.auth.watch import record_policy_changes, watch_policy
-from sessions.reading import list_sessions, load_session
 from sessions.schema.base import SYSTEM_SESSION
+from sessions.store.reading import list_sessions, load_session
 from tests.conftest import StoreFactory
 
 VALID = """

@@ -14,12 +14,12 @@ from agents.checkpoints.fork import fork_session
 from agents.checkpoints.recorder import Checkpoints
 from agents.checkpoints.rollback import RollbackError
 from agents.checkpoints.timetravel import Target, roll_back
-from sessions.anchors import AnchorLog
-from sessions.db import open_engine
-from sessions.reading import load_session
 from sessions.schema.session import SessionCreated
 from sessions.schema.tools import ToolIntent
-from sessions.store import EventStore
+from sessions.store.anchors import AnchorLog
+from sessions.store.engine import open_engine
+from sessions.store.event_store import EventStore
+from sessions.store.reading import load_session
 
 # A fixed set of paths where no file is another's directory, so any edit sequence is valid.
 NAMES = ["a.txt", "b.bin", "src/c.py", "src/deep/d.md", "e", "docs/f.txt", ".hidden", "g h.txt"]

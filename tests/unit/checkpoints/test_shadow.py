@@ -11,7 +11,7 @@ from agents.auth.gate import ToolCall
 from agents.auth.requests import ToolKind, ToolRequest
 from agents.checkpoints.recorder import Checkpoints, session_ref
 from agents.checkpoints.shadow import CheckpointError, ShadowRepo, shadow_path
-from sessions.reading import load_session
+from sessions.store.reading import load_session
 from tests.conftest import StoreFactory
 
 

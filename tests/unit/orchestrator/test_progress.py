@@ -9,7 +9,9 @@ from typing import TYPE_CHECKING, cast
 import orjson
 from pydantic import BaseModel
 
-from agents.handoffs import (
+from agents.orchestrator.progress import Step, describe_progress, fold_progress
+from agents.orchestrator.workflow import Workflow
+from agents.roles.handoffs import (
     ImplementationReport,
     PlanHandoff,
     ReviewVerdict,
@@ -17,11 +19,8 @@ from agents.handoffs import (
     ValidationFailure,
     handoff_event,
 )
-from agents.orchestrator.progress import Step, describe_progress, fold_progress
-from agents.orchestrator.workflow import Workflow
+from agents.roles.validator import CheckOutcome
 from agents.team import Team
-from agents.validator import CheckOutcome
-from sessions.record import Record
 from sessions.schema.base import Payload
 from sessions.schema.policy import ApprovalResolved
 from sessions.schema.session import (
@@ -32,6 +31,7 @@ from sessions.schema.session import (
     SessionStateChanged,
 )
 from sessions.schema.tools import ToolIntent, ToolResult
+from sessions.store.record import Record
 
 if TYPE_CHECKING:
     from agents.orchestrator.session import SessionRunner

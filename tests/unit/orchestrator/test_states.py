@@ -6,7 +6,7 @@ import itertools
 
 import pytest
 
-from agents.orchestrator.states import ALLOWED, IllegalTransitionError, check_transition
+from agents.orchestrator.transitions import ALLOWED, IllegalTransitionError, check_transition
 from sessions.schema.session import TERMINAL_STATES, SessionState
 
 

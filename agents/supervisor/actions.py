@@ -1,0 +1,283 @@
+"""The supervisor's desk: what a console (or the CLI) may do to sessions and approvals.
+
+One place answers approvals, whether the asking process is this one (through the
+:class:`~agents.approvals.broker.ApprovalBroker`, which resolves the waiting future) or another one (an
+``approval.resolved`` event in the shared database, which that process's broker picks up). It
+also pauses, resumes and cancels sessions, reloads the policy and manages standing grants. The
+UI calls these methods and never touches a future, a lease or the policy file itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import os
+import socket
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from agents.approvals.broker import ApprovalBroker, Outcome
+from agents.auth.grants import Grant, GrantError, add_grant, list_grants, narrowed_rule
+from agents.auth.grants import revoke_grant as _revoke_grant
+from agents.auth.holder import PolicyHolder, ReloadResult
+from agents.auth.requests import Decision, ToolKind, ToolRequest
+from agents.checkpoints.rollback import RollbackPlan
+from agents.checkpoints.timetravel import RollbackDone
+from agents.orchestrator.core import Orchestrator
+from agents.supervisor import recovery as desk_recovery
+from agents.supervisor.recovery import TeamResolver
+from sessions.errors import QuarterdeckError
+from sessions.schema.policy import ApprovalResolved
+from sessions.schema.session import SessionState
+from sessions.store import leases
+from sessions.store.approval_rows import ApprovalView, approvals_by_id
+from sessions.store.event_store import EventStore
+from sessions.store.reading import list_sessions
+
+Liveness = Literal["waiting", "stale", "elsewhere"]
+
+
+class DeskError(QuarterdeckError):
+    """An action the desk refuses, with the reason a user can act on."""
+
+
+_STANDING = {Outcome.APPROVED_ALWAYS: Decision.ALLOW, Outcome.DENIED_ALWAYS: Decision.DENY}
+
+
+def liveness(owner: str | None) -> Liveness:
+    """``waiting`` when the asking process is alive, ``stale`` when it is gone, ``elsewhere``
+    when it runs on another host (we cannot tell)."""
+    if not owner or ":" not in owner:
+        return "stale"
+    host, _, pid = owner.rpartition(":")
+    if host != socket.gethostname():
+        return "elsewhere"
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return "stale"
+    except (PermissionError, ValueError):
+        return "waiting"
+    return "waiting"
+
+
+def tool_request_of(store: EventStore, approval: ApprovalView) -> ToolRequest:
+    """The tool request an approval was asked for, rebuilt from the projection."""
+    workspace = next(
+        (s.workspace for s in list_sessions(store.engine) if s.session_id == approval.session_id),
+        None,
+    )
+    req = approval.request
+    cwd = req.get("cwd")
+    return ToolRequest(
+        ToolKind(approval.tool),
+        approval.role,
+        Path(workspace or cwd or os.getcwd()),
+        command=req.get("command"),
+        paths=tuple(req.get("paths", ())),
+        cwd=Path(cwd) if cwd else None,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Answered:
+    """What an answer did: the outcome recorded and the standing rule added, if any."""
+
+    approval_id: str
+    outcome: Outcome
+    added_rule: str | None
+
+
+class Desk:
+    """Answers approvals and steers sessions for one console or command."""
+
+    def __init__(
+        self,
+        store: EventStore,
+        *,
+        policy_path: Path,
+        broker: ApprovalBroker | None = None,
+        orchestrator: Orchestrator | None = None,
+        holder: PolicyHolder | None = None,
+        user: str | None = None,
+        resolve_team: TeamResolver | None = None,
+    ) -> None:
+        self.store = store
+        self.policy_path = policy_path
+        self.broker = broker
+        self.orchestrator = orchestrator
+        self.holder = holder
+        self.user = user or getpass.getuser()
+        self.resolve_team = resolve_team
+        """The team an interrupted session resumes with; None: resuming is not offered."""
+
+    # -- approvals ---------------------------------------------------------------------------
+
+    def approval(self, approval_id: str) -> ApprovalView:
+        """The approval as the database has it; ``DeskError`` if unknown."""
+        found = approvals_by_id(self.store.engine, [approval_id])
+        if not found:
+            raise DeskError(f"no approval {approval_id}")
+        return found[0]
+
+    def proposal(self, approval_id: str, outcome: Outcome) -> str:
+        """The TOML of the narrowed rule an "always"/"never" answer would add; ``GrantError``
+        when no narrow rule is safe (then only a one-off answer is possible)."""
+        decision = _STANDING.get(outcome)
+        if decision is None:
+            raise DeskError(f"{outcome} adds no rule")
+        approval = self.approval(approval_id)
+        request = tool_request_of(self.store, approval)
+        return narrowed_rule(request, decision, rule_id=f"grant-{approval_id}")
+
+    async def answer(self, approval_id: str, outcome: Outcome, *, reason: str = "") -> Answered:
+        """Answer a pending approval, here or in the process that asked.
+
+        Raises ``DeskError`` when it was already answered, or when approving a request whose
+        process is gone (nothing would run: deny it to clear it); ``GrantError`` when an
+        "always" answer has no safe narrow rule (the request stays pending).
+        """
+        local = self.broker is not None and any(
+            p.approval_id == approval_id for p in self.broker.pending()
+        )
+        if local and self.broker is not None:
+            resolution = await self.broker.resolve(
+                approval_id, outcome, reason=reason, decided_by=self.user
+            )
+            return Answered(approval_id, outcome, resolution.added_rule)
+        return await asyncio.to_thread(self._answer_elsewhere, approval_id, outcome, reason)
+
+    def _answer_elsewhere(self, approval_id: str, outcome: Outcome, reason: str) -> Answered:
+        approval = self.approval(approval_id)
+        if not approval.pending:
+            who = f" by {approval.decided_by}" if approval.decided_by else ""
+            raise DeskError(f"approval {approval_id} was already answered: {approval.state}{who}")
+        if outcome.approved and liveness(approval.owner) == "stale":
+            raise DeskError(
+                f"approval {approval_id} is stale: the process that asked ({approval.owner})"
+                " is gone, so nothing would run. Deny it to clear it from the queue."
+            )
+        added = None
+        standing = _STANDING.get(outcome)
+        if standing is not None:
+            request = tool_request_of(self.store, approval)
+            added = f"grant-{approval_id}"
+            rule = narrowed_rule(request, standing, rule_id=added)
+            add_grant(
+                self.policy_path, rule, rule_id=added, session_id=approval.session_id,
+                role=approval.role, subject=approval.summary, request=request,
+            )  # fmt: skip
+        self.store.append_sync(
+            approval.session_id,
+            f"human:{self.user}",
+            ApprovalResolved(
+                approval_id=approval_id,
+                outcome=outcome.value,
+                decided_by=self.user,
+                reason=reason,
+                added_rule=added,
+            ),
+        )
+        return Answered(approval_id, outcome, added)
+
+    # -- sessions ----------------------------------------------------------------------------
+
+    def running(self) -> list[str]:
+        """Sessions this process drives that have not ended."""
+        o = self.orchestrator
+        return [] if o is None else [s for s, task in o.tasks.items() if not task.done()]
+
+    def runs_here(self, session_id: str) -> bool:
+        """This process drives the session (it can be paused and resumed from here)."""
+        return session_id in self.running()
+
+    async def pause(self, session_id: str) -> None:
+        """Pause a session this process runs, between steps."""
+        if self.orchestrator is None or not self.runs_here(session_id):
+            raise DeskError(f"session {session_id[:8]} is not running in this console")
+        await self.orchestrator.pause(session_id)
+
+    async def resume(self, session_id: str) -> None:
+        """Resume a session this process paused."""
+        if self.orchestrator is None or not self.runs_here(session_id):
+            raise DeskError(f"session {session_id[:8]} is not running in this console")
+        await self.orchestrator.resume(session_id)
+
+    async def cancel(self, session_id: str) -> str:
+        """Cancel a session: stop it here, or ask the live process that runs it; returns what
+        happened, in words."""
+        if self.orchestrator is not None and self.runs_here(session_id):
+            await self.orchestrator.cancel(session_id)
+            return f"cancelled session {session_id[:8]}"
+        engine = self.store.engine
+        lease = await asyncio.to_thread(leases.holder, engine, session_id)
+        if lease is None or not lease.live():
+            raise DeskError(
+                f"session {session_id[:8]} is not running anywhere: use `quarterdeck cancel"
+                f" {session_id[:8]}` to close it, or `quarterdeck resume` to go on"
+            )
+        await asyncio.to_thread(leases.request_cancel, engine, session_id)
+        return f"asked {lease.owner} to cancel session {session_id[:8]}"
+
+    # -- time travel -------------------------------------------------------------------------
+
+    def interrupted(self, candidates: Iterable[tuple[str, SessionState]]) -> set[str]:
+        """Unfinished sessions no live process holds (blocking: call it on a thread)."""
+        return desk_recovery.interrupted(self.store, candidates, set(self.running()))
+
+    async def resume_interrupted(self, session_id: str) -> str:
+        """Continue an interrupted session here; returns what happened, in words."""
+        if self.orchestrator is None or self.resolve_team is None:
+            raise DeskError("this console cannot run sessions")
+        try:
+            return await desk_recovery.resume_interrupted(
+                self.store, self.orchestrator, session_id, self.resolve_team
+            )
+        except QuarterdeckError as exc:
+            raise DeskError(str(exc)) from exc
+
+    def _checkpoints_root(self) -> Path:
+        checkpoints = self.orchestrator.checkpoints if self.orchestrator is not None else None
+        if checkpoints is None:
+            raise DeskError("this console keeps no checkpoints")
+        return checkpoints.root
+
+    async def rollback_plan(self, session_id: str) -> RollbackPlan:
+        """What going back to the session's last known-good checkpoint would change."""
+        try:
+            return await desk_recovery.rollback_plan(
+                self.store, self._checkpoints_root(), session_id, here=self.runs_here(session_id)
+            )
+        except QuarterdeckError as exc:
+            raise DeskError(str(exc)) from exc
+
+    async def roll_back(self, session_id: str, shown: RollbackPlan) -> RollbackDone:
+        """Carry out the rollback ``shown``; ``DeskError`` (nothing changed) if it differs now."""
+        try:
+            return await desk_recovery.roll_back_to_shown(
+                self.store, self._checkpoints_root(), session_id, shown,
+                here=self.runs_here(session_id), user=self.user,
+            )  # fmt: skip
+        except QuarterdeckError as exc:
+            raise DeskError(str(exc)) from exc
+
+    # -- policy ------------------------------------------------------------------------------
+
+    def reload_policy(self) -> ReloadResult:
+        """Load the policy file again now (the watcher also does it on every change)."""
+        if self.holder is None:
+            raise DeskError("this console enforces no policy (it runs no sessions)")
+        return self.holder.load()
+
+    def grants(self) -> list[Grant]:
+        """The standing grants in the user's policy file."""
+        return list_grants(self.policy_path)
+
+    def revoke(self, rule_id: str) -> None:
+        """Remove a standing grant; ``DeskError`` when there is no such grant."""
+        try:
+            _revoke_grant(self.policy_path, rule_id)
+        except GrantError as exc:
+            raise DeskError(str(exc)) from exc

@@ -1,0 +1,101 @@
+"""What the console opens: a database (and the runtime that drives sessions in it), or a fixed
+list of records (snapshot tests, benchmarks). Runs on a worker thread after the first paint."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from agents.supervisor.actions import Desk
+    from agents.team import Team
+    from app.bridge import LogSource
+    from app.wiring.runtime import Runtime
+    from sessions.store.record import Record
+
+Run = tuple[str, "Team", Path]
+"""A session to start: the task, the team, the workspace."""
+
+
+@dataclass
+class Opened:
+    """A console's connection to the core."""
+
+    source: LogSource
+    desk: Desk | None = None
+    runtime: Runtime | None = None
+    runs: Sequence[Run] = ()
+    problems: list[str] = field(default_factory=list)
+    """What went wrong while opening (an invalid policy), to be shown."""
+
+    def start_runs(self) -> list[str]:
+        """Start the sessions asked for; none when no valid policy is in force."""
+        runtime = self.runtime
+        if runtime is None or runtime.holder.current is None:
+            return []
+        return [runtime.orchestrator.start(task, team, ws) for task, team, ws in self.runs]
+
+    async def close(self) -> None:
+        """Cancel the sessions (no agent process survives), stop the workers, close the store."""
+        if self.runtime is not None:
+            await self.runtime.close()
+
+
+@dataclass
+class Boot:
+    """How to open the console: a database file (with sessions to start) or fixed records."""
+
+    db: str = ""
+    policy: Path | None = None
+    runs: Sequence[Run] = ()
+    on_ask: str = "wait"
+    """How "ask" decisions are answered: ``wait`` for a human (the console), ``allow``, ``deny``."""
+    records: Sequence[Record] | None = None
+    """Show these records and nothing else (no database, no runtime): tests and benchmarks."""
+
+    async def open_async(self) -> Opened:
+        """:meth:`open` on a worker thread."""
+        return await asyncio.to_thread(self.open)
+
+    def open(self) -> Opened:
+        """Open the database, the policy and the runtime that can drive sessions."""
+        if self.records is not None:
+            from app.bridge import MemorySource
+
+            return Opened(MemorySource(self.records))
+        from agents.supervisor.actions import Desk
+        from app.bridge import DatabaseSource
+        from app.commands.recover import team_for
+        from app.wiring.runtime import build_runtime
+
+        runtime, loaded = build_runtime(self.db, policy=self.policy)
+        if self.on_ask != "wait":
+            from agents.approvals.autoanswer import OnAsk, answer_automatically
+
+            answer_automatically(runtime.broker, OnAsk(self.on_ask))
+        problems = [f"policy {loaded.path}: {e}" for e in loaded.errors]
+        if runtime.holder.current is None and self.runs:
+            problems.append("no valid policy is in force, so no session was started")
+        desk = Desk(
+            runtime.store, policy_path=runtime.holder.path or Path("policy.toml"),
+            broker=runtime.broker, orchestrator=runtime.orchestrator, holder=runtime.holder,
+            resolve_team=lambda progress: team_for(progress, None),
+        )  # fmt: skip
+        source = DatabaseSource(runtime.store.engine, runtime.store)
+        return Opened(source, desk, runtime, self.runs, problems)
+
+    def load_session(self, session_id: str) -> list[Record]:
+        """Every record of one session, for replay (from the fixed records or the database)."""
+        if self.records is not None:
+            return [r for r in self.records if r.session_id == session_id]
+        from app.wiring.store import open_database
+        from sessions.store.reading import load_session
+
+        engine = open_database(self.db)  # an encrypted database's key comes from the keyring
+        try:
+            return load_session(engine, session_id)
+        finally:
+            engine.dispose()

@@ -1,0 +1,74 @@
+"""The running system for one process: store, policy holder and watcher, gate, broker, orchestrator."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from agents.approvals.broker import ApprovalBroker
+from agents.auth.gate import AuthGate
+from agents.auth.holder import PolicyHolder, ReloadResult
+from agents.auth.watch import record_policy_changes, watch_policy
+from agents.checkpoints.recorder import Checkpoints
+from agents.orchestrator.core import Orchestrator
+from agents.secrets.keyring_store import SecretStore, SecretsUnavailableError
+from app.paths import checkpoints_dir, data_dir
+from app.wiring.store import open_store, policy_file, policy_redactor, protected_dirs
+from sessions.store.event_store import EventStore
+
+
+@dataclass
+class Runtime:
+    """Everything a console or a headless run needs, wired once."""
+
+    store: EventStore
+    holder: PolicyHolder
+    broker: ApprovalBroker
+    gate: AuthGate
+    orchestrator: Orchestrator
+    stop: asyncio.Event = field(default_factory=asyncio.Event)
+    workers: list[asyncio.Task[None]] = field(default_factory=list)
+
+    def start_workers(self) -> None:
+        """Hot reload of the policy and answers from other terminals, as background workers."""
+        self.workers.append(asyncio.create_task(watch_policy(self.holder, stop=self.stop)))
+        self.workers.append(asyncio.create_task(self.broker.follow_external(self.stop)))
+
+    async def close(self) -> None:
+        """Cancel sessions (stopping every agent), stop the workers, close the store."""
+        await self.orchestrator.shutdown()
+        self.stop.set()
+        await asyncio.gather(*self.workers, return_exceptions=True)
+        self.store.close()
+
+
+def _keyring_values() -> list[tuple[str, str]]:
+    """Every stored secret, to be masked in the log; none when no usable keyring exists (then
+    no secret can reach an agent either)."""
+    try:
+        return list(SecretStore(data_dir() / "secrets.json").known_values().items())
+    except SecretsUnavailableError:
+        return []
+
+
+def build_runtime(db: str, *, policy: Path | None = None) -> tuple[Runtime, ReloadResult]:
+    """Wire the system for ``db``; the policy result tells whether a valid policy loaded."""
+    redactor = policy_redactor(_keyring_values(), policy=policy)
+    store = open_store(db, redactor=redactor)
+    holder = PolicyHolder(policy or policy_file())
+    record_policy_changes(holder, store)
+    result = holder.load()
+    current = holder.current
+    timeout = current.policy.settings.approval_timeout_s if current is not None else 300.0
+    broker = ApprovalBroker(store, policy_path=holder.path, timeout_s=timeout)
+    checkpoints = Checkpoints(store, checkpoints_dir())
+    gate = AuthGate(
+        holder, store, broker, protected=protected_dirs(),
+        known_secret=redactor.find_secret, on_allowed=checkpoints.before_call,
+    )  # fmt: skip
+    orchestrator = Orchestrator(
+        store, gate, broker, log_dir=data_dir() / "logs",
+        secrets=lambda: SecretStore(data_dir() / "secrets.json"), checkpoints=checkpoints,
+    )  # fmt: skip
+    return Runtime(store, holder, broker, gate, orchestrator), result

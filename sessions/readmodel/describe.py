@@ -1,0 +1,93 @@
+"""One human line per record, for ``quarterdeck show`` and the console's timeline."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sessions.store.record import Record
+
+_MAX = 120
+
+
+def _clip(text: str, limit: int = _MAX) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def _tool(p: dict[str, Any]) -> str:
+    subject = p.get("command") or " ".join(p.get("paths", [])) or p.get("title", "")
+    return f"{p['tool']} {subject}".strip()
+
+
+_DESCRIBERS: dict[str, Callable[[dict[str, Any]], str]] = {
+    "session.created": lambda p: (
+        f"created {p['title']!r}" + (f" in {p['workspace']}" if p.get("workspace") else "")
+    ),
+    "session.state_changed": lambda p: (
+        f"{p['from_state']} → {p['to_state']}" + (f" ({p['reason']})" if p.get("reason") else "")
+    ),
+    "session.finished": lambda p: (
+        f"finished: {p['outcome']}" + (f" — {p['summary']}" if p.get("summary") else "")
+    ),
+    "agent.started": lambda p: f"{p['agent_id']} started as {p['role']} ({p['backend']})",
+    "agent.message": lambda p: f"{p['agent_id']}: {p['text']}",
+    "agent.thought": lambda p: f"{p['agent_id']} thinks: {p['text']}",
+    "agent.plan": lambda p: (
+        f"{p['agent_id']} plan: " + "; ".join(e["content"] for e in p["entries"])
+    ),
+    "agent.stopped": lambda p: f"{p['agent_id']} stopped ({p.get('stop_reason', 'end_turn')})",
+    "agent.controlled": lambda p: (
+        f"{p['agent_id']} {p['action']}d" + (f" by {p['by']}" if p.get("by") else "")
+    ),
+    "agent.failed": lambda p: f"{p['agent_id']} FAILED: {p['error']}",
+    "tool.requested": lambda p: f"{p['agent_id']} wants {_tool(p)}",
+    "tool.intent": lambda p: (
+        f"about to {p['action']} " + (" ".join(p.get("argv") or []) or p.get("path") or "")
+    ),
+    "tool.output": lambda p: (
+        f"{p['call_id']} | {p['text']}" + (" [output capped]" if p.get("truncated") else "")
+    ),
+    "tool.result": lambda p: (
+        f"{p['call_id']} {p['status']}"
+        + (f" (exit {p['exit_code']})" if p.get("exit_code") is not None else "")
+    ),
+    "policy.decided": lambda p: (
+        f"{p['decision'].upper()} {p['call_id']}"
+        + f" by {p.get('rule_id') or p['source']}"
+        + (f" ({p['decided_by']})" if p.get("decided_by") else "")
+    ),
+    "approval.requested": lambda p: f"approval {p['approval_id']} asked: {p['summary']}",
+    "approval.resolved": lambda p: (
+        f"approval {p['approval_id']} {p['outcome']}"
+        + (f" by {p['decided_by']}" if p.get("decided_by") else "")
+    ),
+    "handoff": lambda p: (
+        f"handoff {p['from_role']} → {p['to_role']}"
+        + (f": {p['reason']}" if p.get("reason") else "")
+    ),
+    "validation.result": lambda p: f"check {p['check']} {'passed' if p['passed'] else 'FAILED'}",
+    "checkpoint": lambda p: (
+        f"checkpoint {p['checkpoint_id'][:12]} at seq {p['at_seq']}"
+        + (" (known good)" if p.get("known_good") else "")
+    ),
+    "rollback": lambda p: f"rolled back to seq {p['to_seq']}",
+    "policy.reloaded": lambda p: f"policy reloaded ({p['rules']} rules, {p['policy_hash'][:12]})",
+    "policy.rejected": lambda p: "policy REJECTED: " + "; ".join(p["errors"]),
+    "retry.scheduled": lambda p: f"retry {p['operation']} #{p['attempt']} in {p['delay_s']}s",
+    "escalation.raised": lambda p: f"ESCALATION ({p.get('severity', 'warning')}): {p['reason']}",
+    "memory.set": lambda p: f"memory {p['key']} set ({p['size_bytes']} bytes)",
+    "memory.purged": lambda p: f"memory purged: {', '.join(p['keys']) or 'nothing'}",
+    "raw": lambda p: f"raw {p.get('method') or ''} from {p['source']}".replace("  ", " "),
+}
+
+
+def describe(record: Record) -> str:
+    """A one-line summary of what the record says; never raises."""
+    describer = _DESCRIBERS.get(record.kind)
+    if describer is None:
+        return _clip(record.payload_json)
+    try:
+        return _clip(describer(record.payload))
+    except (KeyError, TypeError, AttributeError):
+        return _clip(record.payload_json)

@@ -1,0 +1,189 @@
+"""The console's view models: frozen values the reducer in :mod:`sessions.readmodel.reducer` builds.
+
+Live view and replay both fold records into these same values, so a widget can only tell them
+apart by a read-only flag. Every class is a frozen, slotted dataclass: the reducer changes its
+own drafts (:mod:`sessions.readmodel.view_builders`) and hands out new values, never changing old ones, which
+makes "the state before" safe to keep for time travel.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Literal
+
+from sessions.lifecycle import SessionState
+
+OUTPUT_TAIL_LINES = 20
+"""How many lines of an agent's messages and tool output its panel keeps."""
+
+OUTPUT_LINE_CHARS = 300
+"""How much of one output line is kept: its end, the newest text, after an ellipsis. A message
+streamed without newlines is one line that grows with every chunk; uncapped, each chunk would
+copy and split all of it again (quadratic in the message's length)."""
+
+ACTIVITY_BUCKETS = 30
+"""How many time buckets an agent's activity sparkline holds."""
+
+ACTIVITY_BUCKET_S = 2.0
+"""The width of one activity bucket, in seconds of record time."""
+
+
+class AgentState(StrEnum):
+    """What an agent is doing, as the console shows it in the agent's panel."""
+
+    IDLE = "idle"
+    THINKING = "thinking"
+    RUNNING_TOOL = "running_tool"
+    AWAITING_APPROVAL = "awaiting_approval"
+    RETRYING = "retrying"
+    PAUSED = "paused"
+    FAILED = "failed"
+    DONE = "done"
+
+
+Category = Literal[
+    "handoff",
+    "tool",
+    "decision",
+    "approval",
+    "validation",
+    "checkpoint",
+    "escalation",
+    "error",
+    "message",
+    "state",
+    "other",
+]
+"""The timeline's coarse kind of an entry; the filter (`/`) and the row colour use it."""
+
+
+@dataclass(frozen=True, slots=True)
+class AgentView:
+    """One agent of a session, as its live panel shows it."""
+
+    agent_id: str
+    role: str = ""
+    backend: str = ""
+    state: AgentState = AgentState.IDLE
+    current_tool: str | None = None
+    output_tail: tuple[str, ...] = ()
+    activity: tuple[int, ...] = (0,) * ACTIVITY_BUCKETS
+    activity_bucket: int = 0
+    """The bucket number (record time // bucket width) of ``activity[-1]``; lets a widget shift."""
+    attempts: int = 1
+    retries: int = 0
+    last_error: str | None = None
+    tail_open: str | None = None
+    """The source ("message" or a call id) whose last line is unfinished; its next chunk
+    continues that line instead of starting a new one."""
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineEntry:
+    """One row of a session's timeline; built from one record by ``timeline_entry``."""
+
+    seq: int
+    ts: str
+    session_id: str
+    actor: str
+    kind: str
+    summary: str
+    category: Category
+    agent_id: str | None = None
+    decision: str | None = None
+    rule_id: str | None = None
+    decided_by: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PendingApprovalView:
+    """An approval waiting for a human, as the approvals queue shows it."""
+
+    approval_id: str
+    session_id: str
+    agent_id: str
+    role: str
+    tool: str
+    summary: str
+    command: str | None
+    diff: str | None
+    risk: Literal["low", "medium", "high"]
+    requested_ts: str
+    requested_seq: int
+    rule_id: str | None
+    paths: tuple[str, ...] = ()
+    cwd: str | None = None
+    reason: str = ""
+    owner: str | None = None
+    """host:pid of the process waiting for the answer."""
+
+
+@dataclass(frozen=True, slots=True)
+class CheckpointRef:
+    """The latest checkpoint of a session: where rollback would return to."""
+
+    checkpoint_id: str
+    seq: int
+    known_good: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SessionView:
+    """One session: its header, its agents in first-seen order and its pending approvals."""
+
+    session_id: str
+    title: str = ""
+    state: SessionState = SessionState.CREATED
+    workspace: str | None = None
+    team: str | None = None
+    created_ts: str = ""
+    updated_ts: str = ""
+    agents: tuple[AgentView, ...] = ()
+    pending: tuple[PendingApprovalView, ...] = ()
+    event_count: int = 0
+    attempt: int = 1
+    last_checkpoint: CheckpointRef | None = None
+    last_known_good: CheckpointRef | None = None
+    """The latest checkpoint taken after passing validation: where "roll back" usually goes."""
+    finished_outcome: SessionState | None = None
+    escalations: int = 0
+    role_attempts: tuple[tuple[str, int], ...] = ()
+    """The latest handoff ``attempt`` per receiving role; a late-starting agent inherits it."""
+    open_calls: tuple[tuple[str, str, str], ...] = ()
+    """Gate-side calls without a result yet, as (call_id, agent_id, tool): tool events that
+    carry only a ``call_id`` find their agent here. Entries leave on ``tool.result``."""
+
+    def agent(self, agent_id: str) -> AgentView | None:
+        """The agent with this id, or ``None`` if the session has not seen it."""
+        return next((a for a in self.agents if a.agent_id == agent_id), None)
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyStatus:
+    """The policy in force and how its last reload went, for the status bar and its banner."""
+
+    hash: str | None = None
+    path: str | None = None
+    rules: int | None = None
+    last_result: Literal["ok", "rejected"] | None = None
+    errors: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ConsoleView:
+    """Everything the dashboard shows: sessions in creation order, all pending approvals oldest
+    first, the policy status and how many sessions are running."""
+
+    sessions: tuple[SessionView, ...] = ()
+    pending: tuple[PendingApprovalView, ...] = ()
+    policy: PolicyStatus = PolicyStatus()
+    running: int = 0
+    last_seq: int = 0
+
+    def session(self, session_id: str) -> SessionView | None:
+        """The session with this id, or ``None`` if no record of it has been folded."""
+        for view in self.sessions:
+            if view.session_id == session_id:
+                return view
+        return None
