@@ -40,7 +40,7 @@ FIRST_STYLESHEETS = {"dashboard": ("widgets.tcss", "dashboard.tcss"),
 which would cost the first paint a fifth). Modals' load when they first open."""
 
 if TYPE_CHECKING:
-    from agents.supervisor.actions import Desk
+    from agents.supervisor.actions import Supervisor
     from app.bridge import Bridge
     from app.wiring.console_boot import Boot, Opened
     from sessions.lifecycle import SessionState
@@ -94,7 +94,7 @@ class QuarterdeckApp(App[int]):
 
             return ReplayScreen(self.replay_session, self._replay_loader(self.replay_session))
         return DashboardScreen(
-            self.model, desk=None, clock=self.clock, open_replay=self.open_replay,
+            self.model, supervisor=None, clock=self.clock, open_replay=self.open_replay,
             keymap=dict(self.settings.keymap),
         )  # fmt: skip
 
@@ -143,7 +143,7 @@ class QuarterdeckApp(App[int]):
         self.opened = opened
         dashboard = self.dashboard
         if dashboard is not None:
-            dashboard.desk = opened.desk
+            dashboard.supervisor = opened.supervisor
         for problem in opened.problems:
             self.notify(problem, title="Policy", severity="error", timeout=30)
         from app.bridge import Bridge  # loaded by the thread already
@@ -214,22 +214,24 @@ class QuarterdeckApp(App[int]):
     def check_interrupted(self) -> None:
         """Find the unfinished sessions no live process runs; the lease table is read on a
         thread, and only when the log shows some session unfinished."""
-        desk = self.opened.desk if self.opened is not None else None
-        if desk is None:
+        supervisor = self.opened.supervisor if self.opened is not None else None
+        if supervisor is None:
             return
-        from agents.supervisor.recovery import UNFINISHED  # loaded with the desk already
+        from agents.supervisor.recovery import UNFINISHED  # loaded with the supervisor already
 
         candidates = [
             (s.session_id, s.state) for s in self.model.view.sessions if s.state in UNFINISHED
         ]
         if candidates:
-            self._read_leases(desk, candidates)
+            self._read_leases(supervisor, candidates)
         else:
             self._show_interrupted(frozenset())
 
     @work(thread=True, exclusive=True, group="interrupted")
-    def _read_leases(self, desk: Desk, candidates: list[tuple[str, SessionState]]) -> None:
-        found = frozenset(desk.interrupted(candidates))
+    def _read_leases(
+        self, supervisor: Supervisor, candidates: list[tuple[str, SessionState]]
+    ) -> None:
+        found = frozenset(supervisor.interrupted(candidates))
         self.call_from_thread(self._show_interrupted, found)
 
     def _show_interrupted(self, found: frozenset[str]) -> None:
@@ -241,8 +243,8 @@ class QuarterdeckApp(App[int]):
 
     def running_here(self) -> list[str]:
         """Sessions this console drives that have not ended."""
-        desk = self.opened.desk if self.opened is not None else None
-        return [] if desk is None else desk.running()
+        supervisor = self.opened.supervisor if self.opened is not None else None
+        return [] if supervisor is None else supervisor.running()
 
     @work(group="quit", exclusive=True)
     async def action_request_quit(self) -> None:

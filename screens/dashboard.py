@@ -1,12 +1,12 @@
 """The dashboard: sessions, the selected session's agents and timeline, the approvals queue.
 
 Attributes down, messages up: the app hands the screen each :class:`Changes` from the bridge
-(``apply``); the widgets get view values; keys map to :class:`~agents.supervisor.actions.Desk` calls. The
+(``apply``); the widgets get view values; keys map to :class:`~agents.supervisor.actions.Supervisor` calls. The
 screen holds no state of its own beyond what is selected.
 
 ``agents`` is imported where a key uses it, not at the top: it brings SQLAlchemy, bashlex and
 the ACP schema (about a second), which :class:`~app.wiring.console_boot.Boot` loads after the first paint, and
-no key reaches the desk before that.
+no key reaches the supervisor before that.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from textual.command import Provider
 
     from agents.approvals.broker import Outcome
-    from agents.supervisor.actions import Desk
+    from agents.supervisor.actions import Supervisor
 
 Opener = Callable[[str], None]
 
@@ -71,14 +71,14 @@ class DashboardScreen(SessionActions, Screen[None]):
     ]
 
     def __init__(
-        self, model: ConsoleModel, *, desk: Desk | None, clock: Callable[[], float],
+        self, model: ConsoleModel, *, supervisor: Supervisor | None, clock: Callable[[], float],
         open_replay: Opener, keymap: dict[str, str] | None = None,
     ) -> None:  # fmt: skip
         super().__init__()
         self.keymap = keymap or {}
         """Binding id → keys, as remapped by the config file (for help)."""
         self.model = model
-        self.desk = desk
+        self.supervisor = supervisor
         """What keys act through; ``None`` while the console is still starting."""
         self.clock = clock
         self.open_replay = open_replay
@@ -169,31 +169,31 @@ class DashboardScreen(SessionActions, Screen[None]):
 
     def reload_policy(self) -> None:
         """Load the policy file now and say how it went (a rejection also shows the banner)."""
-        desk = self._desk()
-        if desk is None:
+        supervisor = self._supervisor()
+        if supervisor is None:
             return
-        from agents.supervisor.actions import DeskError
+        from agents.supervisor.actions import SupervisorError
 
         try:
-            result = desk.reload_policy()
-        except DeskError as exc:
+            result = supervisor.reload_policy()
+        except SupervisorError as exc:
             self.notify(str(exc), severity="error")
             return
         if result.errors:
             self.notify("; ".join(result.errors[:3]), title="Policy rejected", severity="error")
         else:
-            self.notify("policy reloaded", title=str(desk.policy_path))
+            self.notify("policy reloaded", title=str(supervisor.policy_path))
 
     def revoke_grant(self, rule_id: str) -> None:
         """Remove a standing grant from the policy file (the watcher reloads it)."""
-        desk = self._desk()
-        if desk is None:
+        supervisor = self._supervisor()
+        if supervisor is None:
             return
-        from agents.supervisor.actions import DeskError
+        from agents.supervisor.actions import SupervisorError
 
         try:
-            desk.revoke(rule_id)
-        except DeskError as exc:
+            supervisor.revoke(rule_id)
+        except SupervisorError as exc:
             self.notify(str(exc), severity="error")
             return
         self.notify(f"revoked {rule_id}")
@@ -216,10 +216,10 @@ class DashboardScreen(SessionActions, Screen[None]):
             self.notify("No approval is waiting.", severity="warning")
         return approval
 
-    def _desk(self) -> Desk | None:
-        if self.desk is None:
+    def _supervisor(self) -> Supervisor | None:
+        if self.supervisor is None:
             self.notify("The console is still starting.", severity="warning")
-        return self.desk
+        return self.supervisor
 
     def action_answer(self, outcome: str) -> None:
         """Answer the highlighted approval; "always" answers show their rule first."""
@@ -232,27 +232,27 @@ class DashboardScreen(SessionActions, Screen[None]):
     @work(group="answers")
     async def answer(self, approval_id: str, outcome: Outcome) -> None:
         """Answer one approval (asking to confirm the rule of an "always" or "never")."""
-        desk = self._desk()
-        if desk is None:
+        supervisor = self._supervisor()
+        if supervisor is None:
             return
         from agents.approvals.broker import Outcome
         from agents.auth.grants import GrantError
-        from agents.supervisor.actions import DeskError
+        from agents.supervisor.actions import SupervisorError
 
         if outcome in (Outcome.APPROVED_ALWAYS, Outcome.DENIED_ALWAYS):
             try:
-                rule = desk.proposal(approval_id, outcome)
-            except (GrantError, DeskError) as exc:
+                rule = supervisor.proposal(approval_id, outcome)
+            except (GrantError, SupervisorError) as exc:
                 self.notify(f"No standing rule is possible: {exc}", severity="error")
                 return
             verb = "allow" if outcome is Outcome.APPROVED_ALWAYS else "deny"
-            body = f"This rule will be added to {desk.policy_path}:\n\n{rule}"
+            body = f"This rule will be added to {supervisor.policy_path}:\n\n{rule}"
             confirm = ConfirmScreen(f"Always {verb} this?", body, yes=f"Add rule and {verb}")
             if not await self.app.push_screen_wait(confirm):
                 return
         try:
-            done = await desk.answer(approval_id, outcome)
-        except (GrantError, DeskError) as exc:
+            done = await supervisor.answer(approval_id, outcome)
+        except (GrantError, SupervisorError) as exc:
             self.notify(str(exc), severity="error", timeout=8)
             return
         added = f" · added {done.added_rule}" if done.added_rule else ""

@@ -11,7 +11,7 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 from sessions.readmodel.console_model import ConsoleModel
 
 if TYPE_CHECKING:  # agents is slow to import and loaded after the first paint (see dashboard)
-    from agents.supervisor.actions import Desk
+    from agents.supervisor.actions import Supervisor
 
 
 @runtime_checkable
@@ -19,7 +19,7 @@ class PaletteHost(Protocol):
     """What a screen offers the palette (the dashboard implements it)."""
 
     model: ConsoleModel
-    desk: Desk | None
+    supervisor: Supervisor | None
     open_replay: Callable[[str], None]
 
     def show_session(self, session_id: str) -> None:
@@ -61,10 +61,10 @@ class ConsoleCommands(Provider):
                     partial(host.show_agent, sid, a.agent_id),
                     f"{a.state} · {a.agent_id}",
                 )
-        if host.desk is not None:
-            yield "Reload the policy", host.reload_policy, str(host.desk.policy_path)
+        if host.supervisor is not None:
+            yield "Reload the policy", host.reload_policy, str(host.supervisor.policy_path)
             try:
-                grants = host.desk.grants()
+                grants = host.supervisor.grants()
             except OSError:
                 grants = []
             for g in grants:

@@ -1,7 +1,7 @@
 """The dashboard's keys that act on the selected session: pause or resume (an interrupted
 session too), cancel, and roll back to the last known-good checkpoint.
 
-Each asks the :class:`~agents.supervisor.actions.Desk` and says what happened in a notification; anything
+Each asks the :class:`~agents.supervisor.actions.Supervisor` and says what happened in a notification; anything
 that cannot be taken back is confirmed first, and a rollback shows every file it would change.
 """
 
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from textual.screen import Screen
 
     from agents.checkpoints.rollback import RollbackPlan
-    from agents.supervisor.actions import Desk
+    from agents.supervisor.actions import Supervisor
 
     _Base = Screen[None]
 else:
@@ -53,49 +53,49 @@ def rollback_text(session: SessionView, plan: RollbackPlan) -> str:
 
 
 class SessionActions(_Base):
-    """Mixed into the dashboard, which provides the selection, the desk and the interrupted
+    """Mixed into the dashboard, which provides the selection, the supervisor and the interrupted
     sessions."""
 
-    desk: Desk | None
+    supervisor: Supervisor | None
     interrupted: frozenset[str]
 
     def _session(self) -> SessionView | None:
         raise NotImplementedError
 
-    def _desk(self) -> Desk | None:
+    def _supervisor(self) -> Supervisor | None:
         raise NotImplementedError
 
     @work(group="control")
     async def action_pause(self) -> None:
         """Pause the selected session between steps, resume it, or resume it after a crash."""
-        session, desk = self._session(), self._desk()
-        if session is None or desk is None:
+        session, supervisor = self._session(), self._supervisor()
+        if session is None or supervisor is None:
             return
         from agents.supervisor.actions import (
-            DeskError,  # not at import: the first paint needs no agents
+            SupervisorError,  # not at import: the first paint needs no agents
         )
 
         short = session.session_id[:8]
         try:
             if session.session_id in self.interrupted:
-                self.notify(await desk.resume_interrupted(session.session_id), title=short)
+                self.notify(await supervisor.resume_interrupted(session.session_id), title=short)
             elif session.state is SessionState.PAUSED:
-                await desk.resume(session.session_id)
+                await supervisor.resume(session.session_id)
                 self.notify("resumed", title=short)
             else:
-                await desk.pause(session.session_id)
+                await supervisor.pause(session.session_id)
                 self.notify("pausing after the current step", title=short)
-        except DeskError as exc:
+        except SupervisorError as exc:
             self.notify(str(exc), severity="error")
 
     @work(group="control")
     async def action_cancel_session(self) -> None:
         """Cancel the selected session, after confirming."""
-        session, desk = self._session(), self._desk()
-        if session is None or desk is None:
+        session, supervisor = self._session(), self._supervisor()
+        if session is None or supervisor is None:
             return
         from agents.supervisor.actions import (
-            DeskError,  # not at import: the first paint needs no agents
+            SupervisorError,  # not at import: the first paint needs no agents
         )
 
         if session.state in TERMINAL_STATES:
@@ -108,23 +108,23 @@ class SessionActions(_Base):
         if not await self.app.push_screen_wait(ConfirmScreen("Cancel this session?", body)):
             return
         try:
-            self.notify(await desk.cancel(session.session_id))
-        except DeskError as exc:
+            self.notify(await supervisor.cancel(session.session_id))
+        except SupervisorError as exc:
             self.notify(str(exc), severity="error")
 
     @work(group="control")
     async def action_rollback(self) -> None:
         """Show what going back to the last known-good checkpoint changes; do it on yes."""
-        session, desk = self._session(), self._desk()
-        if session is None or desk is None:
+        session, supervisor = self._session(), self._supervisor()
+        if session is None or supervisor is None:
             return
         from agents.supervisor.actions import (
-            DeskError,  # not at import: the first paint needs no agents
+            SupervisorError,  # not at import: the first paint needs no agents
         )
 
         try:
-            plan = await desk.rollback_plan(session.session_id)
-        except DeskError as exc:
+            plan = await supervisor.rollback_plan(session.session_id)
+        except SupervisorError as exc:
             self.notify(str(exc), severity="error")
             return
         if not plan.lines():
@@ -136,8 +136,8 @@ class SessionActions(_Base):
         if not await self.app.push_screen_wait(question):
             return
         try:
-            done = await desk.roll_back(session.session_id, plan)
-        except DeskError as exc:
+            done = await supervisor.roll_back(session.session_id, plan)
+        except SupervisorError as exc:
             self.notify(str(exc), severity="error")
             return
         self.notify(

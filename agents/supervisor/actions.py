@@ -1,8 +1,9 @@
-"""The supervisor's desk: what a console (or the CLI) may do to sessions and approvals.
+"""What a supervisor, at the console or the CLI, may do to sessions and approvals.
 
 One place answers approvals, whether the asking process is this one (through the
-:class:`~agents.approvals.broker.ApprovalBroker`, which resolves the waiting future) or another one (an
-``approval.resolved`` event in the shared database, which that process's broker picks up). It
+:class:`~agents.approvals.broker.ApprovalBroker`, which resolves the waiting future) or another
+one (an ``approval.resolved`` event in the shared database, which that process's broker picks
+up). It
 also pauses, resumes and cancels sessions, reloads the policy and manages standing grants. The
 UI calls these methods and never touches a future, a lease or the policy file itself.
 """
@@ -26,7 +27,7 @@ from agents.auth.requests import Decision, ToolKind, ToolRequest
 from agents.checkpoints.rollback import RollbackPlan
 from agents.checkpoints.timetravel import RollbackDone
 from agents.orchestrator.core import Orchestrator
-from agents.supervisor import recovery as desk_recovery
+from agents.supervisor import recovery
 from agents.supervisor.recovery import TeamResolver
 from sessions.errors import QuarterdeckError
 from sessions.schema.policy import ApprovalResolved
@@ -39,8 +40,8 @@ from sessions.store.reading import list_sessions
 Liveness = Literal["waiting", "stale", "elsewhere"]
 
 
-class DeskError(QuarterdeckError):
-    """An action the desk refuses, with the reason a user can act on."""
+class SupervisorError(QuarterdeckError):
+    """An action the supervisor refuses, with the reason a user can act on."""
 
 
 _STANDING = {Outcome.APPROVED_ALWAYS: Decision.ALLOW, Outcome.DENIED_ALWAYS: Decision.DENY}
@@ -90,7 +91,7 @@ class Answered:
     added_rule: str | None
 
 
-class Desk:
+class Supervisor:
     """Answers approvals and steers sessions for one console or command."""
 
     def __init__(
@@ -116,10 +117,10 @@ class Desk:
     # -- approvals ---------------------------------------------------------------------------
 
     def approval(self, approval_id: str) -> ApprovalView:
-        """The approval as the database has it; ``DeskError`` if unknown."""
+        """The approval as the database has it; ``SupervisorError`` if unknown."""
         found = approvals_by_id(self.store.engine, [approval_id])
         if not found:
-            raise DeskError(f"no approval {approval_id}")
+            raise SupervisorError(f"no approval {approval_id}")
         return found[0]
 
     def proposal(self, approval_id: str, outcome: Outcome) -> str:
@@ -127,7 +128,7 @@ class Desk:
         when no narrow rule is safe (then only a one-off answer is possible)."""
         decision = _STANDING.get(outcome)
         if decision is None:
-            raise DeskError(f"{outcome} adds no rule")
+            raise SupervisorError(f"{outcome} adds no rule")
         approval = self.approval(approval_id)
         request = tool_request_of(self.store, approval)
         return narrowed_rule(request, decision, rule_id=f"grant-{approval_id}")
@@ -135,7 +136,7 @@ class Desk:
     async def answer(self, approval_id: str, outcome: Outcome, *, reason: str = "") -> Answered:
         """Answer a pending approval, here or in the process that asked.
 
-        Raises ``DeskError`` when it was already answered, or when approving a request whose
+        Raises ``SupervisorError`` when it was already answered, or when approving a request whose
         process is gone (nothing would run: deny it to clear it); ``GrantError`` when an
         "always" answer has no safe narrow rule (the request stays pending).
         """
@@ -153,9 +154,11 @@ class Desk:
         approval = self.approval(approval_id)
         if not approval.pending:
             who = f" by {approval.decided_by}" if approval.decided_by else ""
-            raise DeskError(f"approval {approval_id} was already answered: {approval.state}{who}")
+            raise SupervisorError(
+                f"approval {approval_id} was already answered: {approval.state}{who}"
+            )
         if outcome.approved and liveness(approval.owner) == "stale":
-            raise DeskError(
+            raise SupervisorError(
                 f"approval {approval_id} is stale: the process that asked ({approval.owner})"
                 " is gone, so nothing would run. Deny it to clear it from the queue."
             )
@@ -196,13 +199,13 @@ class Desk:
     async def pause(self, session_id: str) -> None:
         """Pause a session this process runs, between steps."""
         if self.orchestrator is None or not self.runs_here(session_id):
-            raise DeskError(f"session {session_id[:8]} is not running in this console")
+            raise SupervisorError(f"session {session_id[:8]} is not running in this console")
         await self.orchestrator.pause(session_id)
 
     async def resume(self, session_id: str) -> None:
         """Resume a session this process paused."""
         if self.orchestrator is None or not self.runs_here(session_id):
-            raise DeskError(f"session {session_id[:8]} is not running in this console")
+            raise SupervisorError(f"session {session_id[:8]} is not running in this console")
         await self.orchestrator.resume(session_id)
 
     async def cancel(self, session_id: str) -> str:
@@ -214,7 +217,7 @@ class Desk:
         engine = self.store.engine
         lease = await asyncio.to_thread(leases.holder, engine, session_id)
         if lease is None or not lease.live():
-            raise DeskError(
+            raise SupervisorError(
                 f"session {session_id[:8]} is not running anywhere: use `quarterdeck cancel"
                 f" {session_id[:8]}` to close it, or `quarterdeck resume` to go on"
             )
@@ -225,50 +228,50 @@ class Desk:
 
     def interrupted(self, candidates: Iterable[tuple[str, SessionState]]) -> set[str]:
         """Unfinished sessions no live process holds (blocking: call it on a thread)."""
-        return desk_recovery.interrupted(self.store, candidates, set(self.running()))
+        return recovery.interrupted(self.store, candidates, set(self.running()))
 
     async def resume_interrupted(self, session_id: str) -> str:
         """Continue an interrupted session here; returns what happened, in words."""
         if self.orchestrator is None or self.resolve_team is None:
-            raise DeskError("this console cannot run sessions")
+            raise SupervisorError("this console cannot run sessions")
         try:
-            return await desk_recovery.resume_interrupted(
+            return await recovery.resume_interrupted(
                 self.store, self.orchestrator, session_id, self.resolve_team
             )
         except QuarterdeckError as exc:
-            raise DeskError(str(exc)) from exc
+            raise SupervisorError(str(exc)) from exc
 
     def _checkpoints_root(self) -> Path:
         checkpoints = self.orchestrator.checkpoints if self.orchestrator is not None else None
         if checkpoints is None:
-            raise DeskError("this console keeps no checkpoints")
+            raise SupervisorError("this console keeps no checkpoints")
         return checkpoints.root
 
     async def rollback_plan(self, session_id: str) -> RollbackPlan:
         """What going back to the session's last known-good checkpoint would change."""
         try:
-            return await desk_recovery.rollback_plan(
+            return await recovery.rollback_plan(
                 self.store, self._checkpoints_root(), session_id, here=self.runs_here(session_id)
             )
         except QuarterdeckError as exc:
-            raise DeskError(str(exc)) from exc
+            raise SupervisorError(str(exc)) from exc
 
     async def roll_back(self, session_id: str, shown: RollbackPlan) -> RollbackDone:
-        """Carry out the rollback ``shown``; ``DeskError`` (nothing changed) if it differs now."""
+        """Carry out the rollback ``shown``; ``SupervisorError`` (nothing changed) if it differs now."""
         try:
-            return await desk_recovery.roll_back_to_shown(
+            return await recovery.roll_back_to_shown(
                 self.store, self._checkpoints_root(), session_id, shown,
                 here=self.runs_here(session_id), user=self.user,
             )  # fmt: skip
         except QuarterdeckError as exc:
-            raise DeskError(str(exc)) from exc
+            raise SupervisorError(str(exc)) from exc
 
     # -- policy ------------------------------------------------------------------------------
 
     def reload_policy(self) -> ReloadResult:
         """Load the policy file again now (the watcher also does it on every change)."""
         if self.holder is None:
-            raise DeskError("this console enforces no policy (it runs no sessions)")
+            raise SupervisorError("this console enforces no policy (it runs no sessions)")
         return self.holder.load()
 
     def grants(self) -> list[Grant]:
@@ -276,8 +279,8 @@ class Desk:
         return list_grants(self.policy_path)
 
     def revoke(self, rule_id: str) -> None:
-        """Remove a standing grant; ``DeskError`` when there is no such grant."""
+        """Remove a standing grant; ``SupervisorError`` when there is no such grant."""
         try:
             _revoke_grant(self.policy_path, rule_id)
         except GrantError as exc:
-            raise DeskError(str(exc)) from exc
+            raise SupervisorError(str(exc)) from exc

@@ -1,6 +1,6 @@
-"""Time travel at the desk: interrupted sessions, resuming them, and rolling one back.
+"""Time travel for the supervisor: interrupted sessions, resuming them, and rolling one back.
 
-The console calls these through :class:`~agents.supervisor.actions.Desk`. A session is *interrupted* when its
+The console calls these through :class:`~agents.supervisor.actions.Supervisor`. A session is *interrupted* when its
 log says it has not ended but no live process holds its lease (the console or ``run`` that drove
 it died). Resuming continues it in this process from where its log stops, never re-running a
 call whose outcome is unknown. A rollback goes back to the last known-good checkpoint after the
@@ -35,7 +35,7 @@ UNFINISHED = frozenset({SessionState.RUNNING, SessionState.AWAITING_APPROVAL, Se
 
 
 class RecoveryError(QuarterdeckError):
-    """A resume or a rollback the desk refuses, with the reason."""
+    """A resume or a rollback the supervisor refuses, with the reason."""
 
 
 def interrupted(

@@ -17,7 +17,7 @@ import orjson
 
 from agents.approvals.broker import Outcome
 from agents.auth.grants import GrantError, list_grants, revoke_grant
-from agents.supervisor.actions import Desk, DeskError, liveness
+from agents.supervisor.actions import Supervisor, SupervisorError, liveness
 from app.wiring.store import open_database, open_store, policy_file
 from sessions.errors import QuarterdeckError
 from sessions.store.approval_rows import find_approval, pending_approvals
@@ -96,10 +96,10 @@ def _answer(args: argparse.Namespace, outcome: Outcome) -> int:
     store = open_store(args.db, create=False)
     try:
         approval = find_approval(store.engine, args.approval)
-        desk = Desk(store, policy_path=policy_file())
+        supervisor = Supervisor(store, policy_path=policy_file())
         try:
-            done = asyncio.run(desk.answer(approval.approval_id, outcome, reason=args.reason))
-        except DeskError as exc:
+            done = asyncio.run(supervisor.answer(approval.approval_id, outcome, reason=args.reason))
+        except SupervisorError as exc:
             raise ApprovalStateError(str(exc)) from exc
         except GrantError as exc:
             raise ApprovalStateError(f"not answered: {exc}") from exc

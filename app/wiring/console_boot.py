@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from agents.supervisor.actions import Desk
+    from agents.supervisor.actions import Supervisor
     from agents.team import Team
     from app.bridge import LogSource
     from app.wiring.runtime import Runtime
@@ -25,7 +25,7 @@ class Opened:
     """A console's connection to the core."""
 
     source: LogSource
-    desk: Desk | None = None
+    supervisor: Supervisor | None = None
     runtime: Runtime | None = None
     runs: Sequence[Run] = ()
     problems: list[str] = field(default_factory=list)
@@ -66,7 +66,7 @@ class Boot:
             from app.bridge import MemorySource
 
             return Opened(MemorySource(self.records))
-        from agents.supervisor.actions import Desk
+        from agents.supervisor.actions import Supervisor
         from app.bridge import DatabaseSource
         from app.commands.recover import team_for
         from app.wiring.runtime import build_runtime
@@ -79,13 +79,13 @@ class Boot:
         problems = [f"policy {loaded.path}: {e}" for e in loaded.errors]
         if runtime.holder.current is None and self.runs:
             problems.append("no valid policy is in force, so no session was started")
-        desk = Desk(
+        supervisor = Supervisor(
             runtime.store, policy_path=runtime.holder.path or Path("policy.toml"),
             broker=runtime.broker, orchestrator=runtime.orchestrator, holder=runtime.holder,
             resolve_team=lambda progress: team_for(progress, None),
         )  # fmt: skip
         source = DatabaseSource(runtime.store.engine, runtime.store)
-        return Opened(source, desk, runtime, self.runs, problems)
+        return Opened(source, supervisor, runtime, self.runs, problems)
 
     def load_session(self, session_id: str) -> list[Record]:
         """Every record of one session, for replay (from the fixed records or the database)."""

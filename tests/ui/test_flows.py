@@ -147,7 +147,7 @@ async def test_always_shows_the_narrowed_rule_then_adds_it_to_the_policy(tmp_pat
         await pilot.press("y")
         await wait_for(pilot, partial(_answered, app, asked), "the answer")
         assert _state(app, asked) == "approved_always"
-        policy = app.opened.desk.policy_path if app.opened and app.opened.desk else None
+        policy = app.opened.supervisor.policy_path if app.opened and app.opened.supervisor else None
         assert policy is not None
         text = policy.read_text()
         assert 'commands = [["cksum"]]' in text and 'roles = ["implementer"]' in text
