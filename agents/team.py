@@ -111,9 +111,7 @@ class Team(_Model):
     """A whole team file."""
 
     name: str = "team"
-    roles: dict[
-        Literal["researcher", "planner", "implementer", "validator", "reviewer"], RoleConfig
-    ]
+    roles: dict[RoleName, RoleConfig]
     workflow: Workflow = Field(default_factory=Workflow)
     checkpoints: CheckpointSettings = Field(default_factory=CheckpointSettings)
 
@@ -121,6 +119,18 @@ class Team(_Model):
     def _has_implementer(self) -> Self:
         if "implementer" not in self.roles:
             raise ValueError("a team needs an implementer")
+        return self
+
+    @model_validator(mode="after")
+    def _playable(self) -> Self:
+        # Each role says what can play it (agents.roles); imported here because roles read teams.
+        from agents.roles.roster import ROSTER
+
+        for name, config in self.roles.items():
+            allowed = ROSTER[name].played_by
+            if config.backend not in allowed:
+                can = " or ".join(sorted(allowed))
+                raise ValueError(f"roles.{name}: the {name} is played by {can}, not {config.backend}")
         return self
 
     def steps(self) -> list[str]:

@@ -1,19 +1,14 @@
-"""Turning a team's role into an agent, a prompt into a turn, and a turn into a handoff."""
+"""Turning a team's role into an agent process: its command, its environment and its secrets."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 from agents.backends.spec import AgentSpec
 from agents.secrets.keyring_store import SecretNotFoundError, SecretsError, SecretStore
 from agents.team import Backend, RoleConfig, expand
-from sessions.schema.session import SessionContext
-from sessions.store.event_store import EventStore
-from sessions.store.reading import load_session
 
 
 def granted_secrets(role: str, config: RoleConfig, secrets: SecretStore | None) -> dict[str, str]:
@@ -67,59 +62,3 @@ def agent_spec(role: str, config: RoleConfig, *, secrets: SecretStore | None = N
             expand(config.command), acp_args, env, config.mode, config.auth_method, names
         )
     raise ValueError(f"role {role} is played by {config.backend}, not by an agent process")
-
-
-_ASK = {
-    "researcher": "Research the task below. Reply with what matters: notes and references.",
-    "planner": "Plan the task below. Publish a plan of concrete steps; state constraints.",
-    "implementer": "Implement the task below in the workspace. Keep changes minimal.",
-    "reviewer": "Review the change made for the task below. Say APPROVE, or REQUEST CHANGES"
-    " with what must change.",
-}
-
-
-def prompt_for(role: str, context: SessionContext, *, attempt: int, failures: list[str]) -> str:
-    """The text sent to an agent: its job, the context document, and any earlier failures."""
-    lines = [_ASK.get(role, f"Act as the {role}."), "", f"Task: {context.task}"]
-    for title, items in (
-        ("Constraints", context.constraints),
-        ("Success criteria", context.success_criteria),
-        ("Plan", context.plan),
-        ("References", context.references),
-    ):
-        if items:
-            lines += ["", f"{title}:", *(f"- {item}" for item in items)]
-    if attempt > 1:
-        lines += ["", f"This is attempt {attempt}. What went wrong before:", *failures[-3:]]
-    return "\n".join(lines)
-
-
-@dataclass(frozen=True, slots=True)
-class TurnOutput:
-    """What an agent said during one turn, read back from the log."""
-
-    text: str
-    plan: list[str]
-
-
-async def turn_output(
-    store: EventStore, session_id: str, agent_id: str, after_seq: int
-) -> TurnOutput:
-    """The agent's messages and latest plan since ``after_seq`` (all committed first)."""
-    await asyncio.to_thread(store.flush)
-    records = await asyncio.to_thread(load_session, store.engine, session_id)
-    chunks: list[str] = []
-    plan: list[str] = []
-    for record in records:
-        if record.seq <= after_seq:
-            continue
-        if record.kind == "agent.message" and record.payload.get("agent_id") == agent_id:
-            chunks.append(record.payload["text"])
-        elif record.kind == "agent.plan" and record.payload.get("agent_id") == agent_id:
-            plan = [entry["content"] for entry in record.payload["entries"]]
-    return TurnOutput("".join(chunks), plan)
-
-
-def asks_for_changes(text: str) -> bool:
-    """Whether a reviewer's reply asks for changes rather than approving."""
-    return "request changes" in text.lower()

@@ -18,6 +18,7 @@ from agents.auth.gate import AuthGate
 from agents.checkpoints.recorder import Checkpoints
 from agents.orchestrator.progress import Progress
 from agents.orchestrator.session import SessionRunner, SessionSpec
+from agents.roles.roster import agent_id
 from agents.secrets.keyring_store import SecretStore
 from agents.team import Team
 from sessions.errors import QuarterdeckError
@@ -144,7 +145,7 @@ class Orchestrator:
         await self.store.append_durable(
             session_id,
             f"human:{by}" if by else "orchestrator",
-            AgentControlled(agent_id=f"{role}-1", action=action, by=by),
+            AgentControlled(agent_id=agent_id(role), action=action, by=by),
         )
 
     async def cancel(self, session_id: str) -> None:

@@ -26,17 +26,19 @@ from tenacity import (
 
 from agents.approvals.broker import ApprovalBroker
 from agents.auth.gate import AuthGate
-from agents.auth.requests import ToolKind, ToolRequest
 from agents.backends.acp import AcpAgent
 from agents.backends.env import scrubbed_env
 from agents.backends.spec import AgentDiedError, TurnAgent
 from agents.checkpoints.recorder import Checkpoints
-from agents.orchestrator.agent_launch import agent_spec, asks_for_changes, prompt_for, turn_output
+from agents.orchestrator.agent_launch import agent_spec
 from agents.orchestrator.progress import Progress
 from agents.orchestrator.recovery import LeaseKeeper, interrupted_note, record_recovery
 from agents.orchestrator.transitions import check_transition
+from agents.orchestrator.turns import prompt_for, turn_output
 from agents.orchestrator.workflow import Workflow
 from agents.roles.handoffs import ReviewVerdict, handoff_event
+from agents.roles.reviewer import human_verdict, verdict_from_reply
+from agents.roles.roster import agent_id as agent_id_of
 from agents.roles.validator import CheckOutcome, Validator
 from agents.secrets.keyring_store import SecretStore
 from agents.team import Backend, RoleConfig, Team
@@ -235,7 +237,7 @@ class SessionRunner:
         config = self.spec.team.roles[role]  # type: ignore[index]
         return AcpAgent(
             agent_spec(role, config, secrets=self._secret_store(config)),
-            session_id=self.session_id, agent_id=f"{role}-1",
+            session_id=self.session_id, agent_id=agent_id_of(role),
             role=role, workspace=self.spec.workspace, store=self.store, gate=self.gate,
             log_dir=self.log_dir,
         )  # fmt: skip
@@ -248,7 +250,7 @@ class SessionRunner:
     ) -> tuple[str, list[str]]:
         """One prompt to a role's agent (retried on a clean death); returns its text and plan."""
         await self._checkpoint_pause(role)
-        agent_id = f"{role}-1"
+        agent_id = agent_id_of(role)
         text = prompt_for(role, context, attempt=attempt, failures=failures)
         if self._note:  # the first agent after a resume hears that the last run died
             text, self._note = f"{self._note}\n\n{text}", ""
@@ -323,12 +325,12 @@ class SessionRunner:
         """The reviewer's verdict: a human's through the approvals queue, or an agent's words."""
         config = self.spec.team.roles["reviewer"]
         if config.backend is Backend.HUMAN:
-            request = ToolRequest(ToolKind.OTHER, "reviewer", self.spec.workspace)
-            resolution = await self.broker.request(
-                session_id=self.session_id, agent_id="reviewer", call_id=f"review-{attempt}",
-                request=request, summary=f"Review the result of: {context.task}",
-                risk="medium", reason="final review",
-            )  # fmt: skip
-            return ReviewVerdict(approved=resolution.outcome.approved, comments=resolution.reason)
+            return await human_verdict(
+                self.broker,
+                session_id=self.session_id,
+                workspace=self.spec.workspace,
+                task=context.task,
+                attempt=attempt,
+            )
         text, _ = await self.turn("reviewer", context, attempt, [])
-        return ReviewVerdict(approved=not asks_for_changes(text), comments=text[-2000:])
+        return verdict_from_reply(text)

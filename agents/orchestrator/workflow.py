@@ -13,12 +13,13 @@ from typing import TYPE_CHECKING
 
 from agents.orchestrator.progress import Progress, Step
 from agents.roles.handoffs import (
-    ImplementationReport,
     PlanHandoff,
     ResearchNotes,
     TaskHandoff,
     ValidationFailure,
 )
+from agents.roles.implementer import report_of
+from agents.roles.planner import plan_from_reply
 from sessions.schema.session import SessionContext, SessionState
 
 if TYPE_CHECKING:
@@ -73,7 +74,7 @@ class Workflow:
             context = context.model_copy(update={"references": [*context.references, text]})
         if "planner" in before and ("planner", "orchestrator") not in done:
             text, plan = await runner.turn("planner", context, 1, [])
-            plan = plan or [line for line in text.splitlines() if line.strip()]
+            plan = plan_from_reply(text, plan)
             handoff = PlanHandoff(
                 plan=plan, constraints=context.constraints,
                 success_criteria=context.success_criteria,
@@ -94,7 +95,7 @@ class Workflow:
             await runner.handoff("orchestrator", "implementer", task, attempt=attempt)
         if step in (Step.ATTEMPT, Step.IMPLEMENT):
             summary, _ = await runner.turn("implementer", context, attempt, failures)
-        report = ImplementationReport(summary=summary or "(no summary)", attempt=attempt)
+        report = report_of(summary, attempt)
         if "validator" in after and step is not Step.REVIEW:
             if step is not Step.VALIDATE:
                 await runner.handoff("implementer", "validator", report, attempt=attempt)

@@ -36,6 +36,7 @@ from agents.redrive.agent import ReplayAgent
 from agents.redrive.journal import Divergence, Journal, Kind, RedriveReport
 from agents.redrive.recording import Recording, Segment
 from agents.roles.handoffs import ReviewVerdict
+from agents.roles.roster import agent_id
 from agents.roles.validator import CheckOutcome
 from agents.team import Backend
 from sessions.schema.flow import ValidationFinished
@@ -58,7 +59,7 @@ class RedriveRunner(SessionRunner):
     def new_agent(self, role: str) -> TurnAgent:
         """The role's recorded agent."""
         return ReplayAgent(
-            self.segment.tape(f"{role}-1"), session_id=self.session_id, role=role,
+            self.segment.tape(agent_id(role)), session_id=self.session_id, role=role,
             workspace=self.spec.workspace, store=self.store, gate=self.gate,
             journal=self.journal,
         )  # fmt: skip

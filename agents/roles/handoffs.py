@@ -1,5 +1,8 @@
 """What each handoff between roles carries, and the check that a handoff carries exactly that.
 
+The role modules beside this one say which of these models each role receives and hands over;
+this module is the vocabulary and the ``(from, to)`` table the orchestrator checks against.
+
 A handoff is recorded as a ``handoff`` event whose ``content`` is one of the models below,
 dumped to JSON. Checking the content against the model for its ``(from, to)`` pair before it is
 recorded means a malformed handoff fails its sender at once, naming the field, instead of
@@ -21,18 +24,20 @@ class HandoffError(QuarterdeckError):
     """A handoff's content does not match its model, or no such handoff exists."""
 
 
-class _Handoff(BaseModel):
+class HandoffModel(BaseModel):
+    """The base of every handoff: frozen, and refusing fields it does not name."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class ResearchNotes(_Handoff):
+class ResearchNotes(HandoffModel):
     """Researcher → planner: what was found, and where."""
 
     notes: str
     references: list[str] = Field(default_factory=list)
 
 
-class PlanHandoff(_Handoff):
+class PlanHandoff(HandoffModel):
     """Planner → orchestrator: the steps, the constraints and how success is judged."""
 
     plan: list[str]
@@ -40,7 +45,7 @@ class PlanHandoff(_Handoff):
     success_criteria: list[str] = Field(default_factory=list)
 
 
-class TaskHandoff(_Handoff):
+class TaskHandoff(HandoffModel):
     """Orchestrator → implementer: the task, its context, and what failed last time."""
 
     task: str
@@ -49,14 +54,14 @@ class TaskHandoff(_Handoff):
     failures: list[str] = Field(default_factory=list)
 
 
-class ImplementationReport(_Handoff):
+class ImplementationReport(HandoffModel):
     """Implementer → validator and implementer → reviewer: what was done, on which attempt."""
 
     summary: str
     attempt: int = Field(ge=1)
 
 
-class ValidationFailure(_Handoff):
+class ValidationFailure(HandoffModel):
     """Validator → implementer: the checks that failed and their output."""
 
     checks: list[str]
@@ -64,7 +69,7 @@ class ValidationFailure(_Handoff):
     attempt: int = Field(ge=1)
 
 
-class ReviewVerdict(_Handoff):
+class ReviewVerdict(HandoffModel):
     """Reviewer → orchestrator: approve, or request changes with comments."""
 
     approved: bool

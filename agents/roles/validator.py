@@ -1,4 +1,8 @@
-"""The validator: runs the team's checks in the workspace and records what they said.
+"""The validator (the team's ValidatorAgent): runs the team's checks in the workspace.
+
+Receives the implementer's :class:`~agents.roles.handoffs.ImplementationReport`; when a check
+fails it hands a :class:`~agents.roles.handoffs.ValidationFailure` back to the implementer, and
+when all pass the workspace becomes a known-good checkpoint. Played by commands, not an agent.
 
 Each check is a real subprocess in its own process group, with the scrubbed environment, no
 stdin and a bounded capture of its merged output (the tail, which is where test runners put
@@ -20,9 +24,22 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from agents.checkpoints.recorder import Checkpoints
-from agents.team import Check, expand
+from agents.roles.handoffs import ImplementationReport, ValidationFailure
+from agents.roles.role import Role
+from agents.team import Backend, Check, expand
 from sessions.schema.flow import ValidationFinished
 from sessions.store.event_store import EventStore
+
+VALIDATOR = Role(
+    name="validator",
+    duty="runs the project's checks for real and sends failures back to the implementer",
+    receives=(ImplementationReport,),
+    hands_over=(ValidationFailure,),
+    prompt="Run the project's checks and report what failed.",
+    played_by=frozenset({Backend.COMMAND}),
+    may="run the team's checks and read their output; it changes nothing by hand",
+)
+"""The validator role."""
 
 DEFAULT_OUTPUT_LIMIT = 64_000
 """Bytes of a check's output kept (the last ones)."""

@@ -48,7 +48,7 @@ def write(tmp_path: Path, text: str) -> Path:
     return path
 
 
-IMPLEMENTER = '[roles.implementer]\nbackend = "human"\n'
+IMPLEMENTER = '[roles.implementer]\nbackend = "acp"\ncommand = "agent"\n'
 
 
 @pytest.mark.parametrize(
@@ -65,6 +65,11 @@ IMPLEMENTER = '[roles.implementer]\nbackend = "human"\n'
         ('[roles.planner]\nbackend = "human"\n', "a team needs an implementer"),
         ('[roles.implementer]\nbackend = "robot"\n', "roles.implementer.backend"),
         (IMPLEMENTER + "[workflow]\nmax_attempts = 0\n", "workflow.max_attempts"),
+        ('[roles.implementer]\nbackend = "human"\n', "the implementer is played by acp or demo"),
+        (
+            IMPLEMENTER + '[roles.validator]\nbackend = "acp"\ncommand = "agent"\n',
+            "roles.validator: the validator is played by command, not acp",
+        ),
         (IMPLEMENTER + "[workflow]\norder = ['manager']\n", "workflow.order.0"),
         (
             IMPLEMENTER + '[roles.validator]\nbackend = "command"\n'
@@ -94,14 +99,14 @@ def test_steps_follow_the_workflow_order_and_skip_missing_roles(tmp_path: Path) 
     path = write(
         tmp_path,
         IMPLEMENTER + '[roles.reviewer]\nbackend = "human"\n'
-        '[roles.researcher]\nbackend = "human"\n'
+        '[roles.researcher]\nbackend = "acp"\ncommand = "agent"\n'
         "[workflow]\norder = ['reviewer', 'implementer', 'planner', 'researcher']\n",
     )
     assert load_team(path).steps() == ["reviewer", "implementer", "researcher"]
 
 
 def test_the_default_workflow_is_every_role_in_order() -> None:
-    team = Team.model_validate({"roles": {"implementer": {"backend": "human"}}})
+    team = Team.model_validate({"roles": {"implementer": {"backend": "acp", "command": "a"}}})
     assert team.workflow.order == list(ROLES)
     assert team.steps() == ["implementer"]
     assert team.name == "team" and team.workflow.turn_timeout_s == 1800
