@@ -40,10 +40,10 @@ the log up to ``to_seq``. Policy reloads and rejections (the ``_system`` session
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import TypeAlias, assert_never, cast
 
 from sessions import schema as ev
-from sessions.evolve import evolve
 from sessions.readmodel.timeline import named, parse_record, timeline_entry
 from sessions.readmodel.view_builders import AgentDraft, SessionDraft
 from sessions.readmodel.views import (
@@ -190,9 +190,9 @@ def _policy(status: PolicyStatus, event: Event | None) -> PolicyStatus:
         case ev.PolicyReloaded():
             return PolicyStatus(event.policy_hash, event.path, event.rules, "ok", ())
         case ev.PolicyRejected():
-            return evolve(status, last_result="rejected", errors=tuple(event.errors))
+            return replace(status, last_result="rejected", errors=tuple(event.errors))
         case ev.PolicyDecided() if status.hash is None:  # opened after the last reload
-            return evolve(status, hash=event.policy_hash, path=event.policy_path)
+            return replace(status, hash=event.policy_hash, path=event.policy_path)
         case _:
             return status
 

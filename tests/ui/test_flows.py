@@ -68,7 +68,7 @@ async def running_console(tmp_path: Path) -> AsyncIterator[Console]:
 
 
 def _db(app: QuarterdeckApp) -> str:
-    return app.wiring.console_boot.db
+    return app.boot.db
 
 
 def _state(app: QuarterdeckApp, approval_id: str) -> str:

@@ -7,6 +7,8 @@ still shows when it matters.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 
@@ -14,7 +16,6 @@ from screens.widgets.key_bar import KeyBar
 from screens.widgets.session_list import SessionList
 from screens.widgets.status_bar import StatusBar
 from screens.widgets.timeline import SessionTimeline
-from sessions.evolve import evolve
 from sessions.readmodel.views import ConsoleView, SessionView, TimelineEntry
 
 
@@ -74,10 +75,10 @@ async def test_sessions_that_read_the_same_are_not_drawn_again() -> None:
         one = SessionView("s1", title="fix", created_ts="2026-11-24T09:30:00.000000Z")
         assert sessions.show((one,), now=0.0)
         option = sessions.get_option_at_index(0)
-        busier = evolve(one, event_count=one.event_count + 500)  # not on screen
+        busier = replace(one, event_count=one.event_count + 500)  # not on screen
         assert not sessions.show((busier,), now=0.0, force=True)
         assert sessions.get_option_at_index(0) is option and sessions.items == (busier,)
-        renamed = evolve(busier, title="fix the window")
+        renamed = replace(busier, title="fix the window")
         assert sessions.show((renamed,), now=0.0)
         assert "fix the window" in str(sessions.get_option_at_index(0).prompt)
 
