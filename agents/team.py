@@ -77,6 +77,10 @@ class RoleConfig(_Model):
     speed: Annotated[float, Field(ge=0)] = 1.0
     checks: list[Check] = Field(default_factory=list)
 
+    def expanded_env(self) -> dict[str, str]:
+        """The role's ``env`` with ``{python}`` and ``{demo}`` expanded, as its processes get it."""
+        return {name: expand(value) for name, value in self.env.items()}
+
     @model_validator(mode="after")
     def _complete(self) -> Self:
         needs = {
@@ -130,7 +134,9 @@ class Team(_Model):
             allowed = ROSTER[name].played_by
             if config.backend not in allowed:
                 can = " or ".join(sorted(allowed))
-                raise ValueError(f"roles.{name}: the {name} is played by {can}, not {config.backend}")
+                raise ValueError(
+                    f"roles.{name}: the {name} is played by {can}, not {config.backend}"
+                )
         return self
 
     def steps(self) -> list[str]:

@@ -44,7 +44,7 @@ def agent_spec(role: str, config: RoleConfig, *, secrets: SecretStore | None = N
     The role's granted secrets join its ``env``, which the backend adds after scrubbing the
     parent's environment: an agent sees the secrets its role was given and no others.
     """
-    env = {name: expand(value) for name, value in config.env.items()}
+    env = config.expanded_env()
     granted = granted_secrets(role, config, secrets)
     env.update(granted)
     names = frozenset(granted)

@@ -317,7 +317,7 @@ class SessionRunner:
         config = self.spec.team.roles["validator"]
         validator = Validator(
             self.store, session_id=self.session_id, workspace=self.spec.workspace,
-            checks=config.checks, env=scrubbed_env(config.env), checkpoints=self.checkpoints,
+            checks=config.checks, env=scrubbed_env(config.expanded_env()), checkpoints=self.checkpoints,
         )  # fmt: skip
         return await validator.validate(attempt=attempt)
 

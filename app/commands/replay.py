@@ -19,9 +19,9 @@ import orjson
 
 from agents.redrive import Divergence, Kind, RedriveReport, redrive_session
 from agents.secrets.keyring_store import SecretsError, SecretStore
-from app.commands.policy import EXIT_INVALID, load_or_report
+from app.commands.policy import EXIT_INVALID, effective_or_report, load_or_report
 from app.paths import data_dir
-from app.wiring.store import effective_policy, open_database, protected_dirs
+from app.wiring.store import open_database, protected_dirs
 from sessions.errors import AmbiguousSessionError, SessionNotFoundError
 from sessions.store.reading import resolve_session
 
@@ -61,7 +61,10 @@ def cmd_replay(args: argparse.Namespace) -> int:
             return EXIT_INVALID
         where = str(args.policy)
     else:
-        policy, where = effective_policy()
+        effective = effective_or_report()
+        if effective is None:
+            return EXIT_INVALID
+        policy, where = effective
     engine = open_database(args.db)
     try:
         try:

@@ -226,7 +226,7 @@ def test_human_answers_are_replayed_from_the_recording(reviewed: Path, tmp_path:
     assert stop["expected"] == "orchestrator → implementer (attempt 2)"
 
 
-def test_replay_usage_errors(demo: Path, tmp_path: Path) -> None:
+def test_replay_usage_errors(demo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     session_id = next(iter(_sessions(demo)))
     assert run_cli(demo, "replay", session_id[:8], "--json").returncode == 2
     unknown = run_cli(demo, "replay", "nope", "--redrive")
@@ -235,3 +235,7 @@ def test_replay_usage_errors(demo: Path, tmp_path: Path) -> None:
     broken.write_text("[[rules]\n")
     invalid = run_cli(demo, "replay", session_id[:8], "--redrive", "--policy", str(broken))
     assert invalid.returncode == 3 and "broken.toml" in invalid.stderr
+    monkeypatch.setenv("QUARTERDECK_POLICY", str(broken))  # the policy in force is invalid
+    effective = run_cli(demo, "replay", session_id[:8], "--redrive")
+    assert effective.returncode == 3 and "broken.toml is invalid" in effective.stderr
+    assert "Traceback" not in effective.stderr

@@ -10,6 +10,8 @@ import pytest
 from agents.team import (
     ROLES,
     Backend,
+    Check,
+    RoleConfig,
     Team,
     TeamError,
     bundled_team,
@@ -118,3 +120,9 @@ def test_expand_replaces_both_placeholders() -> None:
     assert expand("{python} -m {python}") == f"{sys.executable} -m {sys.executable}"
     assert expand("plain {other}") == "plain {other}"
     assert demo_dir().is_dir()
+
+
+def test_a_roles_env_is_expanded_for_every_process_it_starts() -> None:
+    check = Check(name="t", command=["{python}", "-V"])
+    role = RoleConfig(backend=Backend.COMMAND, checks=[check], env={"PY": "{python}"})
+    assert role.expanded_env() == {"PY": sys.executable}
