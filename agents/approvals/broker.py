@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-from agents.auth.grants import GrantError, add_grant, narrowed_rule
+from agents.approvals.standing import write_standing_grant
+from agents.auth.grants import GrantError, narrowed_rule
 from agents.auth.requests import Decision, ToolRequest
 from sessions.schema.policy import ApprovalRequested, ApprovalResolved
 from sessions.store.approval_rows import approvals_by_id
@@ -46,9 +47,17 @@ class Outcome(StrEnum):
         return self in (Outcome.APPROVED_ONCE, Outcome.APPROVED_ALWAYS)
 
     @property
+    def standing(self) -> Decision | None:
+        """The decision of the rule an "always"/"never" answer leaves; None for a one-off."""
+        return _STANDING.get(self)
+
+    @property
     def source(self) -> str:
         """The decision source recorded with the final ``policy.decided``."""
         return {Outcome.TIMEOUT: "timeout", Outcome.CANCELLED: "cancel"}.get(self, "human")
+
+
+_STANDING = {Outcome.APPROVED_ALWAYS: Decision.ALLOW, Outcome.DENIED_ALWAYS: Decision.DENY}
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,21 +196,28 @@ class ApprovalBroker:
             raise ApprovalError(f"no pending approval {approval_id!r} in this console")
         approval = entry[0]
         added = None
-        if outcome in (Outcome.APPROVED_ALWAYS, Outcome.DENIED_ALWAYS):
-            added = self.add_standing_rule(approval, outcome)
+        decision = outcome.standing
+        if decision is not None:
+            added = write_standing_grant(
+                self._policy_path,
+                approval_id=approval_id,
+                decision=decision,
+                request=approval.request,
+                session_id=approval.session_id,
+                subject=approval.summary,
+            )
         who = decided_by or self._user
         done = await self._finish(approval_id, Resolution(outcome, who, reason, added))
-        if added is not None:
-            await self._settle_covered(approval, outcome, added, who)
+        if decision is not None and added is not None:
+            await self._settle_covered(approval, decision, added, who)
         return done
 
     async def _settle_covered(
-        self, granted: PendingApproval, outcome: Outcome, rule_id: str, who: str | None
+        self, granted: PendingApproval, decision: Decision, rule_id: str, who: str | None
     ) -> None:
         """Answer the other waiting requests the new standing rule decides — the same command
         or file for the same role, whose narrowed rule is the very one just written — so the
         user is not asked again for what they just granted (or refused) for good."""
-        decision = Decision.ALLOW if outcome is Outcome.APPROVED_ALWAYS else Decision.DENY
         rule = narrowed_rule(granted.request, decision, rule_id=rule_id)
         once = Outcome.APPROVED_ONCE if decision is Decision.ALLOW else Outcome.DENIED
         for other in self.pending():
@@ -212,19 +228,6 @@ class ApprovalBroker:
             if same and other.approval_id in self._pending:
                 why = f"covered by standing rule {rule_id}"
                 await self._finish(other.approval_id, Resolution(once, who, why, None))
-
-    def add_standing_rule(self, approval: PendingApproval, outcome: Outcome) -> str:
-        """Write the narrowed rule for an "always" answer; returns its id."""
-        if self._policy_path is None:
-            raise GrantError("no policy file is configured, so nothing can be granted always")
-        decision = Decision.ALLOW if outcome is Outcome.APPROVED_ALWAYS else Decision.DENY
-        rule_id = f"grant-{approval.approval_id}"
-        rule = narrowed_rule(approval.request, decision, rule_id=rule_id)
-        add_grant(
-            self._policy_path, rule, rule_id=rule_id, session_id=approval.session_id,
-            role=approval.role, subject=approval.summary,
-        )  # fmt: skip
-        return rule_id
 
     async def cancel(self, approval_id: str, *, reason: str = "cancelled") -> None:
         """Resolve one request as cancelled (its session or agent was cancelled)."""

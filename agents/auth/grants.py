@@ -125,11 +125,12 @@ def add_grant(
     session_id: str,
     role: str,
     subject: str,
-    request: ToolRequest | None = None,
+    request: ToolRequest,
 ) -> None:
     """Append a grant to the user's policy file (created from the default if missing), after
-    checking that the whole new file loads and — given ``request`` — that the grant really
-    decides it (an explicit "ask" or "deny" rule outranks an allow); replaced atomically."""
+    checking that the whole new file loads and that the grant really decides ``request``, the
+    call it is made for (an explicit "ask" or "deny" rule outranks an allow); replaced
+    atomically. Callers go through :mod:`agents.approvals.standing`."""
     text = policy_path.read_text(encoding="utf-8") if policy_path.exists() else _default_text()
     meta = {
         "session": session_id,
@@ -139,8 +140,7 @@ def add_grant(
     }
     block = f"{_BEGIN} {rule_id} {orjson.dumps(meta).decode()}\n{rule_toml}{_END} {rule_id}\n"
     new_text = text.rstrip("\n") + "\n\n" + block
-    if request is not None:
-        _check_effective(new_text, policy_path, request, rule_id)
+    _check_effective(new_text, policy_path, request, rule_id)
     _replace(policy_path, new_text)
 
 

@@ -20,10 +20,11 @@ from pathlib import Path
 from typing import Literal
 
 from agents.approvals.broker import ApprovalBroker, Outcome
-from agents.auth.grants import Grant, GrantError, add_grant, list_grants, narrowed_rule
+from agents.approvals.standing import proposed_rule, write_standing_grant
+from agents.auth.grants import Grant, GrantError, list_grants
 from agents.auth.grants import revoke_grant as _revoke_grant
 from agents.auth.holder import PolicyHolder, ReloadResult
-from agents.auth.requests import Decision, ToolKind, ToolRequest
+from agents.auth.requests import ToolKind, ToolRequest
 from agents.checkpoints.rollback import RollbackPlan
 from agents.checkpoints.timetravel import RollbackDone
 from agents.orchestrator.core import Orchestrator
@@ -42,9 +43,6 @@ Liveness = Literal["waiting", "stale", "elsewhere"]
 
 class SupervisorError(QuarterdeckError):
     """An action the supervisor refuses, with the reason a user can act on."""
-
-
-_STANDING = {Outcome.APPROVED_ALWAYS: Decision.ALLOW, Outcome.DENIED_ALWAYS: Decision.DENY}
 
 
 def liveness(owner: str | None) -> Liveness:
@@ -126,12 +124,11 @@ class Supervisor:
     def proposal(self, approval_id: str, outcome: Outcome) -> str:
         """The TOML of the narrowed rule an "always"/"never" answer would add; ``GrantError``
         when no narrow rule is safe (then only a one-off answer is possible)."""
-        decision = _STANDING.get(outcome)
+        decision = outcome.standing
         if decision is None:
             raise SupervisorError(f"{outcome} adds no rule")
-        approval = self.approval(approval_id)
-        request = tool_request_of(self.store, approval)
-        return narrowed_rule(request, decision, rule_id=f"grant-{approval_id}")
+        request = tool_request_of(self.store, self.approval(approval_id))
+        return proposed_rule(approval_id, request, decision)
 
     async def answer(self, approval_id: str, outcome: Outcome, *, reason: str = "") -> Answered:
         """Answer a pending approval, here or in the process that asked.
@@ -163,15 +160,16 @@ class Supervisor:
                 " is gone, so nothing would run. Deny it to clear it from the queue."
             )
         added = None
-        standing = _STANDING.get(outcome)
-        if standing is not None:
-            request = tool_request_of(self.store, approval)
-            added = f"grant-{approval_id}"
-            rule = narrowed_rule(request, standing, rule_id=added)
-            add_grant(
-                self.policy_path, rule, rule_id=added, session_id=approval.session_id,
-                role=approval.role, subject=approval.summary, request=request,
-            )  # fmt: skip
+        decision = outcome.standing
+        if decision is not None:
+            added = write_standing_grant(
+                self.policy_path,
+                approval_id=approval_id,
+                decision=decision,
+                request=tool_request_of(self.store, approval),
+                session_id=approval.session_id,
+                subject=approval.summary,
+            )
         self.store.append_sync(
             approval.session_id,
             f"human:{self.user}",

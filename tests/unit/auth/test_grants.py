@@ -75,9 +75,18 @@ def test_grants_round_trip_through_the_policy_file(tmp_path: Path) -> None:
 def test_a_grant_that_would_break_the_file_is_refused(tmp_path: Path) -> None:
     policy = tmp_path / "policy.toml"
     policy.write_text('[[rules]]\nid = "grant-x"\ndecision = "allow"\ncommands = [["ls"]]\n')
-    rule = narrowed_rule(_exec("tsc", tmp_path), Decision.ALLOW, rule_id="grant-x")
+    request = _exec("tsc", tmp_path)
+    rule = narrowed_rule(request, Decision.ALLOW, rule_id="grant-x")
     with pytest.raises(GrantError, match="would not load"):
-        add_grant(policy, rule, rule_id="grant-x", session_id="s", role="implementer", subject="t")
+        add_grant(
+            policy,
+            rule,
+            rule_id="grant-x",
+            session_id="s",
+            role="implementer",
+            subject="t",
+            request=request,
+        )
     assert "tsc" not in policy.read_text()
 
 
