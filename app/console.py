@@ -14,7 +14,6 @@ import shutil
 import subprocess
 import time
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual import work
@@ -23,21 +22,15 @@ from textual.binding import Binding
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
-import screens
 from app.console_settings import Settings
 from screens.confirm import ConfirmScreen
 from screens.dashboard import DashboardScreen
 from screens.messages import HistoryProgress, LogAdvanced
+from screens.stylesheets import FirstScreen, first_stylesheets
 from sessions.readmodel.console_model import Alert, AlertThrottle, ConsoleModel, stuck_sessions
 
 FIRST_FRAME_WAIT_S = 1.0
 """How long the console waits for its first complete frame before opening the database."""
-SCREENS = Path(screens.__file__).parent
-FIRST_STYLESHEETS = {"dashboard": ("widgets.tcss", "dashboard.tcss"),
-                     "replay": ("widgets.tcss", "replay.tcss")}  # fmt: skip
-"""The stylesheets of each first screen, read at start: a first screen's ``CSS_PATH`` is not
-(Textual reads a screen's own when it is pushed, re-parsing the whole stylesheet each time,
-which would cost the first paint a fifth). Modals' load when they first open."""
 
 if TYPE_CHECKING:
     from agents.supervisor.actions import Supervisor
@@ -62,8 +55,8 @@ class QuarterdeckApp(App[int]):
         replay_session: str | None = None,
         tick_s: float | None = 1.0,
     ) -> None:
-        first = "replay" if replay_session is not None else "dashboard"
-        super().__init__(css_path=[str(SCREENS / name) for name in FIRST_STYLESHEETS[first]])
+        first: FirstScreen = "replay" if replay_session is not None else "dashboard"
+        super().__init__(css_path=first_stylesheets(first))
         self.boot = boot
         self.settings = settings or Settings()
         self.clock = clock

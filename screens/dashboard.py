@@ -22,6 +22,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import OptionList
 
+from screens import stylesheets
 from screens.confirm import ConfirmScreen
 from screens.session_actions import SessionActions
 from screens.widgets.agent_grid import AgentGrid
@@ -53,7 +54,7 @@ def console_commands() -> type[Provider]:
 class DashboardScreen(SessionActions, Screen[None]):
     """What ``quarterdeck`` opens on: everything live, every key one action."""
 
-    CSS_PATH = ["widgets.tcss", "dashboard.tcss"]
+    CSS_PATH = stylesheets.DASHBOARD
     AUTO_FOCUS = "#approvals"  # not the first focusable widget and then this: one change
     COMMANDS = {console_commands}
     BINDINGS = [

@@ -20,6 +20,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import ProgressBar, Static
 
+from screens import stylesheets
 from screens.format import STATE_STYLE, escape, timestamp
 from screens.widgets.agent_grid import AgentGrid
 from screens.widgets.approval_queue import ApprovalQueue
@@ -41,7 +42,7 @@ TICK_S = 0.05
 class ReplayScreen(Screen[None]):
     """Play, pause, step and jump through one session; nothing here can change it."""
 
-    CSS_PATH = ["widgets.tcss", "replay.tcss"]
+    CSS_PATH = stylesheets.REPLAY
     BINDINGS = [
         Binding("space", "toggle_play", "Play/Pause", id="replay.play"),
         Binding("right,l", "step(1)", "Step", id="replay.step"),
