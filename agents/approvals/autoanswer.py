@@ -10,9 +10,9 @@ from enum import StrEnum
 from agents.approvals.broker import (
     ApprovalBroker,
     ApprovalError,
+    BrokerEvent,
     Outcome,
-    PendingApproval,
-    Resolution,
+    RequestAdded,
 )
 
 
@@ -37,8 +37,8 @@ def answer_automatically(broker: ApprovalBroker, mode: OnAsk) -> None:
         with contextlib.suppress(ApprovalError):
             await broker.resolve(approval_id, outcome, decided_by=who, reason=reason)
 
-    def listener(what: str, approval: PendingApproval, _r: Resolution | None) -> None:
-        if what == "requested":
-            asyncio.get_running_loop().create_task(answer(approval.approval_id))
+    def listener(event: BrokerEvent) -> None:
+        if isinstance(event, RequestAdded):
+            asyncio.get_running_loop().create_task(answer(event.approval.approval_id))
 
     broker.subscribe(listener)

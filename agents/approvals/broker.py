@@ -93,8 +93,26 @@ class ApprovalError(Exception):
     """An approval cannot be resolved as asked (unknown id, already answered)."""
 
 
-Listener = Callable[[str, PendingApproval, Resolution | None], None]
-"""Told ``("requested", approval, None)`` and ``("resolved", approval, resolution)``."""
+@dataclass(frozen=True, slots=True)
+class RequestAdded:
+    """A request is on disk and waiting for an answer."""
+
+    approval: PendingApproval
+
+
+@dataclass(frozen=True, slots=True)
+class RequestResolved:
+    """A request ended (answered here or elsewhere, timed out or cancelled) and how."""
+
+    approval: PendingApproval
+    resolution: Resolution
+
+
+BrokerEvent = RequestAdded | RequestResolved
+"""What the broker tells its listeners, in the order it happens."""
+
+Listener = Callable[[BrokerEvent], None]
+"""Told every :data:`BrokerEvent`, after it is committed."""
 
 
 class ApprovalBroker:
@@ -169,7 +187,7 @@ class ApprovalBroker:
         )
         future: asyncio.Future[Resolution] = asyncio.get_running_loop().create_future()
         self._pending[approval.approval_id] = (approval, future)
-        self._tell("requested", approval, None)
+        self._tell(RequestAdded(approval))
         try:
             return await asyncio.wait_for(asyncio.shield(future), timeout)
         except TimeoutError:
@@ -262,12 +280,12 @@ class ApprovalBroker:
             )
         if not future.done():
             future.set_result(resolution)
-        self._tell("resolved", approval, resolution)
+        self._tell(RequestResolved(approval, resolution))
         return resolution
 
-    def _tell(self, what: str, approval: PendingApproval, resolution: Resolution | None) -> None:
+    def _tell(self, event: BrokerEvent) -> None:
         for listener in list(self._listeners):
-            listener(what, approval, resolution)
+            listener(event)
 
     async def sync_external(self) -> int:
         """Apply answers written by other processes (``quarterdeck approve``); returns how many."""

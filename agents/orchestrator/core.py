@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
-from agents.approvals.broker import ApprovalBroker, PendingApproval, Resolution
+from agents.approvals.broker import ApprovalBroker, BrokerEvent
 from agents.auth.gate import AuthGate
 from agents.checkpoints.recorder import Checkpoints
 from agents.orchestrator.progress import Progress
@@ -159,9 +159,8 @@ class Orchestrator:
         """Cancel every running session (quitting): no agent process survives."""
         await asyncio.gather(*(self.cancel(sid) for sid in list(self.tasks)))
 
-    def _approval_changed(
-        self, what: str, approval: PendingApproval, _r: Resolution | None
-    ) -> None:
+    def _approval_changed(self, event: BrokerEvent) -> None:
+        approval = event.approval  # asked or resolved: either may change who is waiting
         runner = self.runners.get(approval.session_id)
         if runner is None or runner.state not in (
             SessionState.RUNNING, SessionState.AWAITING_APPROVAL

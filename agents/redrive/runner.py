@@ -22,9 +22,10 @@ from pydantic import BaseModel
 from agents.approvals.broker import (
     ApprovalBroker,
     ApprovalError,
+    BrokerEvent,
     Outcome,
     PendingApproval,
-    Resolution,
+    RequestAdded,
 )
 from agents.auth.compiled import LoadedPolicy
 from agents.auth.egress import KnownSecret
@@ -132,9 +133,9 @@ class RecordedAnswers:
         self._tasks: set[asyncio.Task[None]] = set()
         broker.subscribe(self._changed)
 
-    def _changed(self, what: str, approval: PendingApproval, _r: Resolution | None) -> None:
-        if what == "requested":
-            task = asyncio.get_running_loop().create_task(self._answer(approval))
+    def _changed(self, event: BrokerEvent) -> None:
+        if isinstance(event, RequestAdded):
+            task = asyncio.get_running_loop().create_task(self._answer(event.approval))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 

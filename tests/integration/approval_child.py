@@ -12,7 +12,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from agents.approvals.broker import ApprovalBroker
+from agents.approvals.broker import ApprovalBroker, RequestAdded
 from agents.auth.requests import ToolKind, ToolRequest
 from sessions.schema import SessionCreated
 from sessions.store.engine import open_engine
@@ -27,8 +27,10 @@ async def main(db: str, workspace: str, command: str) -> None:
     )
     broker = ApprovalBroker(store, timeout_s=120)
     broker.subscribe(
-        lambda what, approval, _r: (
-            print(f"asked {approval.approval_id}", flush=True) if what == "requested" else None
+        lambda event: (
+            print(f"asked {event.approval.approval_id}", flush=True)
+            if isinstance(event, RequestAdded)
+            else None
         )
     )
     stop = asyncio.Event()

@@ -13,7 +13,13 @@ from typing import Any
 
 import pytest
 
-from agents.approvals.broker import ApprovalBroker, Outcome, PendingApproval, Resolution
+from agents.approvals.broker import (
+    ApprovalBroker,
+    BrokerEvent,
+    Outcome,
+    RequestAdded,
+    Resolution,
+)
 from agents.auth.gate import AuthGate
 from agents.auth.holder import PolicyHolder
 from agents.backends.acp import (
@@ -228,8 +234,8 @@ async def test_a_failed_start_is_retried_and_recorded(h: Harness, tmp_path: Path
 async def test_cancel_answers_a_pending_permission_cancelled(h: Harness) -> None:
     asked = asyncio.Event()
 
-    def listener(what: str, approval: PendingApproval, res: Resolution | None) -> None:
-        if what == "requested":
+    def listener(event: BrokerEvent) -> None:
+        if isinstance(event, RequestAdded):
             asked.set()
 
     h.broker.subscribe(listener)
@@ -245,7 +251,7 @@ async def test_cancel_answers_a_pending_permission_cancelled(h: Harness) -> None
 
 async def test_stop_kills_the_agent_and_the_terminals_it_started(h: Harness) -> None:
     asked = asyncio.Event()
-    h.broker.subscribe(lambda what, approval, res: asked.set())
+    h.broker.subscribe(lambda event: asked.set())
     agent = h.agent("terminal_then_hang")
     await agent.start()
     turn = asyncio.create_task(agent.prompt("go"))
@@ -268,10 +274,10 @@ async def test_outside_the_workspace_and_dangerous_commands_are_refused(h: Harne
     loop = asyncio.get_running_loop()
     answering: list[asyncio.Task[Resolution]] = []
 
-    def deny_asks(what: str, approval: PendingApproval, res: Resolution | None) -> None:
-        if what == "requested":
+    def deny_asks(event: BrokerEvent) -> None:
+        if isinstance(event, RequestAdded):
             answering.append(
-                loop.create_task(h.broker.resolve(approval.approval_id, Outcome.DENIED))
+                loop.create_task(h.broker.resolve(event.approval.approval_id, Outcome.DENIED))
             )
 
     h.broker.subscribe(deny_asks)

@@ -11,7 +11,12 @@ from pathlib import Path
 import orjson
 import pytest
 
-from agents.approvals.broker import ApprovalBroker, Outcome, PendingApproval, Resolution
+from agents.approvals.broker import (
+    ApprovalBroker,
+    BrokerEvent,
+    Outcome,
+    RequestAdded,
+)
 from agents.auth.requests import ToolKind, ToolRequest
 from app.wiring.store import open_store
 from sessions.schema import SessionCreated
@@ -106,8 +111,8 @@ async def test_approvals_of_an_encrypted_database_are_listed_and_answered_in_pla
         broker = ApprovalBroker(store, timeout_s=120)
         asked = asyncio.Event()
 
-        def listener(what: str, _a: PendingApproval, _r: Resolution | None) -> None:
-            if what == "requested":
+        def listener(event: BrokerEvent) -> None:
+            if isinstance(event, RequestAdded):
                 asked.set()
 
         broker.subscribe(listener)

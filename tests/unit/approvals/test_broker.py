@@ -10,8 +10,11 @@ import pytest
 from agents.approvals.broker import (
     ApprovalBroker,
     ApprovalError,
+    BrokerEvent,
     Outcome,
     PendingApproval,
+    RequestAdded,
+    RequestResolved,
     Resolution,
 )
 from agents.auth.grants import GrantError, list_grants
@@ -46,9 +49,9 @@ async def _asked(broker: ApprovalBroker) -> PendingApproval:
     arrived = asyncio.Event()
     seen: list[PendingApproval] = []
 
-    def listener(what: str, approval: PendingApproval, _r: Resolution | None) -> None:
-        if what == "requested":
-            seen.append(approval)
+    def listener(event: BrokerEvent) -> None:
+        if isinstance(event, RequestAdded):
+            seen.append(event.approval)
             arrived.set()
 
     broker.subscribe(listener)
@@ -62,9 +65,11 @@ async def test_a_request_is_on_disk_before_anyone_sees_it(
     store = make_store()
     broker = ApprovalBroker(store)
     on_disk_when_seen: list[int] = []
+    told: list[BrokerEvent] = []
 
-    def listener(what: str, approval: PendingApproval, _r: Resolution | None) -> None:
-        if what == "requested":
+    def listener(event: BrokerEvent) -> None:
+        told.append(event)
+        if isinstance(event, RequestAdded):
             on_disk_when_seen.append(len(pending_approvals(store.engine)))
 
     broker.subscribe(listener)
@@ -74,6 +79,7 @@ async def test_a_request_is_on_disk_before_anyone_sees_it(
     assert list_sessions(store.engine)[0].pending_approvals == 1
     resolution = await broker.resolve(approval.approval_id, Outcome.APPROVED_ONCE, decided_by="ann")
     assert await task == resolution
+    assert told == [RequestAdded(approval), RequestResolved(approval, resolution)]
     assert resolution.outcome.approved
     kinds = [r.kind for r in load_session(store.engine, "s1")]
     assert kinds == ["approval.requested", "approval.resolved"]

@@ -6,7 +6,12 @@ import asyncio
 import sys
 from pathlib import Path
 
-from agents.approvals.broker import ApprovalBroker, Outcome, PendingApproval, Resolution
+from agents.approvals.broker import (
+    ApprovalBroker,
+    BrokerEvent,
+    Outcome,
+    RequestAdded,
+)
 from agents.auth.gate import NO_POLICY_HASH, AuthGate, ToolCall
 from agents.auth.holder import PolicyHolder
 from agents.auth.loader import default_policy
@@ -57,8 +62,8 @@ async def test_an_ask_waits_for_a_human_and_records_who(
     broker = ApprovalBroker(store)
     asked = asyncio.Event()
 
-    def listener(what: str, _a: PendingApproval, _r: Resolution | None) -> None:
-        if what == "requested":
+    def listener(event: BrokerEvent) -> None:
+        if isinstance(event, RequestAdded):
             asked.set()
 
     broker.subscribe(listener)

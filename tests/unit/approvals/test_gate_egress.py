@@ -5,7 +5,13 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from agents.approvals.broker import ApprovalBroker, Outcome, PendingApproval, Resolution
+from agents.approvals.broker import (
+    ApprovalBroker,
+    BrokerEvent,
+    Outcome,
+    PendingApproval,
+    RequestAdded,
+)
 from agents.auth.gate import AuthGate, ToolCall
 from agents.auth.holder import PolicyHolder
 from agents.auth.requests import Decision, ToolKind, ToolRequest
@@ -37,9 +43,9 @@ async def test_a_secret_sent_over_the_network_is_asked_with_the_reason_recorded(
     broker = ApprovalBroker(store)
     asked: asyncio.Queue[PendingApproval] = asyncio.Queue()
 
-    def listener(what: str, approval: PendingApproval, _r: Resolution | None) -> None:
-        if what == "requested":
-            asked.put_nowait(approval)
+    def listener(event: BrokerEvent) -> None:
+        if isinstance(event, RequestAdded):
+            asked.put_nowait(event.approval)
 
     broker.subscribe(listener)
     gate = AuthGate(holder, store, broker, known_secret=redactor.find_secret)

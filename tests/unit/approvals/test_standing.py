@@ -9,7 +9,13 @@ from typing import Literal
 
 import pytest
 
-from agents.approvals.broker import ApprovalBroker, Outcome, PendingApproval, Resolution
+from agents.approvals.broker import (
+    ApprovalBroker,
+    BrokerEvent,
+    Outcome,
+    PendingApproval,
+    RequestAdded,
+)
 from agents.auth.grants import GrantError, list_grants
 from agents.auth.requests import ToolKind, ToolRequest
 from agents.supervisor.actions import Supervisor
@@ -29,9 +35,9 @@ async def _ask(broker: ApprovalBroker, workspace: Path, command: str) -> Pending
     )
     asked: asyncio.Future[PendingApproval] = asyncio.get_running_loop().create_future()
 
-    def listener(what: str, approval: PendingApproval, _r: Resolution | None) -> None:
-        if what == "requested":
-            asked.set_result(approval)
+    def listener(event: BrokerEvent) -> None:
+        if isinstance(event, RequestAdded):
+            asked.set_result(event.approval)
 
     broker.subscribe(listener)
     return await asyncio.wait_for(asked, 10)
