@@ -23,7 +23,7 @@ from pathlib import Path
 from agents.approvals.standing import write_standing_grant
 from agents.auth.grants import GrantError, narrowed_rule
 from agents.auth.requests import Decision, ToolRequest
-from sessions.schema.policy import ApprovalRequested, ApprovalResolved
+from sessions.schema.policy import AnswerSource, ApprovalRequested, ApprovalResolved
 from sessions.store.approval_rows import approvals_by_id
 from sessions.store.event_store import EventStore, format_ts
 
@@ -52,12 +52,13 @@ class Outcome(StrEnum):
         return _STANDING.get(self)
 
     @property
-    def source(self) -> str:
+    def source(self) -> AnswerSource:
         """The decision source recorded with the final ``policy.decided``."""
-        return {Outcome.TIMEOUT: "timeout", Outcome.CANCELLED: "cancel"}.get(self, "human")
+        return _SOURCES.get(self, "human")
 
 
 _STANDING = {Outcome.APPROVED_ALWAYS: Decision.ALLOW, Outcome.DENIED_ALWAYS: Decision.DENY}
+_SOURCES: dict[Outcome, AnswerSource] = {Outcome.TIMEOUT: "timeout", Outcome.CANCELLED: "cancel"}
 
 
 @dataclass(frozen=True, slots=True)

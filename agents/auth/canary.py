@@ -24,6 +24,7 @@ import orjson
 from agents.auth.compiled import LoadedPolicy
 from agents.auth.engine import decide
 from agents.auth.requests import Decision, ToolKind, ToolRequest, Verdict
+from sessions.schema.policy import POLICY_SOURCES
 from sessions.store.record import Record
 
 UNKNOWN_ROLE = "unknown"
@@ -31,9 +32,6 @@ UNKNOWN_ROLE = "unknown"
 
 #: Distinct requests whose candidate verdict one diff remembers.
 VERDICT_CACHE = 4096
-#: `policy.decided` sources that are the policy's own verdict; the others (human, timeout,
-#: cancel) are the answer to an "ask" and follow the verdict for the same call.
-POLICY_SOURCES = frozenset({"rule", "default", "ceiling", "analysis"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,7 +155,7 @@ def redecide(
             pending[key] = _pending(record, payload, judge, roles, workspaces, fallback_workspace)
         elif kind == "policy.decided":
             payload = _object(record.payload_json)
-            if payload.get("source") not in POLICY_SOURCES:
+            if payload.get("source") not in POLICY_SOURCES:  # an answer follows the verdict
                 continue
             key = (record.session_id, str(payload.get("call_id", "")))
             if (waiting := pending.pop(key, None)) is not None:

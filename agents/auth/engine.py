@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from agents.auth.ceiling import Ceiling
 from agents.auth.compiled import LoadedPolicy, Part
@@ -22,13 +23,26 @@ from agents.auth.matchers import any_glob_matches
 from agents.auth.parts import Context, request_parts
 from agents.auth.paths import is_within, resolve
 from agents.auth.requests import Decision, PartVerdict, ToolRequest, Verdict
+from sessions.schema.policy import PolicySource
 
 #: Always protected, whatever the policy says (the policy file and the caller's dirs are added).
 BUILTIN_PROTECTED = ("{workspace}/.git/hooks/**", "{workspace}/.git/config", "~/.gitconfig")
 #: Which source explains a decision best when several reach the same strictness.
-_SOURCE_PRIORITY = {"rule": 3, "analysis": 2, "ceiling": 1, "default": 0}
-#: (decision, rule id, reason, source): one way a part could be decided.
-_Candidate = tuple[Decision, str | None, str, str]
+_SOURCE_PRIORITY: dict[PolicySource, int] = {"rule": 3, "analysis": 2, "ceiling": 1, "default": 0}
+
+
+class _Candidate(NamedTuple):
+    """One way a part could be decided; the strictest (then best explained) wins."""
+
+    decision: Decision
+    rule_id: str | None
+    reason: str
+    source: PolicySource
+
+    @property
+    def weight(self) -> tuple[int, int]:
+        """Strictness first, then how well the source explains it."""
+        return self.decision.rank, _SOURCE_PRIORITY[self.source]
 
 
 def effective_ceiling(
@@ -108,18 +122,19 @@ class _Judge:
         best: _Candidate
         if matched:
             rule = max(matched, key=lambda r: (r.decision.rank, -r.index))
-            best = (rule.decision, rule.id, rule.reason or f"rule '{rule.id}'", "rule")
+            best = _Candidate(rule.decision, rule.id, rule.reason or f"rule '{rule.id}'", "rule")
         else:
-            best = (Decision.ASK, None, "no rule covers this", "default")
-        candidates: list[_Candidate] = [(d, None, r, "analysis") for d, r in part.floors]
-        candidates += [(Decision.DENY, None, r, "ceiling") for r in self._outside_ceiling(part)]
+            best = _Candidate(Decision.ASK, None, "no rule covers this", "default")
+        candidates = [_Candidate(d, None, r, "analysis") for d, r in part.floors]
+        candidates += [
+            _Candidate(Decision.DENY, None, r, "ceiling") for r in self._outside_ceiling(part)
+        ]
         if part.path is not None:
             candidates += self._path_guards(part, granted=any(r.paths for r in matched))
         for candidate in candidates:
-            if _weight(candidate) > _weight(best):
+            if candidate.weight > best.weight:
                 best = candidate
-        decision, rule_id, reason, source = best
-        return PartVerdict(decision, rule_id, reason, part.subject, source)
+        return PartVerdict(best.decision, best.rule_id, best.reason, part.subject, best.source)
 
     def _outside_ceiling(self, part: Part) -> Iterable[str]:
         ceiling, role = self.ceiling, self.role
@@ -143,14 +158,10 @@ class _Judge:
         if any_glob_matches(globs, part.path, workspace=ws, home=home) or any(
             is_within(path, p) for p in self.protected
         ):
-            guards.append((on_write, None, f"{verb} a protected path", "analysis"))
+            guards.append(_Candidate(on_write, None, f"{verb} a protected path", "analysis"))
         if not granted and not is_within(path, self.ctx.workspace):
-            guards.append((on_write, None, f"{verb} outside the workspace", "ceiling"))
+            guards.append(_Candidate(on_write, None, f"{verb} outside the workspace", "ceiling"))
         return guards
-
-
-def _weight(candidate: _Candidate) -> tuple[int, int]:
-    return candidate[0].rank, _SOURCE_PRIORITY[candidate[3]]
 
 
 def _verdict(policy: LoadedPolicy, parts: list[PartVerdict]) -> Verdict:

@@ -25,7 +25,7 @@ from agents.auth.engine import decide
 from agents.auth.holder import PolicyHolder
 from agents.auth.requests import Decision, PartVerdict, ToolRequest, Verdict
 from sessions.schema.flow import EscalationRaised
-from sessions.schema.policy import PolicyDecided
+from sessions.schema.policy import DecisionSource, PolicyDecided
 from sessions.schema.tools import ToolCallRequested
 from sessions.store.event_store import EventStore
 
@@ -181,7 +181,7 @@ class AuthGate:
         decision: Decision,
         verdict: Verdict,
         policy_path: str | None,
-        source: str,
+        source: DecisionSource,
         resolution: Resolution | None,
         since: float,
     ) -> None:

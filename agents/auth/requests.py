@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
+from sessions.schema.policy import PolicySource
+
 
 class Decision(StrEnum):
     """What the gate does with a tool call; ordered allow < ask < deny by strictness."""
@@ -74,7 +76,7 @@ class PartVerdict:
     rule_id: str | None
     reason: str
     subject: str
-    source: str = "rule"
+    source: PolicySource = "rule"
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +87,7 @@ class Verdict:
     rule_id: str | None
     reason: str
     policy_hash: str
-    source: str
+    source: PolicySource
     parts: tuple[PartVerdict, ...]
 
     @property

@@ -14,14 +14,12 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from sessions.schema.policy import POLICY_SOURCES
 from sessions.store.record import Record
 
 PERMISSION = "session/request_permission"
 GATED = frozenset({PERMISSION, "fs/read_text_file", "fs/write_text_file", "terminal/create"})
 """Agent requests whose serving asks the gate."""
-
-POLICY_SOURCES = frozenset({"rule", "default", "ceiling", "analysis"})
-"""``policy.decided`` sources that are the policy's own verdict (the others answer an "ask")."""
 
 
 @dataclass(frozen=True, slots=True)

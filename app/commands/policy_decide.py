@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, Literal, Self
 
 import orjson
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
@@ -22,6 +22,7 @@ from agents.auth.engine import decide
 from agents.auth.requests import Decision, ToolKind, ToolRequest
 from app.commands.policy import EXIT_INVALID, effective_or_report, load_or_report, write_json
 from app.wiring.store import protected_dirs
+from sessions.schema.policy import PolicySource
 
 ARROW = "←"
 
@@ -184,7 +185,7 @@ def _json(
     rule: str | None,
     reason: str,
     policy_hash: str,
-    source: str,
+    source: PolicySource | Literal["input"],
     number: int,
     error: str | None,
 ) -> dict[str, Any]:

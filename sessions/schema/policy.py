@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import Field
 
 from sessions.schema.base import Payload
 
 DecisionValue = Literal["allow", "ask", "deny"]
-DecisionSource = Literal["rule", "default", "ceiling", "analysis", "human", "timeout", "cancel"]
+PolicySource = Literal["rule", "default", "ceiling", "analysis"]
+"""What made the policy's own verdict: a rule, no rule (ask), a role's ceiling, the analysis."""
+AnswerSource = Literal["human", "timeout", "cancel"]
+"""What decided an "ask" after the verdict: a human's answer, the timeout, a cancel."""
+DecisionSource = Literal[PolicySource, AnswerSource]
+"""Every source a ``policy.decided`` records."""
+POLICY_SOURCES: frozenset[str] = frozenset(get_args(PolicySource))
+"""The sources of a verdict the policy made itself (the others answer an "ask" after it)."""
 
 
 class PolicyDecided(Payload):
