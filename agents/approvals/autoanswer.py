@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import getpass
-from enum import StrEnum
 
 from agents.approvals.broker import (
     ApprovalBroker,
@@ -14,14 +13,7 @@ from agents.approvals.broker import (
     Outcome,
     RequestAdded,
 )
-
-
-class OnAsk(StrEnum):
-    """What a headless run does when the policy asks."""
-
-    ALLOW = "allow"
-    DENY = "deny"
-    WAIT = "wait"
+from agents.approvals.on_ask import OnAsk
 
 
 def answer_automatically(broker: ApprovalBroker, mode: OnAsk) -> None:

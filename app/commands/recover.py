@@ -14,7 +14,8 @@ import signal
 import sys
 from pathlib import Path
 
-from agents.approvals.autoanswer import OnAsk, answer_automatically
+from agents.approvals.autoanswer import answer_automatically
+from agents.approvals.on_ask import OnAsk
 from agents.orchestrator.progress import Progress, describe_progress, fold_progress
 from agents.orchestrator.recovery import LeaseKeeper, record_recovery
 from agents.orchestrator.transitions import check_transition

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import orjson
 
+from agents.approvals.on_ask import OnAsk
 from agents.demo.workspace import DemoWorkspaceError, copy_demo_workspace
 from agents.team import Team, TeamError, bundled_team, load_team
 from app.paths import config_dir
@@ -50,7 +51,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--policy", type=Path, help="policy file (default: the effective policy)")
     p.add_argument("--headless", action="store_true", help="no console: print events")
-    p.add_argument("--on-ask", choices=["allow", "deny", "wait"], default="wait",
+    p.add_argument("--on-ask", type=OnAsk, choices=list(OnAsk), default=OnAsk.WAIT,
                    help="headless answer to 'ask': allow, deny, or wait for `quarterdeck approve`")  # fmt: skip
     p.add_argument("--json", action="store_true", help="JSON Lines, one record per event")
 
@@ -113,7 +114,7 @@ def _start(args: argparse.Namespace, runs: Sequence[tuple[str, Team, Path]]) -> 
 
 
 async def _headless(args: argparse.Namespace, runs: Sequence[tuple[str, Team, Path]]) -> int:
-    from agents.approvals.autoanswer import OnAsk, answer_automatically
+    from agents.approvals.autoanswer import answer_automatically
     from app.wiring.runtime import build_runtime
 
     runtime, loaded = build_runtime(args.db, policy=args.policy)
@@ -129,7 +130,7 @@ async def _headless(args: argparse.Namespace, runs: Sequence[tuple[str, Team, Pa
             return EXIT_CONFIG
         mine: set[str] = set()
         runtime.store.subscribe(lambda batch: print_records(batch, mine, as_json=args.json))
-        answer_automatically(runtime.broker, OnAsk(args.on_ask))
+        answer_automatically(runtime.broker, args.on_ask)
         runtime.start_workers()
         for task, team, workspace in runs:
             mine.add(runtime.orchestrator.start(task, team, workspace))

@@ -7,7 +7,8 @@ import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
-from agents.approvals.autoanswer import OnAsk, answer_automatically
+from agents.approvals.autoanswer import answer_automatically
+from agents.approvals.on_ask import OnAsk
 from agents.team import bundled_team, demo_dir, load_team
 from app.wiring.runtime import build_runtime
 from sessions.schema.session import SessionState
