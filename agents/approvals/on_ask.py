@@ -1,8 +1,8 @@
 """What a headless run does when the policy asks, apart from the code that does it.
 
-The CLI parses ``--on-ask`` and the console's boot carries it before the first paint; naming it
-here lets them do so without loading the broker (SQLAlchemy and the shell parser, most of a
-second). :mod:`~agents.approvals.autoanswer` carries it out.
+The CLI parses ``--on-ask`` before anything slow is loaded (``run --help``, the console
+``demo`` opens); naming it here lets it do so without loading the broker (SQLAlchemy and the
+shell parser, most of a second). :mod:`~agents.approvals.autoanswer` carries it out.
 """
 
 from __future__ import annotations

@@ -6,9 +6,12 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from agents.approvals.on_ask import OnAsk
 from app.wiring.console_boot import Boot, Run
+
+if TYPE_CHECKING:
+    from agents.approvals.on_ask import OnAsk
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -42,7 +45,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 
 def open_console(
-    db: str, *, policy: Path | None = None, runs: Sequence[Run] = (), on_ask: OnAsk = OnAsk.WAIT
+    db: str, *, policy: Path | None = None, runs: Sequence[Run] = (), on_ask: OnAsk | None = None
 ) -> int:
     """Run the console until the user quits; with ``runs``, start those sessions in it.
     Exit 0, or 1 when a session started here did not succeed."""

@@ -9,9 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from agents.approvals.on_ask import OnAsk
-
 if TYPE_CHECKING:
+    from agents.approvals.on_ask import OnAsk
     from agents.supervisor.actions import Supervisor
     from agents.team import Team
     from app.bridge import LogSource
@@ -53,8 +52,9 @@ class Boot:
     db: str = ""
     policy: Path | None = None
     runs: Sequence[Run] = ()
-    on_ask: OnAsk = OnAsk.WAIT
-    """How "ask" decisions are answered: ``wait`` for a human (the console), ``allow``, ``deny``."""
+    on_ask: OnAsk | None = None
+    """How "ask" decisions are answered (``--on-ask``); None, like ``wait``, leaves them to a human
+    (None because ``agents`` is not loaded before the first paint, where a Boot is made)."""
     records: Sequence[Record] | None = None
     """Show these records and nothing else (no database, no runtime): tests and benchmarks."""
 
@@ -74,10 +74,10 @@ class Boot:
         from app.wiring.runtime import build_runtime
 
         runtime, loaded = build_runtime(self.db, policy=self.policy)
-        if self.on_ask is not OnAsk.WAIT:
+        if self.on_ask is not None:
             from agents.approvals.autoanswer import answer_automatically
 
-            answer_automatically(runtime.broker, self.on_ask)
+            answer_automatically(runtime.broker, self.on_ask)  # wait: answers nothing
         problems = [f"policy {loaded.path}: {e}" for e in loaded.errors]
         if runtime.holder.current is None and self.runs:
             problems.append("no valid policy is in force, so no session was started")
