@@ -88,8 +88,10 @@ class RoleConfig(_Model):
             Backend.DEMO: (self.playbook, "a demo role needs 'playbook'"),
             Backend.COMMAND: (self.checks or None, "a command role needs 'checks'"),
         }
-        if self.backend in needs and not needs[self.backend][0]:
-            raise ValueError(needs[self.backend][1])
+        if self.backend in needs:
+            value, missing = needs[self.backend]
+            if not value:
+                raise ValueError(missing)
         return self
 
 

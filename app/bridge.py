@@ -61,7 +61,7 @@ class DatabaseSource:
 
     def size(self) -> int:
         """The number of records in the log."""
-        return log_bounds(self.engine)[0]
+        return log_bounds(self.engine).size
 
     def subscribe(self, callback: Callable[[Sequence[Record]], None]) -> Unsubscribe:
         """This process's commits; without a store, only polling brings news."""

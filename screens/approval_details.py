@@ -15,6 +15,7 @@ from screens.format import RISK_STYLE, age, escape
 
 if TYPE_CHECKING:  # agents is slow to import and loaded after the first paint (see dashboard)
     from agents.approvals.broker import Outcome  # noqa: F401 (the quoted base below)
+    from sessions.schema.policy import Risk
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +32,7 @@ class ApprovalDetails:
     command: str | None
     paths: tuple[str, ...]
     cwd: str | None
-    risk: str
+    risk: Risk
     rule_id: str | None
     reason: str
     diff: str | None

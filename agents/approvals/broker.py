@@ -23,7 +23,7 @@ from pathlib import Path
 from agents.approvals.standing import write_standing_grant
 from agents.auth.grants import GrantError, narrowed_rule
 from agents.auth.requests import Decision, ToolRequest
-from sessions.schema.policy import AnswerSource, ApprovalRequested, ApprovalResolved
+from sessions.schema.policy import AnswerSource, ApprovalRequested, ApprovalResolved, Risk
 from sessions.store.approval_rows import approvals_by_id
 from sessions.store.event_store import EventStore, format_ts
 
@@ -82,7 +82,7 @@ class PendingApproval:
     role: str
     summary: str
     request: ToolRequest
-    risk: str
+    risk: Risk
     rule_id: str | None
     reason: str
     diff: str | None
@@ -152,7 +152,7 @@ class ApprovalBroker:
         call_id: str,
         request: ToolRequest,
         summary: str,
-        risk: str = "medium",
+        risk: Risk = "medium",
         rule_id: str | None = None,
         reason: str = "",
         diff: str | None = None,

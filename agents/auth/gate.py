@@ -25,7 +25,7 @@ from agents.auth.engine import decide
 from agents.auth.holder import PolicyHolder
 from agents.auth.requests import Decision, PartVerdict, ToolRequest, Verdict
 from sessions.schema.flow import EscalationRaised
-from sessions.schema.policy import DecisionSource, PolicyDecided
+from sessions.schema.policy import DecisionSource, PolicyDecided, Risk
 from sessions.schema.tools import ToolCallRequested
 from sessions.store.event_store import EventStore
 
@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 NO_POLICY_HASH = "0" * 64
 """The hash recorded when no valid policy is loaded (every call is denied)."""
 
-RISK = {Decision.ALLOW: "low", Decision.ASK: "medium", Decision.DENY: "high"}
+RISK: dict[Decision, Risk] = {Decision.ALLOW: "low", Decision.ASK: "medium", Decision.DENY: "high"}
 
 
 @dataclass(frozen=True, slots=True)

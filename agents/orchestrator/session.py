@@ -309,7 +309,7 @@ class SessionRunner:
         )
 
     def _head_seq(self) -> int:
-        return log_bounds(self.store.engine)[2]
+        return log_bounds(self.store.engine).last
 
     async def validate(self, attempt: int) -> tuple[bool, list[CheckOutcome]]:
         """Run the validator's checks."""

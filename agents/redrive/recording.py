@@ -21,7 +21,7 @@ from agents.redrive.tape import AgentTape, TapeBuilder
 from agents.redrive.team import recorded_team
 from agents.team import Team
 from sessions.errors import QuarterdeckError
-from sessions.schema.session import SessionContext
+from sessions.schema.session import SessionContext, SessionState
 from sessions.store.record import Record
 
 
@@ -41,6 +41,14 @@ class RecordedHandoff:
     def describe(self) -> str:
         """``implementer → validator (attempt 1)``."""
         return f"{self.from_role} → {self.to_role} (attempt {self.attempt})"
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedEnd:
+    """How a recorded run ended: its ``session.finished`` record."""
+
+    seq: int
+    outcome: SessionState
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +81,8 @@ class Segment:
     complete: bool
     """The run reached its own end (``session.finished``, not by a cancel); otherwise the log
     stops inside it — its process died, or a human cancelled it mid-step."""
-    outcome: tuple[int, str] | None
+    end: RecordedEnd | None
+    """How the run ended, when the log holds its end."""
     first_seq: int
     last_seq: int
     tapes: dict[str, AgentTape]
@@ -119,7 +128,7 @@ class _Fold:
     checks: dict[int, deque[list[RecordedCheck]]] = field(default_factory=dict)
     answers: dict[tuple[str, str], deque[RecordedAnswer]] = field(default_factory=dict)
     asked: dict[str, tuple[str, str]] = field(default_factory=dict)
-    outcome: tuple[int, str] | None = None
+    end: RecordedEnd | None = None
     last_attempt: int | None = None
 
     def add(self, record: Record) -> None:
@@ -154,7 +163,7 @@ class _Fold:
             )  # fmt: skip
             self.answers.setdefault(key, deque()).append(answer)
         elif kind == "session.finished":
-            self.outcome = (record.seq, str(payload["outcome"]))
+            self.end = RecordedEnd(record.seq, SessionState(payload["outcome"]))
 
 
 def _recovery(record: Record) -> bool:
@@ -218,8 +227,8 @@ def read_recording(records: Sequence[Record], workspaces: Sequence[tuple[int, st
                 workspace=Path(_workspace_at(first.seq, workspaces, created)),
                 context=(progress.context if progress and progress.context else context),
                 start=progress,
-                complete=fold.outcome is not None and fold.outcome[1] != "cancelled",
-                outcome=fold.outcome,
+                complete=fold.end is not None and fold.end.outcome is not SessionState.CANCELLED,
+                end=fold.end,
                 first_seq=part[0].seq,
                 last_seq=part[-1].seq,
                 tapes=fold.tapes.tapes,

@@ -41,7 +41,7 @@ from agents.roles.roster import agent_id
 from agents.roles.validator import CheckOutcome
 from agents.team import Backend
 from sessions.schema.flow import ValidationFinished
-from sessions.schema.session import SessionContext
+from sessions.schema.session import SessionContext, SessionState
 from sessions.store.crypto import KEY_BYTES, PayloadCipher
 from sessions.store.engine import open_engine
 from sessions.store.event_store import EventStore
@@ -201,11 +201,11 @@ async def redrive(
                 spec, store, gate, broker, scratch / "logs", start=segment.start,
                 segment=segment, journal=journal,
             )  # fmt: skip
-            task: asyncio.Task[object] = asyncio.create_task(runner.run(), name="redrive")
+            task = asyncio.create_task(runner.run(), name="redrive")
             journal.begin(task, complete=segment.complete, first_seq=segment.first_seq)
             await asyncio.wait({task})
             if not task.cancelled():
-                _compare_end(segment, str(task.result()), journal)
+                _compare_end(segment, task.result(), journal)
             if journal.stopped:
                 break
     finally:
@@ -220,13 +220,13 @@ async def redrive(
     )  # fmt: skip
 
 
-def _compare_end(segment: Segment, state: str, journal: Journal) -> None:
+def _compare_end(segment: Segment, state: SessionState, journal: Journal) -> None:
     """A run the new orchestrator finished: all recorded handoffs made, the same outcome."""
     if not segment.complete:
         return
     if segment.handoffs:
         missing = segment.handoffs.popleft()
         journal.halt(Divergence(missing.seq, Kind.HANDOFF, missing.describe(), "none"))
-    elif segment.outcome is not None and segment.outcome[1] != state:
-        seq, recorded = segment.outcome
-        journal.halt(Divergence(seq, Kind.OUTCOME, recorded, state))
+    elif segment.end is not None and segment.end.outcome is not state:
+        recorded = segment.end.outcome.value
+        journal.halt(Divergence(segment.end.seq, Kind.OUTCOME, recorded, state.value))

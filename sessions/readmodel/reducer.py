@@ -50,6 +50,7 @@ from sessions.readmodel.views import (
     AgentState,
     CheckpointRef,
     ConsoleView,
+    OpenCall,
     PendingApprovalView,
     PolicyStatus,
     SessionView,
@@ -208,7 +209,7 @@ def _apply(s: SessionDraft, event: Event, record: Record) -> None:
                 _requested(s, event)
         case ev.ToolResult():
             if (call := s.open_calls.pop(event.call_id, None)) is not None:
-                _set(s.agent(call[1]), AgentState.THINKING)
+                _set(s.agent(call.agent_id), AgentState.THINKING)
         case (
             ev.PolicyDecided() | ev.PolicyReloaded() | ev.PolicyRejected() | ev.ValidationFinished()
             | ev.MemorySet() | ev.MemoryPurged() | ev.RawRecorded()
@@ -218,10 +219,10 @@ def _apply(s: SessionDraft, event: Event, record: Record) -> None:
             _set(s.agent(event.agent_id), AgentState.THINKING)
         case ev.ToolOutput():
             if (call := s.open_call(event.call_id)) is not None:
-                s.agent(call[1]).add_output(event.text, event.call_id)
+                s.agent(call.agent_id).add_output(event.text, event.call_id)
         case ev.ToolIntent():
             if (call := s.open_call(event.call_id)) is not None:
-                _set(s.agent(call[1]), AgentState.RUNNING_TOOL, call[2])
+                _set(s.agent(call.agent_id), AgentState.RUNNING_TOOL, call.tool)
         case ev.SessionCreated():
             s.title, s.workspace, s.team = event.title, event.workspace, event.team
             s.created_ts = record.ts
@@ -281,7 +282,7 @@ def _set(agent: AgentDraft, state: AgentState, tool: str | None = None) -> None:
 
 def _requested(s: SessionDraft, event: ev.ToolCallRequested) -> None:
     label = f"{event.tool} {event.command or ' '.join(event.paths) or event.title}".strip()
-    s.add_call((event.call_id, event.agent_id, label))
+    s.add_call(OpenCall(event.call_id, event.agent_id, label))
     a = s.agent(event.agent_id)
     _learn_role(a, s, event.role or "")
     _set(a, AgentState.RUNNING_TOOL, label)
@@ -333,5 +334,5 @@ def _agent_of(s: SessionDraft, event: Event | None, record: Record) -> str | Non
         return agent_id
     call_id = named(event, "call_id")
     if call_id is not None and (call := s.open_call(call_id)) is not None:
-        return call[1]
+        return call.agent_id
     return record.actor if s.has_agent(record.actor) else None

@@ -19,6 +19,7 @@ from sessions.readmodel.views import (
     OUTPUT_LINE_CHARS,
     OUTPUT_TAIL_LINES,
     AgentView,
+    OpenCall,
     PendingApprovalView,
     SessionView,
 )
@@ -166,9 +167,9 @@ class SessionDraft:
         self.finished_outcome = view.finished_outcome
         self.escalations = view.escalations
         self.role_attempts = dict(view.role_attempts)
-        self.open_calls: dict[str, tuple[str, str, str]] = {}
+        self.open_calls: dict[str, OpenCall] = {}
         for call in view.open_calls:
-            self.open_calls.setdefault(call[0], call)  # a call id's first entry is the one used
+            self.open_calls.setdefault(call.call_id, call)  # a call id's first entry is used
         self._pending_t: tuple[PendingApprovalView, ...] | None = view.pending
         self.queue_changed = False
         """Set when the approvals queue changes; whoever keeps the console-wide queue clears it."""
@@ -215,13 +216,13 @@ class SessionDraft:
         """The ``attempt`` of the latest handoff to ``role`` (1 before any)."""
         return self.role_attempts.get(role, 1)
 
-    def open_call(self, call_id: str) -> tuple[str, str, str] | None:
-        """The open gate-side call ``call_id`` as (call_id, agent_id, tool), if any."""
+    def open_call(self, call_id: str) -> OpenCall | None:
+        """The open gate-side call ``call_id``, if any."""
         return self.open_calls.get(call_id)
 
-    def add_call(self, call: tuple[str, str, str]) -> None:
+    def add_call(self, call: OpenCall) -> None:
         """Open a gate-side call (a call id already open keeps its first entry)."""
-        self.open_calls.setdefault(call[0], call)
+        self.open_calls.setdefault(call.call_id, call)
         while len(self.open_calls) > OPEN_CALLS_MAX:
             del self.open_calls[next(iter(self.open_calls))]
 

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Literal
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from sessions.lifecycle import SessionState
+
+if TYPE_CHECKING:  # the schema (pydantic) loads after the console's first paint
+    from sessions.schema.policy import Risk
 
 OUTPUT_TAIL_LINES = 20
 """How many lines of an agent's messages and tool output its panel keeps."""
@@ -27,6 +30,15 @@ ACTIVITY_BUCKETS = 30
 
 ACTIVITY_BUCKET_S = 2.0
 """The width of one activity bucket, in seconds of record time."""
+
+
+class OpenCall(NamedTuple):
+    """A gate-side tool call that has no result yet, and the agent that made it."""
+
+    call_id: str
+    agent_id: str
+    tool: str
+    """The tool and what it acts on, as the agent's panel shows it while the call runs."""
 
 
 class AgentState(StrEnum):
@@ -108,7 +120,7 @@ class PendingApprovalView:
     summary: str
     command: str | None
     diff: str | None
-    risk: Literal["low", "medium", "high"]
+    risk: Risk
     requested_ts: str
     requested_seq: int
     rule_id: str | None
@@ -150,9 +162,9 @@ class SessionView:
     escalations: int = 0
     role_attempts: tuple[tuple[str, int], ...] = ()
     """The latest handoff ``attempt`` per receiving role; a late-starting agent inherits it."""
-    open_calls: tuple[tuple[str, str, str], ...] = ()
-    """Gate-side calls without a result yet, as (call_id, agent_id, tool): tool events that
-    carry only a ``call_id`` find their agent here. Entries leave on ``tool.result``."""
+    open_calls: tuple[OpenCall, ...] = ()
+    """Gate-side calls without a result yet: tool events that carry only a ``call_id`` find
+    their agent here. Entries leave on ``tool.result``."""
 
     def agent(self, agent_id: str) -> AgentView | None:
         """The agent with this id, or ``None`` if the session has not seen it."""

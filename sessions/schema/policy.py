@@ -15,6 +15,8 @@ AnswerSource = Literal["human", "timeout", "cancel"]
 """What decided an "ask" after the verdict: a human's answer, the timeout, a cancel."""
 DecisionSource = Literal[PolicySource, AnswerSource]
 """Every source a ``policy.decided`` records."""
+Risk = Literal["low", "medium", "high"]
+"""How much an approval request is flagged in the queue."""
 POLICY_SOURCES: frozenset[str] = frozenset(get_args(PolicySource))
 """The sources of a verdict the policy made itself (the others answer an "ask" after it)."""
 
@@ -50,7 +52,7 @@ class ApprovalRequested(Payload):
     diff: str | None = None
     paths: list[str] = Field(default_factory=list)
     cwd: str | None = None
-    risk: Literal["low", "medium", "high"] = "medium"
+    risk: Risk = "medium"
     rule_id: str | None = None
     reason: str = ""
     expires_at: str | None = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Engine, func, select
 
@@ -124,13 +124,21 @@ def read_after(engine: Engine, seq: int, limit: int) -> list[Record]:
     return [make(row) for row in rows]
 
 
-def log_bounds(engine: Engine) -> tuple[int, int, int]:
-    """``(count, min seq, max seq)`` of the whole log; zeros when empty."""
+class LogBounds(NamedTuple):
+    """The number of records in the whole log and its first and last ``seq``; zeros when empty."""
+
+    size: int
+    first: int
+    last: int
+
+
+def log_bounds(engine: Engine) -> LogBounds:
+    """The size and ``seq`` range of the whole log."""
     with engine.connect() as conn:
         count, low, high = conn.execute(
             select(func.count(), func.min(EVENT_TABLE.c.seq), func.max(EVENT_TABLE.c.seq))
         ).one()
-    return int(count), int(low or 0), int(high or 0)
+    return LogBounds(int(count), int(low or 0), int(high or 0))
 
 
 def session_head(engine: Engine, session_id: str) -> int:
