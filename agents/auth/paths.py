@@ -11,6 +11,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from agents.auth.argv import PLAIN, Opt, Syntax, scan
 from agents.auth.shell_types import SimpleCommand
@@ -37,6 +38,10 @@ def is_within(path: Path, root: Path) -> bool:
     return path == root or path.is_relative_to(root)
 
 
+Operands = Literal["read", "write", "last-write", "none"]
+"""What a file tool does to its path operands (see :class:`_FileTool`)."""
+
+
 @dataclass(frozen=True, slots=True)
 class _FileTool:
     """Which arguments of a file tool are paths, and which of those it writes.
@@ -49,7 +54,7 @@ class _FileTool:
     """
 
     syntax: Syntax = PLAIN
-    operands: str = "read"
+    operands: Operands = "read"
     skip: int = 0
     script_options: frozenset[str] | None = None
     switch_to_write: frozenset[str] = frozenset()
