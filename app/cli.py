@@ -19,19 +19,43 @@ EXIT_USAGE = 2
 
 
 MODULES = (
-    "log", "audit", "approvals", "run", "recover", "policy", "doctor", "secrets", "console",
-    "timetravel", "replay",
-)  # fmt: skip
+    "log",
+    "audit",
+    "approvals",
+    "run",
+    "recover",
+    "policy",
+    "doctor",
+    "secrets",
+    "console",
+    "timetravel",
+    "replay",
+)
 """The modules under ``app.commands``, in the order ``--help`` lists their commands."""
 
 COMMANDS: dict[str, str] = {
-    "sessions": "log", "show": "log", "export": "log", "import": "log", "audit": "audit",
-    "approvals": "approvals", "approve": "approvals", "deny": "approvals",
-    "grants": "approvals", "revoke": "approvals", "run": "run", "demo": "run",
-    "resume": "recover", "cancel": "recover", "policy": "policy", "doctor": "doctor",
-    "secrets": "secrets", "console": "console", "rollback": "timetravel", "fork": "timetravel",
+    "sessions": "log",
+    "show": "log",
+    "export": "log",
+    "import": "log",
+    "audit": "audit",
+    "approvals": "approvals",
+    "approve": "approvals",
+    "deny": "approvals",
+    "grants": "approvals",
+    "revoke": "approvals",
+    "run": "run",
+    "demo": "run",
+    "resume": "recover",
+    "cancel": "recover",
+    "policy": "policy",
+    "doctor": "doctor",
+    "secrets": "secrets",
+    "console": "console",
+    "rollback": "timetravel",
+    "fork": "timetravel",
     "replay": "replay",
-}  # fmt: skip
+}
 """Which module defines each command: only that one is imported to run it (the others pull in
 SQLAlchemy, the ACP schema and the orchestrator, which would delay the console's first paint)."""
 

@@ -87,9 +87,12 @@ class QuarterdeckApp(App[int]):
 
             return ReplayScreen(self.replay_session, self._replay_loader(self.replay_session))
         return DashboardScreen(
-            self.model, supervisor=None, clock=self.clock, open_replay=self.open_replay,
+            self.model,
+            supervisor=None,
+            clock=self.clock,
+            open_replay=self.open_replay,
             keymap=dict(self.settings.keymap),
-        )  # fmt: skip
+        )
 
     @property
     def dashboard(self) -> DashboardScreen | None:

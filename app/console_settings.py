@@ -22,7 +22,7 @@ from app.config_file import SettingsError, settings_file
 __all__ = ["ConsoleSettings", "Settings", "SettingsError", "load_settings", "settings_file"]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ConsoleSettings:
     """``[console]``: how the console looks and how it calls for attention."""
 
@@ -95,7 +95,12 @@ def _console(value: Any) -> ConsoleSettings:
         raise _Invalid("console.stuck_after_s", "should be a number of seconds")
     if not stuck > 0:
         raise _Invalid("console.stuck_after_s", "should be greater than 0")
-    return ConsoleSettings(theme, flags["bell"], flags["desktop_notifications"], float(stuck))
+    return ConsoleSettings(
+        theme=theme,
+        bell=flags["bell"],
+        desktop_notifications=flags["desktop_notifications"],
+        stuck_after_s=float(stuck),
+    )
 
 
 def _keymap(value: Any) -> dict[str, str]:

@@ -33,8 +33,19 @@ class Tmux:
         self.name = f"qd-bench-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self.env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES", "TMUX")}
         self.env["TERM"] = "xterm-256color"
-        self.tmux("-f", "/dev/null", "new-session", "-d", "-s", "bench",
-                  "-x", str(width), "-y", str(height), "exec cat")  # fmt: skip
+        self.tmux(
+            "-f",
+            "/dev/null",
+            "new-session",
+            "-d",
+            "-s",
+            "bench",
+            "-x",
+            str(width),
+            "-y",
+            str(height),
+            "exec cat",
+        )
         self.tmux("set-option", "-g", "status", "off")
         self.tmux("set-option", "-g", "remain-on-exit", "on")  # the server outlives the app
         self.tmux("set-option", "-g", "default-terminal", "xterm-256color")
@@ -42,8 +53,13 @@ class Tmux:
 
     def tmux(self, *args: str) -> str:
         """Run a tmux command against our server; its output."""
-        done = subprocess.run(["tmux", "-L", self.name, *args], env=self.env,
-                              capture_output=True, text=True, check=True)  # fmt: skip
+        done = subprocess.run(
+            ["tmux", "-L", self.name, *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         return done.stdout
 
     def start(self, argv: list[str]) -> float:
@@ -82,8 +98,12 @@ class Tmux:
             return
         self.running = False
         pid = self.pid()
-        subprocess.run(["tmux", "-L", self.name, "respawn-pane", "-k", "-t", "bench", "exec cat"],
-                       env=self.env, capture_output=True, check=False)  # fmt: skip
+        subprocess.run(
+            ["tmux", "-L", self.name, "respawn-pane", "-k", "-t", "bench", "exec cat"],
+            env=self.env,
+            capture_output=True,
+            check=False,
+        )
         for sig in (signal.SIGTERM, signal.SIGKILL):
             try:
                 os.kill(pid, sig)
@@ -96,8 +116,9 @@ class Tmux:
         leaves it behind)."""
         self.stop()
         socket = self.tmux("display-message", "-p", "#{socket_path}").strip()
-        subprocess.run(["tmux", "-L", self.name, "kill-server"], env=self.env,
-                       capture_output=True, check=False)  # fmt: skip
+        subprocess.run(
+            ["tmux", "-L", self.name, "kill-server"], env=self.env, capture_output=True, check=False
+        )
         Path(socket).unlink(missing_ok=True)
 
 

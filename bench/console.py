@@ -92,11 +92,14 @@ def measure_paint(pane: Tmux, empty: Path, runs: int) -> Figures:
         out["direct"].append(first_paint(pane, direct_argv(empty), CONSOLE_MARK)[0])
     m = {k: statistics.median(v) for k, v in out.items()}
     return {
-        "first_paint_s": m["cli"], "trivial_paint_s": m["trivial"],
-        "first_paint_ratio": m["cli"] / m["trivial"], "first_paint_direct_s": m["direct"],
-        "first_paint_direct_ratio": m["direct"] / m["trivial"], "tmux_floor_s": m["floor"],
+        "first_paint_s": m["cli"],
+        "trivial_paint_s": m["trivial"],
+        "first_paint_ratio": m["cli"] / m["trivial"],
+        "first_paint_direct_s": m["direct"],
+        "first_paint_direct_ratio": m["direct"] / m["trivial"],
+        "tmux_floor_s": m["floor"],
         "trivial_rss_mb": m["rss"],
-    }  # fmt: skip
+    }
 
 
 def measure_keys(db: Path, agents: int, sessions: int, rate: float, seconds: float) -> Figures:
@@ -105,29 +108,39 @@ def measure_keys(db: Path, agents: int, sessions: int, rate: float, seconds: flo
     build_db(db, members, 100)
     k = asyncio.run(keypress_latency(db, members, rate=rate / agents, seconds=seconds))
     return {
-        "key_idle_p50_ms": median(k.idle) * 1e3, "key_idle_p99_ms": percentile(k.idle, 0.99) * 1e3,
+        "key_idle_p50_ms": median(k.idle) * 1e3,
+        "key_idle_p99_ms": percentile(k.idle, 0.99) * 1e3,
         "key_load_p50_ms": median(k.loaded) * 1e3,
         "key_load_p99_ms": percentile(k.loaded, 0.99) * 1e3,
-        "key_presses": len(k.loaded), "load_events_per_agent_s": k.per_agent_per_s,
+        "key_presses": len(k.loaded),
+        "load_events_per_agent_s": k.per_agent_per_s,
         "load_events": k.events,
-    }  # fmt: skip
+    }
 
 
 def measure_replay(db: Path) -> Figures:
     """One run of opening the replay and jumping to its end."""
     r = asyncio.run(replay_to_end(db, "s-0"))
     return {
-        "replay_s": r.total, "replay_read_s": r.read, "replay_fold_s": r.fold,
-        "replay_jump_s": r.jump, "raw_select_s": r.raw_select, "replay_events": r.events,
-    }  # fmt: skip
+        "replay_s": r.total,
+        "replay_read_s": r.read,
+        "replay_fold_s": r.fold,
+        "replay_jump_s": r.jump,
+        "raw_select_s": r.raw_select,
+        "replay_events": r.events,
+    }
 
 
 def measure_memory(pane: Tmux, db: Path, empty: Path) -> Figures:
     """One run of the console's RSS on the big database and on an empty one."""
     loaded_s, rss, peak = loaded_rss(pane, console_argv(db), "bench s-0")
     _, empty_rss, _ = loaded_rss(pane, console_argv(empty), " rules ", settle_s=0.5)
-    return {"history_load_s": loaded_s, "console_rss_mb": rss, "console_peak_rss_mb": peak,
-            "console_empty_rss_mb": empty_rss}  # fmt: skip
+    return {
+        "history_load_s": loaded_s,
+        "console_rss_mb": rss,
+        "console_peak_rss_mb": peak,
+        "console_empty_rss_mb": empty_rss,
+    }
 
 
 def medians(runs: int, fn: Callable[[], Figures]) -> Figures:
@@ -191,9 +204,17 @@ ROWS = (  # figure, its baseline, the ratio, the target
     ("console_rss_mb", "trivial_rss_mb", "rss_ratio", "none"),
     ("console_empty_rss_mb", "trivial_rss_mb", "empty_rss_ratio", "none"),
 )
-DETAILS = ("replay_read_s", "replay_fold_s", "replay_jump_s", "history_load_s",
-           "console_peak_rss_mb", "tmux_floor_s", "load_events_per_agent_s",
-           "key_stress_p50_ms", "key_stress_p99_ms")  # fmt: skip
+DETAILS = (
+    "replay_read_s",
+    "replay_fold_s",
+    "replay_jump_s",
+    "history_load_s",
+    "console_peak_rss_mb",
+    "tmux_floor_s",
+    "load_events_per_agent_s",
+    "key_stress_p50_ms",
+    "key_stress_p99_ms",
+)
 
 
 def table(fig: Figures) -> str:
@@ -203,8 +224,10 @@ def table(fig: Figures) -> str:
     for name, base, ratio, target in ROWS:
         ok = verdicts.get(name)
         verdict = "" if ok is None else ("  ok" if ok else "  MISSED")
-        lines.append(f"{name:<22}{fig[name]:>10.4g}  {base:<17}{fig[base]:>8.4g}"
-                     f"{fig[ratio]:>8.2f}  [{target}]{verdict}")  # fmt: skip
+        lines.append(
+            f"{name:<22}{fig[name]:>10.4g}  {base:<17}{fig[base]:>8.4g}"
+            f"{fig[ratio]:>8.2f}  [{target}]{verdict}"
+        )
     lines += [f"  {name:<20}{fig[name]:>10.4g}" for name in DETAILS]
     return "\n".join(lines)
 
@@ -233,8 +256,13 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(tmp, ignore_errors=True)
     result: dict[str, object] = {k: round(v, 4) for k, v in fig.items()}
     result["passed"] = passed(fig)
-    result |= {"events": args.events, "agents": args.agents, "rate": args.rate,
-               "runs": args.runs, "targets": TARGETS}  # fmt: skip
+    result |= {
+        "events": args.events,
+        "agents": args.agents,
+        "rate": args.rate,
+        "runs": args.runs,
+        "targets": TARGETS,
+    }
     if args.json:
         print(json.dumps(result))
     else:

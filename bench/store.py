@@ -65,9 +65,16 @@ def raw_rows(n: int, session_id: str, start_seq: int = 1) -> list[tuple[object, 
         seq = start_seq + i
         ts = "2026-01-01T00:00:00.000000Z"
         digest = record_hash(
-            seq=seq, session_id=session_id, session_seq=i + 1, ts=ts, actor="agent-1",
-            kind="agent.message", schema_version=1, payload_json=body, prev_hash=prev,
-        )  # fmt: skip
+            seq=seq,
+            session_id=session_id,
+            session_seq=i + 1,
+            ts=ts,
+            actor="agent-1",
+            kind="agent.message",
+            schema_version=1,
+            payload_json=body,
+            prev_hash=prev,
+        )
         rows.append((seq, session_id, i + 1, ts, "agent-1", "agent.message", 1, body, prev, digest))
         prev = digest
     return rows

@@ -18,7 +18,7 @@ if TYPE_CHECKING:  # agents is slow to import and loaded after the first paint (
     from sessions.schema.policy import Risk
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ApprovalDetails:
     """Everything the details dialog shows about one pending approval."""
 
@@ -79,8 +79,9 @@ class ApprovalDetailsScreen(ModalScreen["Outcome | None"]):
         from rich.syntax import Syntax  # pygments: when details open, not at the first paint
 
         with Vertical(classes="dialog details"):
-            yield Static(f"[b]Approval {d.approval_id[:12]}[/] — {escape(d.summary)}",
-                         classes="dialog-title")  # fmt: skip
+            yield Static(
+                f"[b]Approval {d.approval_id[:12]}[/] — {escape(d.summary)}", classes="dialog-title"
+            )
             yield Static(table, classes="details-fields")
             with VerticalScroll(classes="details-body"):
                 if d.command:

@@ -72,9 +72,14 @@ class DashboardScreen(SessionActions, Screen[None]):
     ]
 
     def __init__(
-        self, model: ConsoleModel, *, supervisor: Supervisor | None, clock: Callable[[], float],
-        open_replay: Opener, keymap: dict[str, str] | None = None,
-    ) -> None:  # fmt: skip
+        self,
+        model: ConsoleModel,
+        *,
+        supervisor: Supervisor | None,
+        clock: Callable[[], float],
+        open_replay: Opener,
+        keymap: dict[str, str] | None = None,
+    ) -> None:
         super().__init__()
         self.keymap = keymap or {}
         """Binding id → keys, as remapped by the config file (for help)."""
@@ -271,14 +276,24 @@ class DashboardScreen(SessionActions, Screen[None]):
         from screens.approval_details import ApprovalDetails, ApprovalDetailsScreen
 
         details = ApprovalDetails(
-            approval_id=approval.approval_id, session_id=approval.session_id,
-            session_title=session.title if session else "", agent_id=approval.agent_id,
-            role=approval.role, tool=approval.tool, summary=approval.summary,
-            command=approval.command, paths=approval.paths, cwd=approval.cwd,
-            risk=approval.risk, rule_id=approval.rule_id, reason=approval.reason,
-            diff=approval.diff, policy_hash=self.model.view.policy.hash,
-            requested_ts=approval.requested_ts, waiting=liveness(approval.owner),
-        )  # fmt: skip
+            approval_id=approval.approval_id,
+            session_id=approval.session_id,
+            session_title=session.title if session else "",
+            agent_id=approval.agent_id,
+            role=approval.role,
+            tool=approval.tool,
+            summary=approval.summary,
+            command=approval.command,
+            paths=approval.paths,
+            cwd=approval.cwd,
+            risk=approval.risk,
+            rule_id=approval.rule_id,
+            reason=approval.reason,
+            diff=approval.diff,
+            policy_hash=self.model.view.policy.hash,
+            requested_ts=approval.requested_ts,
+            waiting=liveness(approval.owner),
+        )
         outcome = await self.app.push_screen_wait(ApprovalDetailsScreen(details, self.clock()))
         if outcome is not None:
             self.answer(approval.approval_id, outcome)

@@ -34,9 +34,11 @@ class FilterScreen(ModalScreen[TimelineFilter | None]):
             yield Static("[b]Filter the timeline[/]", classes="dialog-title")
             yield Input(c.text, placeholder="text in the summary, kind, actor or rule")
             yield Select(
-                [(a, a) for a in self.agents], value=c.agent or Select.NULL,
-                prompt="every agent", allow_blank=True,
-            )  # fmt: skip
+                [(a, a) for a in self.agents],
+                value=c.agent or Select.NULL,
+                prompt="every agent",
+                allow_blank=True,
+            )
             yield SelectionList[str](*((cat, cat, cat in chosen) for cat in CATEGORIES))
             yield Static(
                 "[b]enter[/] apply  [b]ctrl+r[/] clear  [b]esc[/] cancel", classes="dialog-keys"

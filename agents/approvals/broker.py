@@ -61,7 +61,7 @@ _STANDING = {Outcome.APPROVED_ALWAYS: Decision.ALLOW, Outcome.DENIED_ALWAYS: Dec
 _SOURCES: dict[Outcome, AnswerSource] = {Outcome.TIMEOUT: "timeout", Outcome.CANCELLED: "cancel"}
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Resolution:
     """The answer to one approval request."""
 
@@ -71,7 +71,7 @@ class Resolution:
     added_rule: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class PendingApproval:
     """A request waiting for a human, as the approvals queue shows it."""
 
@@ -162,9 +162,20 @@ class ApprovalBroker:
         timeout = self.timeout_s if timeout_s is None else timeout_s
         now = self._clock()
         approval = PendingApproval(
-            uuid.uuid4().hex[:12], session_id, call_id, agent_id, request.role, summary, request,
-            risk, rule_id, reason, diff, now, now + timeout,
-        )  # fmt: skip
+            approval_id=uuid.uuid4().hex[:12],
+            session_id=session_id,
+            call_id=call_id,
+            agent_id=agent_id,
+            role=request.role,
+            summary=summary,
+            request=request,
+            risk=risk,
+            rule_id=rule_id,
+            reason=reason,
+            diff=diff,
+            requested_at=now,
+            expires_at=now + timeout,
+        )
         await self._store.append_durable(
             session_id,
             "auth",
@@ -194,13 +205,16 @@ class ApprovalBroker:
         except TimeoutError:
             return await self._finish(
                 approval.approval_id,
-                Resolution(Outcome.TIMEOUT, None, f"no answer in {timeout:g}s"),
+                Resolution(
+                    outcome=Outcome.TIMEOUT, decided_by=None, reason=f"no answer in {timeout:g}s"
+                ),
             )
         except asyncio.CancelledError:
             if approval.approval_id in self._pending:
                 await asyncio.shield(
                     self._finish(
-                        approval.approval_id, Resolution(Outcome.CANCELLED, None, "cancelled")
+                        approval.approval_id,
+                        Resolution(outcome=Outcome.CANCELLED, decided_by=None, reason="cancelled"),
                     )
                 )
             raise
@@ -226,13 +240,16 @@ class ApprovalBroker:
                 subject=approval.summary,
             )
         who = decided_by or self._user
-        done = await self._finish(approval_id, Resolution(outcome, who, reason, added))
+        done = await self._finish(
+            approval_id,
+            Resolution(outcome=outcome, decided_by=who, reason=reason, added_rule=added),
+        )
         if decision is not None and added is not None:
-            await self._settle_covered(approval, decision, added, who)
+            await self._settle_covered(approval, decision, added, who=who)
         return done
 
     async def _settle_covered(
-        self, granted: PendingApproval, decision: Decision, rule_id: str, who: str | None
+        self, granted: PendingApproval, decision: Decision, rule_id: str, *, who: str | None
     ) -> None:
         """Answer the other waiting requests the new standing rule decides — the same command
         or file for the same role, whose narrowed rule is the very one just written — so the
@@ -246,12 +263,17 @@ class ApprovalBroker:
                 continue
             if same and other.approval_id in self._pending:
                 why = f"covered by standing rule {rule_id}"
-                await self._finish(other.approval_id, Resolution(once, who, why, None))
+                await self._finish(
+                    other.approval_id,
+                    Resolution(outcome=once, decided_by=who, reason=why, added_rule=None),
+                )
 
     async def cancel(self, approval_id: str, *, reason: str = "cancelled") -> None:
         """Resolve one request as cancelled (its session or agent was cancelled)."""
         if approval_id in self._pending:
-            await self._finish(approval_id, Resolution(Outcome.CANCELLED, None, reason))
+            await self._finish(
+                approval_id, Resolution(outcome=Outcome.CANCELLED, decided_by=None, reason=reason)
+            )
 
     async def cancel_session(self, session_id: str, *, reason: str = "session cancelled") -> None:
         """Cancel every pending request of a session."""
@@ -297,7 +319,9 @@ class ApprovalBroker:
         for view in views:
             if view.pending or view.approval_id not in self._pending:
                 continue
-            resolution = Resolution(Outcome(view.state), view.decided_by, view.reason)
+            resolution = Resolution(
+                outcome=Outcome(view.state), decided_by=view.decided_by, reason=view.reason
+            )
             await self._finish(view.approval_id, resolution, record=False)
             applied += 1
         return applied

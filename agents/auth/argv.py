@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Syntax:
     """How one program spells its options.
 
@@ -61,13 +61,13 @@ def scan(args: Sequence[str], syntax: Syntax = PLAIN) -> list[Opt]:
             i += 1
             continue
         if arg.startswith("--") or syntax.single_dash_long:
-            i = _long(args, i, syntax, out)
+            i = _long(args, i, syntax, out=out)
         else:
-            i = _short(args, i, syntax, out)
+            i = _short(args, i, syntax, out=out)
     return out
 
 
-def _long(args: Sequence[str], i: int, syntax: Syntax, out: list[Opt]) -> int:
+def _long(args: Sequence[str], i: int, syntax: Syntax, *, out: list[Opt]) -> int:
     name, eq, value = args[i].partition("=")
     if eq:
         out.append(Opt(name, value, i))
@@ -79,7 +79,7 @@ def _long(args: Sequence[str], i: int, syntax: Syntax, out: list[Opt]) -> int:
     return i + 1
 
 
-def _short(args: Sequence[str], i: int, syntax: Syntax, out: list[Opt]) -> int:
+def _short(args: Sequence[str], i: int, syntax: Syntax, *, out: list[Opt]) -> int:
     cluster = args[i][1:]
     for pos, letter in enumerate(cluster):
         rest = cluster[pos + 1 :]

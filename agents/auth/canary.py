@@ -34,7 +34,7 @@ UNKNOWN_ROLE = "unknown"
 VERDICT_CACHE = 4096
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Redecision:
     """One recorded call decided again: what it was, what it would be under the candidate."""
 
@@ -73,7 +73,7 @@ class Redecision:
         return ", ".join(self.paths) if self.paths else self.tool
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, kw_only=True)
 class DiffSummary:
     """Running counts over `Redecision`s, for the summary line and the exit status."""
 
@@ -104,7 +104,7 @@ class DiffSummary:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class _Pending:
     """A call re-decided under the candidate, waiting for its recorded decision."""
 
@@ -151,8 +151,15 @@ def redecide(
                 continue
             key = (record.session_id, str(payload.get("call_id", "")))
             if (earlier := pending.pop(key, None)) is not None:  # a retried call id
-                yield _against_current(earlier, current, protected, home)
-            pending[key] = _pending(record, payload, judge, roles, workspaces, fallback_workspace)
+                yield _against_current(earlier, current, protected, home=home)
+            pending[key] = _pending(
+                record,
+                payload,
+                judge,
+                roles=roles,
+                workspaces=workspaces,
+                fallback=fallback_workspace,
+            )
         elif kind == "policy.decided":
             payload = _object(record.payload_json)
             if payload.get("source") not in POLICY_SOURCES:  # an answer follows the verdict
@@ -161,7 +168,7 @@ def redecide(
             if (waiting := pending.pop(key, None)) is not None:
                 old = _decision(payload.get("decision"))
                 rule = payload.get("rule_id")
-                yield _result(waiting, old, rule if isinstance(rule, str) else None, True)
+                yield _result(waiting, old, rule if isinstance(rule, str) else None, recorded=True)
         elif kind == "agent.started":
             payload = _object(record.payload_json)
             role = payload.get("role")
@@ -171,7 +178,7 @@ def redecide(
             workspace = _object(record.payload_json).get("workspace")
             workspaces[record.session_id] = workspace if isinstance(workspace, str) else None
     for waiting in pending.values():
-        yield _against_current(waiting, current, protected, home)
+        yield _against_current(waiting, current, protected, home=home)
 
 
 def request_of(payload: Mapping[str, Any], role: str, workspace: Path) -> ToolRequest:
@@ -190,9 +197,9 @@ def request_of(payload: Mapping[str, Any], role: str, workspace: Path) -> ToolRe
     raw_input = payload.get("raw_input")
     url = raw_input.get("url") if isinstance(raw_input, dict) else None
     return ToolRequest(
-        tool,
-        role,
-        workspace,
+        tool=tool,
+        role=role,
+        workspace=workspace,
         command=command if isinstance(command, str) else None,
         paths=tuple(p for p in paths if isinstance(p, str)),
         url=url if isinstance(url, str) else None,
@@ -204,6 +211,7 @@ def _pending(
     record: Record,
     payload: Mapping[str, Any],
     judge: Callable[[ToolRequest], Verdict],
+    *,
     roles: Mapping[tuple[str, str], str],
     workspaces: Mapping[str, str | None],
     fallback: Path,
@@ -216,19 +224,31 @@ def _pending(
     )
     recorded = workspaces.get(record.session_id)
     request = request_of(payload, role, Path(recorded) if recorded else fallback)
-    return _Pending(record, request, payload, bool(recorded), judge(request))
+    return _Pending(
+        record=record,
+        request=request,
+        payload=payload,
+        workspace_recorded=bool(recorded),
+        verdict=judge(request),
+    )
 
 
 def _against_current(
-    waiting: _Pending, current: LoadedPolicy | None, protected: tuple[Path, ...], home: Path | None
+    waiting: _Pending,
+    current: LoadedPolicy | None,
+    protected: tuple[Path, ...],
+    *,
+    home: Path | None,
 ) -> Redecision:
     if current is None:
-        return _result(waiting, Decision.DENY, None, False)
+        return _result(waiting, Decision.DENY, None, recorded=False)
     verdict = decide(current, waiting.request, protected=protected, home=home)
-    return _result(waiting, verdict.decision, verdict.rule_id, False)
+    return _result(waiting, verdict.decision, verdict.rule_id, recorded=False)
 
 
-def _result(waiting: _Pending, old: Decision, old_rule: str | None, recorded: bool) -> Redecision:
+def _result(
+    waiting: _Pending, old: Decision, old_rule: str | None, *, recorded: bool
+) -> Redecision:
     request, verdict = waiting.request, waiting.verdict
     return Redecision(
         session_id=waiting.record.session_id,

@@ -18,7 +18,7 @@ from agents.auth.policy_model import PolicyFile
 from agents.auth.requests import Decision, ToolKind
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Part:
     """One thing to decide: a simple command, a path it or a file tool touches, or the request.
 
@@ -37,7 +37,7 @@ class Part:
     floors: tuple[Floor, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CompiledRule:
     """A `[[rules]]` entry with its matchers compiled and its set references expanded."""
 
@@ -110,7 +110,7 @@ class CompiledRule:
         return frozenset(names)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class LoadedPolicy:
     """A validated, compiled policy and the exact bytes it came from."""
 
@@ -144,7 +144,16 @@ class LoadedPolicy:
             for name, specific in by_program.items()
         }
         no_command = tuple(r for r in rules if r.commands is None)
-        return cls(policy, source, sha256, rules, dict(ceilings), index, generic, no_command)
+        return cls(
+            policy=policy,
+            source=source,
+            sha256=sha256,
+            rules=rules,
+            ceilings=dict(ceilings),
+            _by_program=index,
+            _generic=generic,
+            _no_command=no_command,
+        )
 
     def candidates(self, part: Part) -> tuple[CompiledRule, ...]:
         """The rules that might apply to `part`, in file order."""

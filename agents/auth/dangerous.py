@@ -107,11 +107,13 @@ def _socat(args: Sequence[str]) -> list[Finding]:
 
 
 _SSH = Syntax(short_values="bcDEeFIiJLlmOopQRSWwB")
-_SSH_PROXY = OptionRule(names("-o"), "ssh -o runs a local command", value=_PROXY_COMMAND)
+_SSH_PROXY = OptionRule(
+    names=names("-o"), reason="ssh -o runs a local command", value=_PROXY_COMMAND
+)
 _PAGER = _plus_commands(re.compile(r"[!|]"), "less + command runs a shell")
 _VIM_OPTIONS = (
-    OptionRule(names("-c", "--cmd"), "vim -c runs editor commands"),
-    OptionRule(names("-S"), "vim -S sources a script"),
+    OptionRule(names=names("-c", "--cmd"), reason="vim -c runs editor commands"),
+    OptionRule(names=names("-S"), reason="vim -S sources a script"),
 )
 
 
@@ -128,7 +130,10 @@ _VIM = ToolRules(
 _NC = ToolRules(
     syntax=Syntax(short_values="ecpsqwiIOTxXm"),
     options=(
-        OptionRule(names("-e", "-c", "--exec", "--sh-exec", "--lua-exec"), "nc -e runs a program"),
+        OptionRule(
+            names=names("-e", "-c", "--exec", "--sh-exec", "--lua-exec"),
+            reason="nc -e runs a program",
+        ),
     ),
     always=_NETWORK_TOOL,
 )
@@ -148,20 +153,28 @@ TOOLS: Mapping[str, ToolRules] = {
     "find": ToolRules(
         syntax=Syntax(single_dash_long=True),
         options=(
-            OptionRule(names("-exec", "-execdir", "-ok", "-okdir"), "find -exec runs commands"),
-            OptionRule(names("-delete"), "find -delete removes files"),
-            OptionRule(names("-fprint", "-fprint0", "-fprintf", "-fls"), "find -fprint writes"),
+            OptionRule(
+                names=names("-exec", "-execdir", "-ok", "-okdir"), reason="find -exec runs commands"
+            ),
+            OptionRule(names=names("-delete"), reason="find -delete removes files"),
+            OptionRule(
+                names=names("-fprint", "-fprint0", "-fprintf", "-fls"), reason="find -fprint writes"
+            ),
         ),
     ),
     "git": ToolRules(check=git_findings),
     "rg": ToolRules(
         syntax=Syntax(short_values="efgtTmABCjMrE", long_values=names("--pre", "--pre-glob")),
-        options=(OptionRule(names("--pre", "--pre-glob"), "rg --pre runs a preprocessor"),),
+        options=(
+            OptionRule(names=names("--pre", "--pre-glob"), reason="rg --pre runs a preprocessor"),
+        ),
     ),
     "fd": ToolRules(
         syntax=Syntax(short_values="teEdSjco"),
         options=(
-            OptionRule(names("-x", "--exec", "-X", "--exec-batch"), "fd --exec runs commands"),
+            OptionRule(
+                names=names("-x", "--exec", "-X", "--exec-batch"), reason="fd --exec runs commands"
+            ),
         ),
     ),
     "sed": ToolRules(check=sed_findings),
@@ -171,35 +184,45 @@ TOOLS: Mapping[str, ToolRules] = {
         syntax=Syntax(short_values="fCTXbgHKLNVIF"),
         options=(
             OptionRule(
-                names("--to-command", "--checkpoint-action", "-I", "--use-compress-program")
+                names=names("--to-command", "--checkpoint-action", "-I", "--use-compress-program")
                 | names("--rsh-command", "--rmt-command", "-F", "--info-script")
                 | names("--new-volume-script"),
-                "tar option runs a command",
+                reason="tar option runs a command",
             ),
         ),
         check=_tar_old_style,
     ),
     "rsync": ToolRules(
         syntax=Syntax(short_values="eBfTM", long_values=names("--rsh", "--rsync-path")),
-        options=(OptionRule(names("-e", "--rsh", "--rsync-path"), "rsync -e runs a command"),),
+        options=(
+            OptionRule(
+                names=names("-e", "--rsh", "--rsync-path"), reason="rsync -e runs a command"
+            ),
+        ),
     ),
     "zip": ToolRules(
         syntax=Syntax(single_dash_long=True),
-        options=(OptionRule(names("-TT", "--unzip-command"), "zip -TT runs a command"),),
+        options=(
+            OptionRule(names=names("-TT", "--unzip-command"), reason="zip -TT runs a command"),
+        ),
     ),
     "less": _PAGER,
     "more": _PAGER,
     **dict.fromkeys(("vim", "vi", "nvim", "view", "vimdiff", "gvim", "ex"), _VIM),
     "man": ToolRules(
         syntax=Syntax(short_values="PMpLmSsCREe", short_optional="H"),
-        options=(OptionRule(names("-P", "--pager", "-H", "--html"), "man pager runs a command"),),
+        options=(
+            OptionRule(
+                names=names("-P", "--pager", "-H", "--html"), reason="man pager runs a command"
+            ),
+        ),
     ),
     "go": ToolRules(
         syntax=Syntax(single_dash_long=True),
         options=(
             OptionRule(
-                names("-exec", "--exec", "-toolexec", "--toolexec", "-vettool", "--vettool"),
-                "go -exec runs a command",
+                names=names("-exec", "--exec", "-toolexec", "--toolexec", "-vettool", "--vettool"),
+                reason="go -exec runs a command",
             ),
         ),
         subcommands={
@@ -218,7 +241,7 @@ TOOLS: Mapping[str, ToolRules] = {
         ("scp", "sftp"),
         ToolRules(
             syntax=Syntax(short_values="cFiJloPSXBD"),
-            options=(_SSH_PROXY, OptionRule(names("-S"), "scp -S runs a program")),
+            options=(_SSH_PROXY, OptionRule(names=names("-S"), reason="scp -S runs a program")),
         ),
     ),
     "curl": ToolRules(
@@ -229,22 +252,34 @@ TOOLS: Mapping[str, ToolRules] = {
         ),
         options=(
             OptionRule(
-                names("-d", "--data", "--data-binary", "--data-ascii", "--json"),
-                "curl uploads a file",
+                names=names("-d", "--data", "--data-binary", "--data-ascii", "--json"),
+                reason="curl uploads a file",
                 value=_CURL_FILE_DATA,
             ),
-            OptionRule(names("--data-urlencode"), "curl uploads a file", value=re.compile("@")),
-            OptionRule(names("-F", "--form"), "curl uploads a file", value=re.compile(r"=\s*[@<]")),
-            OptionRule(names("-T", "--upload-file"), "curl uploads a file"),
-            OptionRule(names("-K", "--config"), "curl reads a config file", dangerous=False),
+            OptionRule(
+                names=names("--data-urlencode"), reason="curl uploads a file", value=re.compile("@")
+            ),
+            OptionRule(
+                names=names("-F", "--form"),
+                reason="curl uploads a file",
+                value=re.compile(r"=\s*[@<]"),
+            ),
+            OptionRule(names=names("-T", "--upload-file"), reason="curl uploads a file"),
+            OptionRule(
+                names=names("-K", "--config"), reason="curl reads a config file", dangerous=False
+            ),
         ),
     ),
     "wget": ToolRules(
         syntax=Syntax(short_values="eoaOPiBTtwQUlADIRX"),
         options=(
-            OptionRule(names("--post-file", "--body-file"), "wget uploads a file"),
-            OptionRule(names("--use-askpass"), "wget --use-askpass runs a command"),
-            OptionRule(names("-e", "--execute"), "wget -e runs wgetrc commands", dangerous=False),
+            OptionRule(names=names("--post-file", "--body-file"), reason="wget uploads a file"),
+            OptionRule(names=names("--use-askpass"), reason="wget --use-askpass runs a command"),
+            OptionRule(
+                names=names("-e", "--execute"),
+                reason="wget -e runs wgetrc commands",
+                dangerous=False,
+            ),
         ),
     ),
     **dict.fromkeys(("nc", "ncat", "netcat"), _NC),
@@ -252,11 +287,11 @@ TOOLS: Mapping[str, ToolRules] = {
     "telnet": ToolRules(always=_NETWORK_TOOL),
     "hash": ToolRules(
         syntax=Syntax(short_values="p"),
-        options=(OptionRule(names("-p"), "hash -p rebinds a command name"),),
+        options=(OptionRule(names=names("-p"), reason="hash -p rebinds a command name"),),
     ),
     "enable": ToolRules(
         syntax=Syntax(short_values="f"),
-        options=(OptionRule(names("-f"), "enable -f loads a builtin from a library"),),
+        options=(OptionRule(names=names("-f"), reason="enable -f loads a builtin from a library"),),
     ),
     "alias": ToolRules(check=_alias),
     "parallel": ToolRules(always=Finding("parallel runs commands", dangerous=False)),

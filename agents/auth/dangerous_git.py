@@ -32,34 +32,42 @@ _COMMAND_KEYS = frozenset(
 )
 _COMMAND_KEY_PREFIXES = ("alias.", "pager.", "filter.", "diff.", "merge.", "credential.", "gpg.")
 
-_OUTPUT = OptionRule(names("--output", "-o"), "git --output writes a file")
-_UPLOAD_PACK = OptionRule(names("--upload-pack"), "git --upload-pack runs a command")
-_TEMPLATE = OptionRule(names("--template"), "git --template installs hooks")
+_OUTPUT = OptionRule(names=names("--output", "-o"), reason="git --output writes a file")
+_UPLOAD_PACK = OptionRule(names=names("--upload-pack"), reason="git --upload-pack runs a command")
+_TEMPLATE = OptionRule(names=names("--template"), reason="git --template installs hooks")
 _ANY_SUBCOMMAND = (
-    OptionRule(names("--ext-diff"), "git --ext-diff runs an external diff command"),
-    OptionRule(names("--textconv"), "git --textconv runs conversion filters"),
+    OptionRule(names=names("--ext-diff"), reason="git --ext-diff runs an external diff command"),
+    OptionRule(names=names("--textconv"), reason="git --textconv runs conversion filters"),
 )
 _SUBCOMMAND_RULES: Mapping[str, tuple[OptionRule, ...]] = {
     "diff": (_OUTPUT,),
     "log": (_OUTPUT,),
     "show": (_OUTPUT,),
     "format-patch": (
-        OptionRule(names("--output", "-o", "--output-directory"), "git --output writes a file"),
+        OptionRule(
+            names=names("--output", "-o", "--output-directory"), reason="git --output writes a file"
+        ),
     ),
-    "rebase": (OptionRule(names("--exec", "-x"), "git rebase --exec runs commands"),),
-    "grep": (OptionRule(names("-O", "--open-files-in-pager"), "git grep -O runs a pager"),),
+    "rebase": (OptionRule(names=names("--exec", "-x"), reason="git rebase --exec runs commands"),),
+    "grep": (
+        OptionRule(names=names("-O", "--open-files-in-pager"), reason="git grep -O runs a pager"),
+    ),
     "clone": (
         _UPLOAD_PACK,
-        OptionRule(names("-u"), "git --upload-pack runs a command"),
+        OptionRule(names=names("-u"), reason="git --upload-pack runs a command"),
         _TEMPLATE,
-        OptionRule(names("-c", "--config"), "git clone -c writes configuration"),
+        OptionRule(names=names("-c", "--config"), reason="git clone -c writes configuration"),
     ),
     "init": (_TEMPLATE,),
     "fetch": (_UPLOAD_PACK,),
     "pull": (_UPLOAD_PACK,),
     "ls-remote": (_UPLOAD_PACK,),
-    "push": (OptionRule(names("--receive-pack", "--exec"), "git --receive-pack runs a command"),),
-    "archive": (OptionRule(names("--exec"), "git archive --exec runs a command"),),
+    "push": (
+        OptionRule(
+            names=names("--receive-pack", "--exec"), reason="git --receive-pack runs a command"
+        ),
+    ),
+    "archive": (OptionRule(names=names("--exec"), reason="git archive --exec runs a command"),),
 }
 _SUBCOMMAND_FINDINGS: Mapping[str, Finding] = {
     "filter-branch": Finding("git filter-branch runs shell filters"),

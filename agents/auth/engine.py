@@ -71,17 +71,30 @@ def decide(
     egress floor). Never raises: any internal error is a DENY whose reason carries the error.
     """
     try:
-        return _decide(policy, request, ceiling, protected, home, secrets)
+        return _decide(policy, request, ceiling, protected=protected, home=home, secrets=secrets)
     except Exception as exc:  # fail closed: a bug in the gate must not open it
         reason = f"internal error while deciding ({type(exc).__name__}: {exc}); denied"
-        part = PartVerdict(Decision.DENY, None, reason, str(request.command or request.tool))
-        return Verdict(Decision.DENY, None, reason, policy.sha256, "analysis", (part,))
+        part = PartVerdict(
+            decision=Decision.DENY,
+            rule_id=None,
+            reason=reason,
+            subject=str(request.command or request.tool),
+        )
+        return Verdict(
+            decision=Decision.DENY,
+            rule_id=None,
+            reason=reason,
+            policy_hash=policy.sha256,
+            source="analysis",
+            parts=(part,),
+        )
 
 
 def _decide(
     policy: LoadedPolicy,
     request: ToolRequest,
     delegator: Ceiling | None,
+    *,
     protected: tuple[Path, ...],
     home: Path | None,
     secrets: SecretFacts,
@@ -89,10 +102,22 @@ def _decide(
     effective = effective_ceiling(policy, request.role, delegator)
     if effective is None:
         reason = f"role '{request.role}' has no profile in the policy"
-        part = PartVerdict(Decision.DENY, None, reason, request.role, "ceiling")
+        part = PartVerdict(
+            decision=Decision.DENY,
+            rule_id=None,
+            reason=reason,
+            subject=request.role,
+            source="ceiling",
+        )
         return _verdict(policy, [part])
     ctx = Context.of(request, home, secrets)
-    judge = _Judge(policy, request.role, effective, ctx, _protected_paths(policy, protected, ctx))
+    judge = _Judge(
+        policy=policy,
+        role=request.role,
+        ceiling=effective,
+        ctx=ctx,
+        protected=_protected_paths(policy, protected, ctx),
+    )
     return _verdict(policy, [judge.part(p) for p in request_parts(request, ctx)])
 
 
@@ -101,7 +126,7 @@ def _protected_paths(policy: LoadedPolicy, extra: Iterable[Path], ctx: Context) 
     return tuple(resolve(str(p), cwd=ctx.workspace, home=ctx.home) for p in paths)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class _Judge:
     """Decides parts of one request."""
 
@@ -134,7 +159,13 @@ class _Judge:
         for candidate in candidates:
             if candidate.weight > best.weight:
                 best = candidate
-        return PartVerdict(best.decision, best.rule_id, best.reason, part.subject, best.source)
+        return PartVerdict(
+            decision=best.decision,
+            rule_id=best.rule_id,
+            reason=best.reason,
+            subject=part.subject,
+            source=best.source,
+        )
 
     def _outside_ceiling(self, part: Part) -> Iterable[str]:
         ceiling, role = self.ceiling, self.role
@@ -166,9 +197,24 @@ class _Judge:
 
 def _verdict(policy: LoadedPolicy, parts: list[PartVerdict]) -> Verdict:
     if not parts:
-        parts = [PartVerdict(Decision.ASK, None, "nothing to decide", "(empty)", "default")]
+        parts = [
+            PartVerdict(
+                decision=Decision.ASK,
+                rule_id=None,
+                reason="nothing to decide",
+                subject="(empty)",
+                source="default",
+            )
+        ]
     worst = max(parts, key=lambda p: p.decision.rank)  # max keeps the first of equals
     reason = f"{worst.subject}: {worst.reason}"
     if worst.rule_id is not None and worst.rule_id not in worst.reason:
         reason += f" (rule '{worst.rule_id}')"
-    return Verdict(worst.decision, worst.rule_id, reason, policy.sha256, worst.source, tuple(parts))
+    return Verdict(
+        decision=worst.decision,
+        rule_id=worst.rule_id,
+        reason=reason,
+        policy_hash=policy.sha256,
+        source=worst.source,
+        parts=tuple(parts),
+    )

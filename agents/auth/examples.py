@@ -46,7 +46,9 @@ def _request(example: Example, rule: Rule) -> ToolRequest:
     default_role = rule.roles[0] if rule.roles else EXAMPLE_ROLE
     if isinstance(example, str):
         command = _expand(example)
-        return ToolRequest(ToolKind.EXECUTE, default_role, EXAMPLE_WORKSPACE, command=command)
+        return ToolRequest(
+            tool=ToolKind.EXECUTE, role=default_role, workspace=EXAMPLE_WORKSPACE, command=command
+        )
     return ToolRequest(
         tool=example.kind,
         role=example.role or default_role,

@@ -37,7 +37,7 @@ NO_POLICY_HASH = "0" * 64
 RISK: dict[Decision, Risk] = {Decision.ALLOW: "low", Decision.ASK: "medium", Decision.DENY: "high"}
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ToolCall:
     """One tool call an agent wants to make, with who asked and the ceiling it inherited."""
 
@@ -52,7 +52,7 @@ class ToolCall:
     """The environment variables the team file granted this agent (they hold secrets)."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Authorization:
     """The gate's final answer: may the call run, and why."""
 
@@ -106,13 +106,30 @@ class AuthGate:
         policy = self._holder.current  # read once: a reload between calls, never during one
         if policy is None:
             reason = "no valid policy is loaded; every tool call is denied until one loads"
-            part = PartVerdict(Decision.DENY, None, reason, call.summary, "analysis")
-            return Verdict(Decision.DENY, None, reason, NO_POLICY_HASH, "analysis", (part,))
+            part = PartVerdict(
+                decision=Decision.DENY,
+                rule_id=None,
+                reason=reason,
+                subject=call.summary,
+                source="analysis",
+            )
+            return Verdict(
+                decision=Decision.DENY,
+                rule_id=None,
+                reason=reason,
+                policy_hash=NO_POLICY_HASH,
+                source="analysis",
+                parts=(part,),
+            )
         secrets = SecretFacts(call.secret_vars, self._known_secret)
         return decide(
-            policy, call.request, ceiling=call.ceiling, protected=self._protected,
-            home=self._home, secrets=secrets,
-        )  # fmt: skip
+            policy,
+            call.request,
+            ceiling=call.ceiling,
+            protected=self._protected,
+            home=self._home,
+            secrets=secrets,
+        )
 
     async def authorize(self, call: ToolCall) -> Authorization:
         """Decide ``call``, record the decision, ask a human if needed, escalate denials."""
@@ -137,14 +154,20 @@ class AuthGate:
         policy = self._holder.current
         policy_path = str(policy.source) if policy is not None and policy.source else None
         await self._record(
-            call, verdict.decision, verdict, policy_path, verdict.source, None, started
+            call,
+            verdict.decision,
+            verdict,
+            policy_path=policy_path,
+            source=verdict.source,
+            resolution=None,
+            since=started,
         )
         if verdict.decision is Decision.ALLOW:
             await self._allowed(call)
-            return Authorization(True, Decision.ALLOW, verdict)
+            return Authorization(allowed=True, decision=Decision.ALLOW, verdict=verdict)
         if verdict.decision is Decision.DENY:
             await self._escalate(call, verdict)
-            return Authorization(False, Decision.DENY, verdict)
+            return Authorization(allowed=False, decision=Decision.DENY, verdict=verdict)
         asked = time.perf_counter()
         resolution = await self._broker.request(
             session_id=call.session_id,
@@ -162,14 +185,16 @@ class AuthGate:
             call,
             final,
             verdict,
-            policy_path,
-            resolution.outcome.source,
-            resolution,
-            asked,
+            policy_path=policy_path,
+            source=resolution.outcome.source,
+            resolution=resolution,
+            since=asked,
         )
         if final is Decision.ALLOW:
             await self._allowed(call)
-        return Authorization(final is Decision.ALLOW, final, verdict, resolution)
+        return Authorization(
+            allowed=final is Decision.ALLOW, decision=final, verdict=verdict, resolution=resolution
+        )
 
     async def _allowed(self, call: ToolCall) -> None:
         if self._on_allowed is not None:
@@ -180,6 +205,7 @@ class AuthGate:
         call: ToolCall,
         decision: Decision,
         verdict: Verdict,
+        *,
         policy_path: str | None,
         source: DecisionSource,
         resolution: Resolution | None,

@@ -32,10 +32,29 @@ from agents.auth.wrappers import WRAPPERS
 
 SUBCOMMAND_TOOLS = frozenset(
     {
-        "git", "npm", "pnpm", "yarn", "cargo", "go", "pip", "pip3", "uv", "poetry", "docker",
-        "kubectl", "make", "just", "gh", "bun", "deno", "dotnet", "mvn", "gradle", "terraform",
+        "git",
+        "npm",
+        "pnpm",
+        "yarn",
+        "cargo",
+        "go",
+        "pip",
+        "pip3",
+        "uv",
+        "poetry",
+        "docker",
+        "kubectl",
+        "make",
+        "just",
+        "gh",
+        "bun",
+        "deno",
+        "dotnet",
+        "mvn",
+        "gradle",
+        "terraform",
     }
-)  # fmt: skip
+)
 """Programs whose first word is a subcommand: a grant names it (``git commit``, not ``git``)."""
 
 _BEGIN = "# >>> quarterdeck grant"
@@ -50,7 +69,7 @@ class GrantError(Exception):
     """A grant cannot be made (the request is too broad) or written (the file is invalid)."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Grant:
     """A standing rule added by an "always" answer."""
 
@@ -140,11 +159,11 @@ def add_grant(
     }
     block = f"{_BEGIN} {rule_id} {orjson.dumps(meta).decode()}\n{rule_toml}{_END} {rule_id}\n"
     new_text = text.rstrip("\n") + "\n\n" + block
-    _check_effective(new_text, policy_path, request, rule_id)
+    _check_effective(new_text, policy_path, request, rule_id=rule_id)
     _replace(policy_path, new_text)
 
 
-def _check_effective(text: str, policy_path: Path, request: ToolRequest, rule_id: str) -> None:
+def _check_effective(text: str, policy_path: Path, request: ToolRequest, *, rule_id: str) -> None:
     try:
         policy = load_policy_text(text, source=policy_path)
     except PolicyError as exc:
@@ -168,12 +187,12 @@ def list_grants(policy_path: Path) -> list[Grant]:
         decision = Decision.DENY if 'decision = "deny"' in match["body"] else Decision.ALLOW
         grants.append(
             Grant(
-                match["id"],
-                decision,
-                meta.get("session", ""),
-                meta.get("role", ""),
-                meta.get("subject", ""),
-                meta.get("created", ""),
+                rule_id=match["id"],
+                decision=decision,
+                session_id=meta.get("session", ""),
+                role=meta.get("role", ""),
+                subject=meta.get("subject", ""),
+                created=meta.get("created", ""),
             )
         )
     return grants

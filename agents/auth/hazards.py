@@ -19,8 +19,17 @@ Floor = tuple[Decision, str]
 
 #: Wrappers that run their command as another user, in another root or in new namespaces.
 PRIVILEGE_WRAPPERS = (
-    "sudo", "su", "doas", "pkexec", "runuser", "sg", "chroot", "nsenter", "unshare", "setpriv",
-)  # fmt: skip
+    "sudo",
+    "su",
+    "doas",
+    "pkexec",
+    "runuser",
+    "sg",
+    "chroot",
+    "nsenter",
+    "unshare",
+    "setpriv",
+)
 
 #: Wrappers that run their command unchanged (a floor of None); anything else is a concern.
 WRAPPER_FLOORS: dict[str, Floor | None] = {
@@ -76,12 +85,44 @@ _SAFE_ENV_VALUES: dict[str, frozenset[str]] = {
 }
 #: Variables that load code, change what a name resolves to, or redirect git and ssh.
 _CODE_ENV_GLOBS = (
-    "LD_*", "DYLD_*", "BASH_ENV", "ENV", "PROMPT_COMMAND", "SHELLOPTS", "BASHOPTS", "PS4", "IFS",
-    "PATH", "CDPATH", "HOME", "XDG_CONFIG_HOME", "GIT_*", "PYTHONHOME", "PYTHONSTARTUP",
-    "PYTHONINSPECT", "NODE_OPTIONS", "NODE_PATH", "PERL5OPT", "PERL5LIB", "PERLLIB", "RUBYOPT",
-    "RUBYLIB", "JAVA_TOOL_OPTIONS", "_JAVA_OPTIONS", "LESSOPEN", "LESSCLOSE", "EDITOR", "VISUAL",
-    "PAGER", "MANPAGER", "*_PAGER", "SSH_ASKPASS", "SUDO_ASKPASS", "*_EDITOR", "HISTFILE",
-)  # fmt: skip
+    "LD_*",
+    "DYLD_*",
+    "BASH_ENV",
+    "ENV",
+    "PROMPT_COMMAND",
+    "SHELLOPTS",
+    "BASHOPTS",
+    "PS4",
+    "IFS",
+    "PATH",
+    "CDPATH",
+    "HOME",
+    "XDG_CONFIG_HOME",
+    "GIT_*",
+    "PYTHONHOME",
+    "PYTHONSTARTUP",
+    "PYTHONINSPECT",
+    "NODE_OPTIONS",
+    "NODE_PATH",
+    "PERL5OPT",
+    "PERL5LIB",
+    "PERLLIB",
+    "RUBYOPT",
+    "RUBYLIB",
+    "JAVA_TOOL_OPTIONS",
+    "_JAVA_OPTIONS",
+    "LESSOPEN",
+    "LESSCLOSE",
+    "EDITOR",
+    "VISUAL",
+    "PAGER",
+    "MANPAGER",
+    "*_PAGER",
+    "SSH_ASKPASS",
+    "SUDO_ASKPASS",
+    "*_EDITOR",
+    "HISTFILE",
+)
 _CODE_ENV = re.compile("|".join(fnmatch.translate(g) for g in _CODE_ENV_GLOBS))
 
 #: Characters that make bash compute a token at run time: expansions and substitutions.

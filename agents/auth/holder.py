@@ -22,7 +22,7 @@ from agents.auth.loader import default_policy, load_policy_file
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ReloadResult:
     """What a load attempt did: ``ok`` with the new hash, or the errors and the hash kept."""
 
@@ -81,18 +81,26 @@ class PolicyHolder:
                 # The user's file vanished (a delete, or the middle of a save): keep what we
                 # have rather than silently falling back to a different policy.
                 message = f"{path}: the policy file is gone; keeping the last good policy"
-                return ReloadResult(False, str(path), None, errors=(message,), kept_hash=kept)
+                return ReloadResult(
+                    ok=False, path=str(path), policy_hash=None, errors=(message,), kept_hash=kept
+                )
             policy = default_policy()
             self._current = policy
-            return ReloadResult(True, None, policy.sha256, len(policy.rules))
+            return ReloadResult(
+                ok=True, path=None, policy_hash=policy.sha256, rules=len(policy.rules)
+            )
         try:
             policy = _load_stable(path)
         except PolicyError as exc:
             errors = tuple(str(exc).splitlines()) or (f"{path}: invalid policy",)
             log.warning("policy rejected: %s", "; ".join(errors))
-            return ReloadResult(False, str(path), None, errors=errors, kept_hash=kept)
+            return ReloadResult(
+                ok=False, path=str(path), policy_hash=None, errors=errors, kept_hash=kept
+            )
         self._current = policy  # the one and only swap: atomic for readers
-        return ReloadResult(True, str(path), policy.sha256, len(policy.rules))
+        return ReloadResult(
+            ok=True, path=str(path), policy_hash=policy.sha256, rules=len(policy.rules)
+        )
 
 
 def _load_stable(path: Path, attempts: int = 3) -> LoadedPolicy:

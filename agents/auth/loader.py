@@ -56,7 +56,7 @@ def default_policy() -> LoadedPolicy:
 
 def _load(data: bytes, *, source: Path | None) -> LoadedPolicy:
     try:
-        return _Loader(data, source).run()
+        return _Loader(data=data, source=source).run()
     except PolicyError:
         raise
     except Exception as exc:  # a loader bug must reject the file, never half-load it
@@ -64,7 +64,7 @@ def _load(data: bytes, *, source: Path | None) -> LoadedPolicy:
         raise PolicyError([issue], source=source) from exc
 
 
-@dataclass
+@dataclass(kw_only=True)
 class _Loader:
     """One load: collects issues as it goes, raises them all at the first stage that has any."""
 
@@ -138,12 +138,14 @@ class _Loader:
             decision=rule.decision,
             reason=rule.reason,
             tools=frozenset(rule.tools) if rule.tools is not None else None,
-            commands=None if rule.commands is None else self._commands(rule.commands, where, rule.id),
+            commands=None
+            if rule.commands is None
+            else self._commands(rule.commands, where, rule.id),
             with_args=ArgGlobs.of(rule.with_args) if rule.with_args is not None else None,
             only_args=ArgGlobs.of(rule.only_args) if rule.only_args is not None else None,
             paths=None if rule.paths is None else self._paths(rule.paths, where, rule.id),
             roles=frozenset(rule.roles) if rule.roles is not None else None,
-        )  # fmt: skip
+        )
 
     def _commands(
         self, entries: list[CommandEntry], where: Loc, rule: str | None

@@ -15,7 +15,7 @@ from agents.auth.paths import FILE_TOOLS
 from agents.auth.shell_types import SimpleCommand
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class _Reader:
     """`skip` leading operands are not paths (fd's pattern); operands from `write_from` on are
     written (uniq's OUTPUT); `write_options` take a path that is written (sort -o)."""
@@ -30,24 +30,30 @@ def _s(short: str, *long: str) -> Syntax:
     return Syntax(short_values=short, long_values=frozenset(long))
 
 
-_SUMS = _Reader(_s(""))
+_SUMS = _Reader(syntax=_s(""))
 READERS: dict[str, _Reader] = {
     "sort": _Reader(
-        _s("kotST", "--key", "--output", "--field-separator", "--buffer-size"),
+        syntax=_s("kotST", "--key", "--output", "--field-separator", "--buffer-size"),
         write_options=frozenset({"-o", "--output"}),
     ),
-    "uniq": _Reader(_s("fsw", "--skip-fields", "--skip-chars", "--check-chars"), write_from=1),
-    "cut": _Reader(_s("bcdf", "--bytes", "--characters", "--delimiter", "--fields")),
-    "nl": _Reader(_s("bdfhilnsvw")),
-    "tac": _Reader(_s("s", "--separator")),
-    "cmp": _Reader(_s("in", "--ignore-initial", "--bytes")),
+    "uniq": _Reader(
+        syntax=_s("fsw", "--skip-fields", "--skip-chars", "--check-chars"), write_from=1
+    ),
+    "cut": _Reader(syntax=_s("bcdf", "--bytes", "--characters", "--delimiter", "--fields")),
+    "nl": _Reader(syntax=_s("bdfhilnsvw")),
+    "tac": _Reader(syntax=_s("s", "--separator")),
+    "cmp": _Reader(syntax=_s("in", "--ignore-initial", "--bytes")),
     "comm": _Reader(),
-    "paste": _Reader(_s("d", "--delimiters")),
-    "column": _Reader(_s("cstoNOREdHWrl")),
-    "tree": _Reader(_s("LPIoH"), write_options=frozenset({"-o"})),
-    "du": _Reader(_s("dBtX", "--max-depth", "--block-size", "--threshold", "--exclude-from")),
-    "fd": _Reader(_s("teEdSjcox", "--type", "--extension", "--exclude", "--max-depth"), skip=1),
-    "fdfind": _Reader(_s("teEdSjcox", "--type", "--extension", "--exclude"), skip=1),
+    "paste": _Reader(syntax=_s("d", "--delimiters")),
+    "column": _Reader(syntax=_s("cstoNOREdHWrl")),
+    "tree": _Reader(syntax=_s("LPIoH"), write_options=frozenset({"-o"})),
+    "du": _Reader(
+        syntax=_s("dBtX", "--max-depth", "--block-size", "--threshold", "--exclude-from")
+    ),
+    "fd": _Reader(
+        syntax=_s("teEdSjcox", "--type", "--extension", "--exclude", "--max-depth"), skip=1
+    ),
+    "fdfind": _Reader(syntax=_s("teEdSjcox", "--type", "--extension", "--exclude"), skip=1),
     **dict.fromkeys(("sha256sum", "sha1sum", "sha512sum", "md5sum", "b2sum", "cksum"), _SUMS),
 }
 

@@ -44,7 +44,7 @@ def _paths_of(command: SimpleCommand) -> tuple[tuple[str, bool], ...]:
     return command_paths(command) + extra_paths(command)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Context:
     """The resolved directories a request is judged in."""
 
@@ -63,7 +63,7 @@ class Context:
         real_home = resolve(str(home if home is not None else Path.home()), cwd=here)
         cwd = request.cwd if request.cwd is not None else workspace
         cwd = resolve(str(cwd), cwd=workspace, home=real_home)
-        return cls(workspace, real_home, cwd, secrets)
+        return cls(workspace=workspace, home=real_home, cwd=cwd, secrets=secrets)
 
 
 def request_parts(request: ToolRequest, ctx: Context) -> list[Part]:
@@ -80,16 +80,18 @@ def request_parts(request: ToolRequest, ctx: Context) -> list[Part]:
         write = request.tool in WRITE_TOOLS
         parts.extend(_path_part(r, ctx.cwd, write=write, tools=tools, ctx=ctx) for r in raws)
         if not raws:
-            parts.append(Part(f"{request.tool} with no path", tools))
+            parts.append(Part(subject=f"{request.tool} with no path", tools=tools))
     else:
         subject = request.url if request.tool is ToolKind.FETCH and request.url else request.tool
-        parts.append(Part(str(subject), frozenset({request.tool})))
+        parts.append(Part(subject=str(subject), tools=frozenset({request.tool})))
     return parts
 
 
 def _command_parts(command: str | None, ctx: Context) -> Iterator[Part]:
     if command is None or not command.strip():
-        yield Part("(empty command)", _EXEC, floors=((Decision.ASK, "there is no command"),))
+        yield Part(
+            subject="(empty command)", tools=_EXEC, floors=((Decision.ASK, "there is no command"),)
+        )
         return
     analysis = cached_analysis(command)
     # The egress floor comes first so that, among equal floors, its reason is the one shown.
@@ -101,7 +103,7 @@ def _command_parts(command: str | None, ctx: Context) -> Iterator[Part]:
     elif not analysis.commands:
         floors.append((Decision.ASK, "the command runs nothing recognisable"))
     if floors:
-        yield Part(command, _EXEC, floors=tuple(floors))
+        yield Part(subject=command, tools=_EXEC, floors=tuple(floors))
     cwds = _possible_cwds(analysis.commands, ctx)
     for cmd in analysis.commands:
         yield from _simple_command_parts(cmd, cwds, ctx)
@@ -131,12 +133,21 @@ def _cd_target(cmd: SimpleCommand) -> str | None:
 _INERT_GLOBALS: dict[str, frozenset[str]] = {
     "git": frozenset(
         {
-            "--no-pager", "-P", "--paginate", "-p", "--no-replace-objects", "--no-optional-locks",
-            "--literal-pathspecs", "--glob-pathspecs", "--noglob-pathspecs",
-            "--icase-pathspecs", "--no-advice", "--bare",
+            "--no-pager",
+            "-P",
+            "--paginate",
+            "-p",
+            "--no-replace-objects",
+            "--no-optional-locks",
+            "--literal-pathspecs",
+            "--glob-pathspecs",
+            "--noglob-pathspecs",
+            "--icase-pathspecs",
+            "--no-advice",
+            "--bare",
         }
     ),
-}  # fmt: skip
+}
 
 
 def _matchable(cmd: SimpleCommand) -> tuple[str, ...]:
@@ -167,10 +178,16 @@ def _simple_command_parts(
             path_parts.extend(
                 _path_part(expanded, cwd, write=write, tools=tools, ctx=ctx, floors=floors)
                 for cwd in bases
-            )  # fmt: skip
+            )
     resolved = tuple(p.path for p in path_parts if p.path is not None)
     subject = shlex.join(cmd.argv) if cmd.argv else shlex.join(cmd.assignments) or "(redirect)"
-    yield Part(subject, _EXEC, tokens, resolved, floors=tuple(_command_floors(cmd, cwds, ctx)))
+    yield Part(
+        subject=subject,
+        tools=_EXEC,
+        tokens=tokens,
+        paths=resolved,
+        floors=tuple(_command_floors(cmd, cwds, ctx)),
+    )
     yield from path_parts
 
 
@@ -240,4 +257,12 @@ def _path_part(
     resolved = str(resolve(raw, cwd=cwd, home=ctx.home))
     plain = resolved == raw or (cwd == ctx.cwd and resolved == str(cwd / raw))
     subject = raw if plain else f"{raw} (→ {resolved})"
-    return Part(subject, tools, None, (resolved,), resolved, write, floors)
+    return Part(
+        subject=subject,
+        tools=tools,
+        tokens=None,
+        paths=(resolved,),
+        path=resolved,
+        write=write,
+        floors=floors,
+    )

@@ -42,7 +42,7 @@ Operands = Literal["read", "write", "last-write", "none"]
 """What a file tool does to its path operands (see :class:`_FileTool`)."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class _FileTool:
     """Which arguments of a file tool are paths, and which of those it writes.
 

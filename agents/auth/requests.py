@@ -52,7 +52,7 @@ PATH_TOOLS = frozenset(
 )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ToolRequest:
     """One tool call an agent in `role` wants to make inside `workspace`."""
 
@@ -65,7 +65,7 @@ class ToolRequest:
     cwd: Path | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class PartVerdict:
     """The decision on one part of a request: a simple command, a path, or the request itself.
 
@@ -79,7 +79,7 @@ class PartVerdict:
     source: PolicySource = "rule"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Verdict:
     """The gate's answer to a request, with the part that made it and the policy version."""
 

@@ -55,7 +55,7 @@ def analyze(command: str) -> ShellAnalysis:
         return _Walker(_Budget(), depth=0, nested=False).run(command)
     except Exception as exc:  # the contract is fail-closed: report, never raise
         reason = f"could not analyse: {type(exc).__name__}: {exc}"
-        return ShellAnalysis(command, (), (reason,), False)
+        return ShellAnalysis(source=command, commands=(), concerns=(reason,), parsed=False)
 
 
 @dataclass
@@ -129,7 +129,9 @@ class _Walker:
 
     def _result(self, *, parsed: bool) -> ShellAnalysis:
         concerns = tuple(dict.fromkeys(self.concerns))
-        return ShellAnalysis(self.source, tuple(self.commands), concerns, parsed)
+        return ShellAnalysis(
+            source=self.source, commands=tuple(self.commands), concerns=concerns, parsed=parsed
+        )
 
     def _guard(self, text: str) -> None:
         if len(text.encode("utf-8", "surrogatepass")) > MAX_SOURCE_BYTES:

@@ -34,7 +34,7 @@ class Redirect:
         return not (self.op in (">&", "<&") and (self.target.isdigit() or self.target == "-"))
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SimpleCommand:
     """One simple command as bash would run it, after unwrapping wrappers and prefixes.
 
@@ -52,7 +52,7 @@ class SimpleCommand:
     dangerous: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ShellAnalysis:
     """Everything found in one shell command line; `parsed` is False when bash syntax defeated us.
 

@@ -36,7 +36,7 @@ class Substitution:
     code: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Word:
     """One word: `text` after quote removal (expansions verbatim), and what it would expand."""
 
@@ -56,14 +56,14 @@ class Word:
 
 def decode_word(raw: str) -> Word:
     """Read one shell word from its source text; never raises."""
-    scanner = _Scanner(raw)
+    scanner = _Scanner(s=raw)
     scanner.word()
     return scanner.result()
 
 
 def find_substitutions(text: str) -> tuple[Substitution, ...]:
     """The command substitutions in an unquoted heredoc body (read like a double-quoted word)."""
-    scanner = _Scanner(text)
+    scanner = _Scanner(s=text)
     scanner.dquote(0, heredoc=True)
     return tuple(scanner.subs)
 
@@ -91,7 +91,7 @@ def program_of(word: Word) -> tuple[str, list[str]]:
     return normalise_program(word.text), concerns
 
 
-@dataclass
+@dataclass(kw_only=True)
 class _Scanner:
     """A single pass over one word's source, collecting its text and expansions."""
 
@@ -105,13 +105,13 @@ class _Scanner:
 
     def result(self) -> Word:
         return Word(
-            self.s,
-            "".join(self.out),
-            self.quoted,
-            self.decoded,
-            frozenset(self.kinds),
-            tuple(self.subs),
-            self.ifs,
+            raw=self.s,
+            text="".join(self.out),
+            quoted=self.quoted,
+            decoded=self.decoded,
+            expansions=frozenset(self.kinds),
+            substitutions=tuple(self.subs),
+            mentions_ifs=self.ifs,
         )
 
     def word(self) -> None:

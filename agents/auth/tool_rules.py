@@ -21,7 +21,7 @@ class Finding:
 Check = Callable[[Sequence[str]], list[Finding]]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class OptionRule:
     """Fires when one of `names` is given (and, with `value`, when its value matches)."""
 
@@ -31,7 +31,7 @@ class OptionRule:
     value: re.Pattern[str] | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ToolRules:
     """Everything we check for one program.
 

@@ -18,7 +18,7 @@ _ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\+?=")
 PRIVILEGE = "privilege change"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class WrapperSpec:
     """How one wrapper spells its options and where its command starts.
 
@@ -190,7 +190,7 @@ WRAPPERS: Mapping[str, WrapperSpec] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Unwrapped:
     """The command left after peeling wrappers, and what peeling them taught us."""
 
@@ -201,7 +201,7 @@ class Unwrapped:
     shell_code: tuple[str, ...]
 
 
-@dataclass
+@dataclass(kw_only=True)
 class _Peel:
     concerns: list[str] = field(default_factory=list)
     assignments: list[str] = field(default_factory=list)
@@ -231,18 +231,29 @@ def unwrap(words: Sequence[Word]) -> Unwrapped:
             break
         wrappers.append(name)
         rest = rest[1 + peel.command_at :]
-    return Unwrapped(rest, tuple(wrappers), tuple(assignments), tuple(concerns), tuple(shell_code))
+    return Unwrapped(
+        words=rest,
+        wrappers=tuple(wrappers),
+        assignments=tuple(assignments),
+        concerns=tuple(concerns),
+        shell_code=tuple(shell_code),
+    )
 
 
 def _peel(name: str, spec: WrapperSpec, args: list[str]) -> _Peel:
-    syntax = Syntax(spec.short_values, spec.short_optional, spec.long_values, stop_at_operand=True)
+    syntax = Syntax(
+        short_values=spec.short_values,
+        short_optional=spec.short_optional,
+        long_values=spec.long_values,
+        stop_at_operand=True,
+    )
     opts = scan(args, syntax)
     peel = _Peel(concerns=[spec.concern] if spec.concern else [])
     runs_argv = any(o.name in spec.argv_options for o in opts)
     skipped = 0
     for opt in opts:
         if opt.name:
-            if not _option(name, spec, opt, peel):
+            if not _option(name, spec, opt, peel=peel):
                 return peel
             continue
         operand = opt.value or ""
@@ -266,7 +277,7 @@ def _peel(name: str, spec: WrapperSpec, args: list[str]) -> _Peel:
     return peel
 
 
-def _option(name: str, spec: WrapperSpec, opt: Opt, peel: _Peel) -> bool:
+def _option(name: str, spec: WrapperSpec, opt: Opt, *, peel: _Peel) -> bool:
     """Record one wrapper option; False when it means the wrapper runs no command of its own."""
     if opt.name in spec.no_command:
         return False

@@ -57,7 +57,10 @@ class BackendClient:
         request = request_for(tool_call, role=self._executor.role, workspace=self._workspace)
         asking = asyncio.create_task(
             self._executor.authorize(
-                tool_call.tool_call_id, request, summary_of(tool_call, request), diff_of(tool_call)
+                tool_call.tool_call_id,
+                request,
+                summary_of(tool_call, request),
+                diff=diff_of(tool_call),
             )
         )
         self._asking.add(asking)
@@ -78,9 +81,14 @@ class BackendClient:
             asking.cancel()
 
     async def read_text_file(
-        self, session_id: str, path: str, line: int | None = None, limit: int | None = None,
+        self,
+        session_id: str,
+        path: str,
+        line: int | None = None,
+        *,
+        limit: int | None = None,
         **_meta: Any,
-    ) -> ReadTextFileResponse:  # fmt: skip
+    ) -> ReadTextFileResponse:
         """``fs/read_text_file``."""
         content = await self._executor.read_text_file(path, line, limit)
         return ReadTextFileResponse(content=content)
@@ -97,6 +105,7 @@ class BackendClient:
         session_id: str,
         command: str,
         args: list[str] | None = None,
+        *,
         env: list[EnvVariable] | None = None,
         cwd: str | None = None,
         output_byte_limit: int | None = None,
@@ -105,7 +114,7 @@ class BackendClient:
         """``terminal/create``."""
         variables = {v.name: v.value for v in env or []}
         terminal_id = await self._executor.create_terminal(
-            command, args or [], variables, cwd, output_byte_limit
+            command, args or [], variables, cwd=cwd, output_byte_limit=output_byte_limit
         )
         return CreateTerminalResponse(terminal_id=terminal_id)
 

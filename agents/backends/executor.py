@@ -47,7 +47,7 @@ STREAM_LIMIT = 256 * 1024
 _SHELL_CHARS = set("|&;<>()$`*?[]~{}\n\\")
 
 
-def idempotency_key(session_id: str, call_id: str, action: str, target: str) -> str:
+def idempotency_key(session_id: str, call_id: str, action: str, *, target: str) -> str:
     """A stable key for one side effect, so a replay can tell whether it already happened."""
     digest = hashlib.sha256(f"{session_id}\0{call_id}\0{action}\0{target}".encode())
     return digest.hexdigest()[:32]
@@ -134,22 +134,36 @@ class ToolExecutor:
         cwd: Path | None = None,
     ) -> ToolRequest:
         """A ``ToolRequest`` for this agent's role and workspace."""
-        return ToolRequest(tool, self.role, self.workspace, command, paths, url, cwd)
+        return ToolRequest(
+            tool=tool,
+            role=self.role,
+            workspace=self.workspace,
+            command=command,
+            paths=paths,
+            url=url,
+            cwd=cwd,
+        )
 
     async def authorize(
-        self, call_id: str, request: ToolRequest, summary: str, diff: str | None = None
+        self, call_id: str, request: ToolRequest, summary: str, *, diff: str | None = None
     ) -> Authorization:
         """Ask the gate; it records the decision (and any human's answer)."""
         call = ToolCall(
-            self.session_id, self.agent_id, call_id, request, summary, self._ceiling, diff,
-            self._secret_vars,
-        )  # fmt: skip
+            session_id=self.session_id,
+            agent_id=self.agent_id,
+            call_id=call_id,
+            request=request,
+            summary=summary,
+            ceiling=self._ceiling,
+            diff=diff,
+            secret_vars=self._secret_vars,
+        )
         return await self._gate.authorize(call)
 
     async def _require(
-        self, call_id: str, request: ToolRequest, summary: str, diff: str | None = None
+        self, call_id: str, request: ToolRequest, summary: str, *, diff: str | None = None
     ) -> None:
-        auth = await self.authorize(call_id, request, summary, diff)
+        auth = await self.authorize(call_id, request, summary, diff=diff)
         if not auth.allowed:
             raise RequestError(DENIED, f"refused by policy: {auth.reason}", {"callId": call_id})
 
@@ -166,7 +180,7 @@ class ToolExecutor:
         path: str | None = None,
         cwd: str | None = None,
     ) -> str:
-        key = idempotency_key(self.session_id, call_id, action, target)
+        key = idempotency_key(self.session_id, call_id, action, target=target)
         intent = ToolIntent(
             call_id=call_id, idempotency_key=key, action=action, argv=argv, path=path, cwd=cwd
         )
@@ -201,7 +215,7 @@ class ToolExecutor:
         call_id = self._call_id("write")
         request = self.request(ToolKind.EDIT, paths=(str(target),))
         diff = await self._proposed_diff(target, content)
-        await self._require(call_id, request, f"write {target}", diff)
+        await self._require(call_id, request, f"write {target}", diff=diff)
         key = await self._intent(call_id, "write", str(target), path=str(target))
         started = time.perf_counter()
         try:
@@ -233,6 +247,7 @@ class ToolExecutor:
         command: str,
         args: Sequence[str],
         env: Mapping[str, str],
+        *,
         cwd: str | None,
         output_byte_limit: int | None,
     ) -> str:
@@ -255,7 +270,9 @@ class ToolExecutor:
             raise RequestError.invalid_params({"command": argv[0], "reason": "not found on PATH"})
         key = await self._intent(call_id, "execute", shlex.join(argv), argv=argv, cwd=str(workdir))
         limit = DEFAULT_OUTPUT_LIMIT if output_byte_limit is None else output_byte_limit
-        return await self._launch(call_id, key, program, argv, workdir, run_env, limit)
+        return await self._launch(
+            call_id, key, program, argv=argv, workdir=workdir, run_env=run_env, limit=limit
+        )
 
     def _which(self, command: str, path: str | None) -> str | None:
         """The program a command names, looked up on ``path``; None when there is none."""
@@ -266,6 +283,7 @@ class ToolExecutor:
         call_id: str,
         key: str,
         program: str,
+        *,
         argv: list[str],
         workdir: Path,
         run_env: Mapping[str, str],

@@ -33,7 +33,7 @@ class ProtocolMismatchError(AcpBackendError):
     """The agent speaks another ACP protocol version; never retried."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class AgentSpec:
     """One role's agent, as the team file describes it."""
 

@@ -21,7 +21,7 @@ from sessions.store.event_store import EventStore
 from sessions.store.reading import load_session
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Forked:
     """The new session, its workspace, how many events were copied and the checkpoint used."""
 
@@ -38,7 +38,7 @@ def default_fork_dir(source: Path, session_id: str) -> Path:
 
 
 async def fork_session(
-    store: EventStore, root: Path, session_id: str, at_seq: int, *, workspace: Path | None = None
+    store: EventStore, root: Path, session_id: str, *, at_seq: int, workspace: Path | None = None
 ) -> Forked:
     """Fork ``session_id`` at ``at_seq`` (a ``seq`` of its log) into a new session."""
     await asyncio.to_thread(store.flush)
@@ -49,12 +49,22 @@ async def fork_session(
     new_id = str(uuid.uuid4())
     source = workspace_of(records)
     dest = (workspace or default_fork_dir(source, new_id)).resolve()
-    files = await asyncio.to_thread(materialise, root, source, checkpoint, dest, new_id)
+    files = await asyncio.to_thread(
+        materialise, root, source, checkpoint, dest=dest, new_session=new_id
+    )
     created = records[0].payload
     header = SessionCreated.model_validate(
         {**created, "workspace": str(dest), "origin": ForkOrigin(session_id=session_id, seq=at_seq)}
     )
-    items = [store.pending_data(new_id, "orchestrator", header.KIND, header.to_json_obj())]
-    items += [store.pending_data(new_id, r.actor, r.kind, r.payload, ts=r.ts) for r in records[1:]]
+    items = [store.pending_data(new_id, "orchestrator", header.KIND, data=header.to_json_obj())]
+    items += [
+        store.pending_data(new_id, r.actor, r.kind, data=r.payload, ts=r.ts) for r in records[1:]
+    ]
     await asyncio.wrap_future(store.append_group(items))
-    return Forked(new_id, dest, len(items), files, checkpoint.checkpoint_id)
+    return Forked(
+        session_id=new_id,
+        workspace=dest,
+        events=len(items),
+        files=files,
+        checkpoint_id=checkpoint.checkpoint_id,
+    )

@@ -52,9 +52,13 @@ class Checkpoints:
         self._sessions: dict[str, _Watched] = {}
 
     def watch(
-        self, session_id: str, workspace: Path, *, exclude: Sequence[str] | None = None,
+        self,
+        session_id: str,
+        workspace: Path,
+        *,
+        exclude: Sequence[str] | None = None,
         enabled: bool = True,
-    ) -> None:  # fmt: skip
+    ) -> None:
         """Register a session's workspace and settings (the team's ``[checkpoints]``)."""
         chosen = self.exclude if exclude is None else tuple(exclude)
         self._sessions[session_id] = _Watched(workspace.resolve(), chosen, enabled)
@@ -70,9 +74,15 @@ class Checkpoints:
         )
 
     async def take(
-        self, session_id: str, *, label: str, known_good: bool = False,
-        at_seq: int | None = None, actor: str = "orchestrator", workspace: Path | None = None,
-    ) -> Record | None:  # fmt: skip
+        self,
+        session_id: str,
+        *,
+        label: str,
+        known_good: bool = False,
+        at_seq: int | None = None,
+        actor: str = "orchestrator",
+        workspace: Path | None = None,
+    ) -> Record | None:
         """Snapshot the session's workspace and record it; None when checkpoints are off.
 
         Raises :class:`~agents.checkpoints.shadow.CheckpointError` when the snapshot fails.
@@ -103,9 +113,11 @@ class Checkpoints:
             return
         try:
             await self.take(
-                call.session_id, label=f"before {call.summary}"[:200], actor=call.agent_id,
+                call.session_id,
+                label=f"before {call.summary}"[:200],
+                actor=call.agent_id,
                 workspace=call.request.workspace,
-            )  # fmt: skip
+            )
         except Exception as exc:  # reported as an event, never swallowed, never fatal
             log.warning("checkpoint before %s failed: %s", call.call_id, exc)
             await self.failed(call.session_id, f"before {call.summary}", exc, call=call)

@@ -30,7 +30,7 @@ class RollbackError(QuarterdeckError):
     """A rollback target that does not exist or cannot be used."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CheckpointInfo:
     """A ``checkpoint`` event of a session's log."""
 
@@ -41,7 +41,7 @@ class CheckpointInfo:
     label: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class RollbackPlan:
     """What a rollback to ``target`` does, path by path (relative to the workspace)."""
 
@@ -72,20 +72,25 @@ def checkpoints_of(records: Iterable[Record]) -> list[CheckpointInfo]:
             p = r.payload
             found.append(
                 CheckpointInfo(
-                    r.seq,
-                    p["checkpoint_id"],
-                    int(p["at_seq"]),
-                    bool(p.get("known_good")),
-                    str(p.get("label", "")),
+                    seq=r.seq,
+                    checkpoint_id=p["checkpoint_id"],
+                    at_seq=int(p["at_seq"]),
+                    known_good=bool(p.get("known_good")),
+                    label=str(p.get("label", "")),
                 )
             )
     return found
 
 
 def choose_target(
-    records: Sequence[Record], known: Sequence[CheckpointInfo], *, to_seq: int | None = None,
-    last_good: bool = False, checkpoint: str | None = None, undo: bool = False,
-) -> CheckpointInfo:  # fmt: skip
+    records: Sequence[Record],
+    known: Sequence[CheckpointInfo],
+    *,
+    to_seq: int | None = None,
+    last_good: bool = False,
+    checkpoint: str | None = None,
+    undo: bool = False,
+) -> CheckpointInfo:
     """The checkpoint a rollback goes to: the last one at or before ``to_seq``, the last
     known-good one, the one whose id starts with ``checkpoint``, or (``undo``) the safety
     checkpoint of the session's last rollback. ``known`` are the session's checkpoints."""
@@ -163,7 +168,7 @@ def created_by_session(
 
 
 def plan_rollback(
-    repo: ShadowRepo, now_tree: str, target: CheckpointInfo, created: set[str]
+    repo: ShadowRepo, now_tree: str, target: CheckpointInfo, *, created: set[str]
 ) -> RollbackPlan:
     """Compare the workspace's current tree with the target's (lock held)."""
     if not repo.has(target.checkpoint_id):
@@ -171,7 +176,7 @@ def plan_rollback(
             f"checkpoint {target.checkpoint_id[:12]} is not in the shadow repository"
             f" {repo.git_dir} (taken elsewhere, or before checkpoints were kept in git)"
         )
-    plan = RollbackPlan(target)
+    plan = RollbackPlan(target=target)
     for change in repo.diff(now_tree, target.checkpoint_id):
         if change.status == "A":
             plan.recreated.append(change.path)
@@ -203,7 +208,9 @@ def _prune_empty(directory: Path, root: Path) -> None:
         directory = directory.parent
 
 
-def safety_commit(repo: ShadowRepo, session_id: str, now_tree: str, target: CheckpointInfo) -> str:
+def safety_commit(
+    repo: ShadowRepo, session_id: str, now_tree: str, *, target: CheckpointInfo
+) -> str:
     """Commit the current state on the session's ref, before anything is restored."""
     try:
         parent = repo.ref(session_ref(session_id))

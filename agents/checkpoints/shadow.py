@@ -127,9 +127,12 @@ class ShadowRepo:
     # -- plumbing --------------------------------------------------------------------------
 
     def git(
-        self, *args: str, index: Path | None = None, stdin: bytes | None = None,
+        self,
+        *args: str,
+        index: Path | None = None,
+        stdin: bytes | None = None,
         work_tree: Path | None = None,
-    ) -> bytes:  # fmt: skip
+    ) -> bytes:
         """Run one git command on the shadow; its stdout, or :class:`CheckpointError`."""
         tree = work_tree or self.workspace
         argv = ["git", f"--git-dir={self.git_dir}", f"--work-tree={tree}", *args]
@@ -248,9 +251,14 @@ class ShadowRepo:
             self.git("read-tree", commit, index=index, work_tree=work_tree)
             listed = b"".join(os.fsencode(p) + b"\0" for p in paths)
             self.git(
-                "checkout-index", "--force", "-z", "--stdin", index=index, stdin=listed,
+                "checkout-index",
+                "--force",
+                "-z",
+                "--stdin",
+                index=index,
+                stdin=listed,
                 work_tree=work_tree,
-            )  # fmt: skip
+            )
 
     def materialise(self, commit: str, dest: Path) -> int:
         """Write the whole snapshot ``commit`` into the empty directory ``dest``; file count."""

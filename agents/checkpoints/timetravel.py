@@ -33,7 +33,7 @@ from sessions.store.reading import load_session
 from sessions.store.record import Record
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Target:
     """Which checkpoint to go to: exactly one of these is set (``undo``: the last rollback's
     safety checkpoint)."""
@@ -77,10 +77,15 @@ def workspace_roots(store: EventStore, records: Sequence[Record]) -> list[Path]:
 
 
 async def roll_back(
-    store: EventStore, root: Path, session_id: str, target: Target, *,
-    dry_run: bool = False, confirm: Callable[[RollbackPlan], bool] = lambda _plan: True,
+    store: EventStore,
+    root: Path,
+    session_id: str,
+    *,
+    target: Target,
+    dry_run: bool = False,
+    confirm: Callable[[RollbackPlan], bool] = lambda _plan: True,
     actor: str = "orchestrator",
-) -> RollbackDone:  # fmt: skip
+) -> RollbackDone:
     """Plan the rollback and, unless ``dry_run`` or ``confirm`` says no, carry it out.
 
     Order: the safety checkpoint is committed and recorded first; then files are restored;
@@ -91,9 +96,13 @@ async def roll_back(
     records = await asyncio.to_thread(load_session, store.engine, session_id)
     known = await asyncio.to_thread(session_checkpoints, store, records)
     chosen = choose_target(
-        records, known, to_seq=target.to_seq, last_good=target.last_good,
-        checkpoint=target.checkpoint, undo=target.undo,
-    )  # fmt: skip
+        records,
+        known,
+        to_seq=target.to_seq,
+        last_good=target.last_good,
+        checkpoint=target.checkpoint,
+        undo=target.undo,
+    )
     workspace = workspace_of(records)
     if not workspace.is_dir():
         raise RollbackError(f"the workspace {workspace} no longer exists")
@@ -102,10 +111,10 @@ async def roll_back(
     with repo.locked():
         created = await asyncio.to_thread(created_by_session, repo, records, roots)
         now_tree = await asyncio.to_thread(repo.snapshot_tree)
-        plan = await asyncio.to_thread(plan_rollback, repo, now_tree, chosen, created)
+        plan = await asyncio.to_thread(plan_rollback, repo, now_tree, chosen, created=created)
         if dry_run or not confirm(plan):
             return RollbackDone(plan, None)
-        safety = await asyncio.to_thread(safety_commit, repo, session_id, now_tree, chosen)
+        safety = await asyncio.to_thread(safety_commit, repo, session_id, now_tree, target=chosen)
         label = f"safety before rollback to seq {chosen.at_seq}"
         await store.append_durable(
             session_id,
@@ -120,12 +129,15 @@ async def roll_back(
                 f" {safety[:12]}: roll back to it with --to-checkpoint {safety[:12]}"
             ) from exc
         await store.append_durable(
-            session_id, actor,
+            session_id,
+            actor,
             RolledBack(
-                to_seq=chosen.at_seq, checkpoint_id=chosen.checkpoint_id,
-                safety_checkpoint_id=safety, files_restored=plan.files_restored,
+                to_seq=chosen.at_seq,
+                checkpoint_id=chosen.checkpoint_id,
+                safety_checkpoint_id=safety,
+                files_restored=plan.files_restored,
             ),
-        )  # fmt: skip
+        )
     return RollbackDone(plan, safety)
 
 
@@ -171,7 +183,7 @@ def nearest_checkpoint(records: Sequence[Record], at_seq: int) -> CheckpointInfo
 
 
 def materialise(
-    root: Path, source_workspace: Path, checkpoint: CheckpointInfo, dest: Path, new_session: str
+    root: Path, source_workspace: Path, checkpoint: CheckpointInfo, *, dest: Path, new_session: str
 ) -> int:
     """Write ``checkpoint`` into the empty ``dest`` and start the new session's shadow with it.
 

@@ -99,7 +99,7 @@ class DemoAgent:
         steps = self._playbook.steps_for(session.attempt)
         log.info("prompt in %s: attempt %d, %d steps", session_id, session.attempt, len(steps))
         try:
-            turn = Turn(self._client, session, self._capabilities, self._speed)
+            turn = Turn(self._client, session, self._capabilities, speed=self._speed)
             stop_reason = await turn.play(steps)
         finally:
             session.busy = False

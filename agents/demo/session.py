@@ -8,7 +8,7 @@ from itertools import count
 from pathlib import Path
 
 
-@dataclass
+@dataclass(kw_only=True)
 class DemoSession:
     """What the demo agent remembers about one ACP session between prompts."""
 

@@ -35,6 +35,7 @@ async def run_in_terminal(
     client: Client,
     session_id: str,
     command: str,
+    *,
     args: list[str],
     cwd: str,
     on_started: Callable[[str], Awaitable[None]],

@@ -79,6 +79,7 @@ class Turn:
         client: Client,
         session: DemoSession,
         capabilities: ClientCapabilities,
+        *,
         speed: float,
     ) -> None:
         self._client = client
@@ -251,7 +252,12 @@ class Turn:
 
         try:
             result = await run_in_terminal(
-                self._client, self._session.session_id, step.command, step.args, cwd, started
+                self._client,
+                self._session.session_id,
+                step.command,
+                args=step.args,
+                cwd=cwd,
+                on_started=started,
             )
         except RequestError as exc:
             return await self._fail(tool_id, f"run {shown}: {error_text(exc)}", step.on_error)

@@ -39,9 +39,13 @@ def copy_demo_workspace(dest: Path) -> bool:
         ("commit", "--quiet", "--no-gpg-sign", "-m", "The sample project"),
     ):
         done = subprocess.run(
-            [git, *_IDENTITY, name, *args], cwd=dest, env=env, capture_output=True, text=True,
+            [git, *_IDENTITY, name, *args],
+            cwd=dest,
+            env=env,
+            capture_output=True,
+            text=True,
             check=False,
-        )  # fmt: skip
+        )
         if done.returncode != 0:
             detail = done.stderr.strip() or f"exit {done.returncode}"
             raise DemoWorkspaceError(f"git {name} in {dest} failed: {detail}")

@@ -54,11 +54,23 @@ def agent_spec(role: str, config: RoleConfig, *, secrets: SecretStore | None = N
         args += ("--speed", f"{config.speed:g}", *(expand(a) for a in config.args))
         here = str(Path(sys.executable).parent)
         env.setdefault("PATH", os.pathsep.join([here, os.environ.get("PATH", "")]))
-        return AgentSpec(sys.executable, args, env, config.mode, config.auth_method, names)
+        return AgentSpec(
+            command=sys.executable,
+            args=args,
+            env=env,
+            mode=config.mode,
+            auth_method=config.auth_method,
+            secret_vars=names,
+        )
     if config.backend is Backend.ACP:
         assert config.command is not None
         acp_args = tuple(expand(a) for a in config.args)
         return AgentSpec(
-            expand(config.command), acp_args, env, config.mode, config.auth_method, names
+            command=expand(config.command),
+            args=acp_args,
+            env=env,
+            mode=config.mode,
+            auth_method=config.auth_method,
+            secret_vars=names,
         )
     raise ValueError(f"role {role} is played by {config.backend}, not by an agent process")

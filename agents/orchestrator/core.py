@@ -51,19 +51,36 @@ class Orchestrator:
         broker.subscribe(self._approval_changed)
 
     def start(
-        self, task: str, team: Team, workspace: Path, *, title: str | None = None,
-        constraints: list[str] | None = None, success_criteria: list[str] | None = None,
-    ) -> str:  # fmt: skip
+        self,
+        task: str,
+        team: Team,
+        workspace: Path,
+        *,
+        title: str | None = None,
+        constraints: list[str] | None = None,
+        success_criteria: list[str] | None = None,
+    ) -> str:
         """Start a session in the background; returns its id."""
         session_id = str(uuid.uuid4())
         context = SessionContext(
             task=task, constraints=constraints or [], success_criteria=success_criteria or []
         )
-        spec = SessionSpec(session_id, title or task[:80], context, team, workspace.resolve())
+        spec = SessionSpec(
+            session_id=session_id,
+            title=title or task[:80],
+            context=context,
+            team=team,
+            workspace=workspace.resolve(),
+        )
         runner = SessionRunner(
-            spec, self.store, self.gate, self.broker, self.log_dir, secrets=self.secrets,
+            spec=spec,
+            store=self.store,
+            gate=self.gate,
+            broker=self.broker,
+            log_dir=self.log_dir,
+            secrets=self.secrets,
             checkpoints=self.checkpoints,
-        )  # fmt: skip
+        )
         self._launch(runner)
         return session_id
 
@@ -77,13 +94,19 @@ class Orchestrator:
         if progress.context is None:
             raise QuarterdeckError(f"session {progress.session_id[:8]} has no task to resume")
         session_id = progress.session_id
-        spec = SessionSpec(session_id, progress.title, progress.context, team, workspace)
+        spec = SessionSpec(
+            session_id=session_id,
+            title=progress.title,
+            context=progress.context,
+            team=team,
+            workspace=workspace,
+        )
         runner = SessionRunner(
-            spec,
-            self.store,
-            self.gate,
-            self.broker,
-            self.log_dir,
+            spec=spec,
+            store=self.store,
+            gate=self.gate,
+            broker=self.broker,
+            log_dir=self.log_dir,
             start=progress,
             secrets=self.secrets,
             checkpoints=self.checkpoints,
@@ -119,18 +142,18 @@ class Orchestrator:
         """Hold one agent: its current turn finishes, its next turn waits for resume_agent."""
         runner = self.runners[session_id]
         runner.role_gates.setdefault(role, asyncio.Event()).clear()
-        await self._controlled(session_id, role, "pause", by)
+        await self._controlled(session_id, role, "pause", by=by)
 
     async def resume_agent(self, session_id: str, role: str, *, by: str | None = None) -> None:
         """Let a held agent take its next turn."""
         runner = self.runners[session_id]
         runner.role_gates.setdefault(role, asyncio.Event()).set()
-        await self._controlled(session_id, role, "resume", by)
+        await self._controlled(session_id, role, "resume", by=by)
 
     async def cancel_agent(self, session_id: str, role: str, *, by: str | None = None) -> None:
         """End one agent's current turn (ACP session/cancel); the workflow goes on from there."""
         runner = self.runners[session_id]
-        await self._controlled(session_id, role, "cancel", by)
+        await self._controlled(session_id, role, "cancel", by=by)
         agent = runner.agents.get(role)
         if agent is not None:
             await agent.cancel()
@@ -140,6 +163,7 @@ class Orchestrator:
         session_id: str,
         role: str,
         action: Literal["pause", "resume", "cancel"],
+        *,
         by: str | None,
     ) -> None:
         await self.store.append_durable(
@@ -163,8 +187,9 @@ class Orchestrator:
         approval = event.approval  # asked or resolved: either may change who is waiting
         runner = self.runners.get(approval.session_id)
         if runner is None or runner.state not in (
-            SessionState.RUNNING, SessionState.AWAITING_APPROVAL
-        ):  # fmt: skip
+            SessionState.RUNNING,
+            SessionState.AWAITING_APPROVAL,
+        ):
             return
         waiting = any(p.session_id == approval.session_id for p in self.broker.pending())
         target = SessionState.AWAITING_APPROVAL if waiting else SessionState.RUNNING

@@ -42,7 +42,7 @@ _NEXT = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class DanglingIntent:
     """A ``tool.intent`` with no ``tool.result``: it may or may not have happened."""
 
@@ -53,7 +53,7 @@ class DanglingIntent:
     summary: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Progress:
     """A session's position, as its log tells it."""
 
@@ -109,9 +109,12 @@ def fold_progress(session_id: str, records: Iterable[Record]) -> Progress:
             state, finished = SessionState(payload["outcome"]), True
         elif kind == "tool.intent":
             intents[payload["idempotency_key"]] = DanglingIntent(
-                payload["call_id"], payload["idempotency_key"], record.actor,
-                payload.get("action", "?"), _summary(payload),
-            )  # fmt: skip
+                call_id=payload["call_id"],
+                idempotency_key=payload["idempotency_key"],
+                actor=record.actor,
+                action=payload.get("action", "?"),
+                summary=_summary(payload),
+            )
         elif kind == "tool.result" and payload.get("idempotency_key"):
             intents.pop(payload["idempotency_key"], None)
         elif kind == "approval.requested":
@@ -140,15 +143,23 @@ def fold_progress(session_id: str, records: Iterable[Record]) -> Progress:
     workspace = created.get("workspace")
     team = created.get("team")
     return Progress(
-        session_id=session_id, state=state, finished=finished,
+        session_id=session_id,
+        state=state,
+        finished=finished,
         title=str(created.get("title", "")),
         workspace=str(workspace) if workspace else None,
         team=str(team) if team else None,
-        context=context, step=step, attempt=attempt, approved=approved, report=report,
-        handed_over=frozenset(handed), failures=tuple(failures),
-        dangling=tuple(intents.values()), open_approvals=tuple(approvals),
+        context=context,
+        step=step,
+        attempt=attempt,
+        approved=approved,
+        report=report,
+        handed_over=frozenset(handed),
+        failures=tuple(failures),
+        dangling=tuple(intents.values()),
+        open_approvals=tuple(approvals),
         last_handoff=last,
-    )  # fmt: skip
+    )
 
 
 def describe_progress(progress: Progress) -> str:

@@ -42,16 +42,19 @@ async def record_recovery(store: EventStore, progress: Progress) -> SessionState
         state = S.INTERRUPTED
     for intent in progress.dangling:
         result = ToolResult(
-            call_id=intent.call_id, idempotency_key=intent.idempotency_key,
+            call_id=intent.call_id,
+            idempotency_key=intent.idempotency_key,
             status="outcome_unknown",
             output=f"{DIED} between the intent and its result; not run again ({intent.summary})",
-        )  # fmt: skip
+        )
         await store.append_durable(session_id, "orchestrator", result)
     for approval_id in progress.open_approvals:
         answer = ApprovalResolved(
-            approval_id=approval_id, outcome="cancelled", decided_by="orchestrator",
+            approval_id=approval_id,
+            outcome="cancelled",
+            decided_by="orchestrator",
             reason="the process that asked died",
-        )  # fmt: skip
+        )
         await store.append_durable(session_id, "orchestrator", answer)
     return state
 
@@ -72,9 +75,13 @@ class LeaseKeeper:
     """Holds a session's lease for a runner: acquires it, renews it, watches for cancel."""
 
     def __init__(
-        self, store: EventStore, session_id: str, *, ttl_s: float = leases.DEFAULT_TTL_S,
+        self,
+        store: EventStore,
+        session_id: str,
+        *,
+        ttl_s: float = leases.DEFAULT_TTL_S,
         poll_s: float = 0.5,
-    ) -> None:  # fmt: skip
+    ) -> None:
         self.store = store
         self.engine = store.engine
         self.session_id = session_id
@@ -87,7 +94,7 @@ class LeaseKeeper:
     async def acquire(self) -> None:
         """Take the lease; :class:`~sessions.store.leases.LeaseHeldError` if a live process has it."""
         self.token = await asyncio.to_thread(
-            leases.acquire, self.engine, self.session_id, self.owner, self.ttl_s
+            leases.acquire, self.engine, self.session_id, self.owner, ttl_s=self.ttl_s
         )
         self.store.fence(self.session_id, self.token)  # every later append checks the token
 
@@ -104,9 +111,13 @@ class LeaseKeeper:
             try:
                 if time.monotonic() - renewed >= self.ttl_s / 3:
                     lease = await asyncio.to_thread(
-                        leases.renew, self.engine, self.session_id, self.owner, self.token,
-                        self.ttl_s,
-                    )  # fmt: skip
+                        leases.renew,
+                        self.engine,
+                        self.session_id,
+                        self.owner,
+                        token=self.token,
+                        ttl_s=self.ttl_s,
+                    )
                     renewed = time.monotonic()
                 else:
                     lease = await asyncio.to_thread(leases.holder, self.engine, self.session_id)
@@ -130,5 +141,5 @@ class LeaseKeeper:
             await asyncio.to_thread(self.store.flush)  # our last events, still under the lease
             self.store.unfence(self.session_id)
             await asyncio.to_thread(
-                leases.release, self.engine, self.session_id, self.owner, self.token
+                leases.release, self.engine, self.session_id, self.owner, token=self.token
             )

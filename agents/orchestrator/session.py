@@ -70,7 +70,7 @@ class _TurnDiedCleanly(Exception):
         self.died = died
 
 
-@dataclass
+@dataclass(kw_only=True)
 class SessionSpec:
     """What to run: a task for a team in a workspace."""
 
@@ -81,7 +81,7 @@ class SessionSpec:
     workspace: Path
 
 
-@dataclass
+@dataclass(kw_only=True)
 class SessionRunner:
     """Runs one session to its end; the orchestrator owns many of these."""
 
@@ -151,10 +151,12 @@ class SessionRunner:
             return
         await self._emit(
             SessionCreated(
-                title=spec.title, workspace=str(spec.workspace), team=spec.team.name,
+                title=spec.title,
+                workspace=str(spec.workspace),
+                team=spec.team.name,
                 context=spec.context,
             )
-        )  # fmt: skip
+        )
 
     async def _baseline(self) -> None:
         """Register the workspace for checkpoints and, for a new session, snapshot it first:
@@ -163,9 +165,11 @@ class SessionRunner:
             return
         settings = self.spec.team.checkpoints
         self.checkpoints.watch(
-            self.session_id, self.spec.workspace, exclude=settings.exclude,
+            self.session_id,
+            self.spec.workspace,
+            exclude=settings.exclude,
             enabled=settings.enabled,
-        )  # fmt: skip
+        )
         if self.start is not None:
             return
         try:
@@ -237,16 +241,20 @@ class SessionRunner:
         config = self.spec.team.roles[role]  # type: ignore[index]
         return AcpAgent(
             agent_spec(role, config, secrets=self._secret_store(config)),
-            session_id=self.session_id, agent_id=agent_id_of(role),
-            role=role, workspace=self.spec.workspace, store=self.store, gate=self.gate,
+            session_id=self.session_id,
+            agent_id=agent_id_of(role),
+            role=role,
+            workspace=self.spec.workspace,
+            store=self.store,
+            gate=self.gate,
             log_dir=self.log_dir,
-        )  # fmt: skip
+        )
 
     def _secret_store(self, config: RoleConfig) -> SecretStore | None:
         return self.secrets() if config.secrets and self.secrets is not None else None
 
     async def turn(
-        self, role: str, context: SessionContext, attempt: int, failures: list[str]
+        self, role: str, context: SessionContext, attempt: int, *, failures: list[str]
     ) -> tuple[str, list[str]]:
         """One prompt to a role's agent (retried on a clean death); returns its text and plan."""
         await self._checkpoint_pause(role)
@@ -274,7 +282,7 @@ class SessionRunner:
                     await self._one_turn(role, agent_id, text)
         except _TurnDiedCleanly as exc:
             raise exc.died from None
-        output = await turn_output(self.store, self.session_id, agent_id, since)
+        output = await turn_output(self.store, self.session_id, agent_id, after_seq=since)
         return output.text, output.plan
 
     async def _one_turn(self, role: str, agent_id: str, text: str) -> None:
@@ -316,9 +324,13 @@ class SessionRunner:
         await self._checkpoint_pause()
         config = self.spec.team.roles["validator"]
         validator = Validator(
-            self.store, session_id=self.session_id, workspace=self.spec.workspace,
-            checks=config.checks, env=scrubbed_env(config.expanded_env()), checkpoints=self.checkpoints,
-        )  # fmt: skip
+            self.store,
+            session_id=self.session_id,
+            workspace=self.spec.workspace,
+            checks=config.checks,
+            env=scrubbed_env(config.expanded_env()),
+            checkpoints=self.checkpoints,
+        )
         return await validator.validate(attempt=attempt)
 
     async def review(self, context: SessionContext, attempt: int) -> ReviewVerdict:
@@ -332,5 +344,5 @@ class SessionRunner:
                 task=context.task,
                 attempt=attempt,
             )
-        text, _ = await self.turn("reviewer", context, attempt, [])
+        text, _ = await self.turn("reviewer", context, attempt, failures=[])
         return verdict_from_reply(text)

@@ -48,7 +48,7 @@ class TurnOutput:
 
 
 async def turn_output(
-    store: EventStore, session_id: str, agent_id: str, after_seq: int
+    store: EventStore, session_id: str, agent_id: str, *, after_seq: int
 ) -> TurnOutput:
     """The agent's messages and latest plan since ``after_seq`` (all committed first)."""
     await asyncio.to_thread(store.flush)

@@ -54,7 +54,7 @@ class Workflow:
         report = start.report if start is not None else ""
         maximum = runner.spec.team.workflow.max_attempts
         for number in range(attempt, maximum + 1):
-            if await self._attempt(context, number, step, report):
+            if await self._attempt(context, number, step, summary=report):
                 return SessionState.SUCCEEDED, f"done in {number} attempt(s)"
             step, report = Step.ATTEMPT, ""
         return SessionState.FAILED, f"no success after {maximum} attempts"
@@ -69,22 +69,23 @@ class Workflow:
     ) -> SessionContext:
         runner, (before, _after) = self.runner, self._roles()
         if "researcher" in before and ("researcher", "planner") not in done:
-            text, _plan = await runner.turn("researcher", context, 1, [])
+            text, _plan = await runner.turn("researcher", context, 1, failures=[])
             await runner.handoff("researcher", "planner", ResearchNotes(notes=text))
             context = context.model_copy(update={"references": [*context.references, text]})
         if "planner" in before and ("planner", "orchestrator") not in done:
-            text, plan = await runner.turn("planner", context, 1, [])
+            text, plan = await runner.turn("planner", context, 1, failures=[])
             plan = plan_from_reply(text, plan)
             handoff = PlanHandoff(
-                plan=plan, constraints=context.constraints,
+                plan=plan,
+                constraints=context.constraints,
                 success_criteria=context.success_criteria,
-            )  # fmt: skip
+            )
             await runner.handoff("planner", "orchestrator", handoff)
             context = context.model_copy(update={"plan": plan})
         return context
 
     async def _attempt(
-        self, context: SessionContext, attempt: int, step: Step, summary: str
+        self, context: SessionContext, attempt: int, step: Step, *, summary: str
     ) -> bool:
         """One attempt from ``step`` on; True when it succeeded, False to try again."""
         runner, failures, (_before, after) = self.runner, self.failures, self._roles()
@@ -94,7 +95,7 @@ class Workflow:
             )
             await runner.handoff("orchestrator", "implementer", task, attempt=attempt)
         if step in (Step.ATTEMPT, Step.IMPLEMENT):
-            summary, _ = await runner.turn("implementer", context, attempt, failures)
+            summary, _ = await runner.turn("implementer", context, attempt, failures=failures)
         report = report_of(summary, attempt)
         if "validator" in after and step is not Step.REVIEW:
             if step is not Step.VALIDATE:

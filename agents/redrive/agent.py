@@ -85,9 +85,14 @@ class ReplayAgent:
         if self._process is None:
             await self._beyond(f"no {self.agent_id}", f"{self.agent_id} started")
         executor = ReplayExecutor(
-            journal=self._journal, session_id=self.session_id, agent_id=self.agent_id,
-            role=self.role, workspace=self.workspace, store=self._store, gate=self._gate,
-        )  # fmt: skip
+            journal=self._journal,
+            session_id=self.session_id,
+            agent_id=self.agent_id,
+            role=self.role,
+            workspace=self.workspace,
+            store=self._store,
+            gate=self._gate,
+        )
         self._transport = TapeTransport()
         self._client = ReplayClient(executor, executor.workspace, lambda: self._turn)
         self._conn = ClientSideConnection(
@@ -100,7 +105,11 @@ class ReplayAgent:
 
     async def _beyond(self, expected: str, actual: str) -> NoReturn:
         divergence = Divergence(
-            self._journal.position, Kind.PROMPT, expected, actual, self.agent_id
+            seq=self._journal.position,
+            kind=Kind.PROMPT,
+            expected=expected,
+            actual=actual,
+            agent_id=self.agent_id,
         )
         await self._journal.halt_here(divergence, beyond=True)
 
@@ -119,11 +128,18 @@ class ReplayAgent:
         if recorded != now:
             expected, actual = first_difference(recorded, now)
             divergence = Divergence(
-                turn.prompt.seq, Kind.PROMPT, expected, actual, self.agent_id, "the prompt text"
+                seq=turn.prompt.seq,
+                kind=Kind.PROMPT,
+                expected=expected,
+                actual=actual,
+                agent_id=self.agent_id,
+                detail="the prompt text",
             )
             await self._journal.halt_here(divergence)
         self._turn = turn
-        player = asyncio.ensure_future(play_turn(turn, transport, self._journal, self.agent_id))
+        player = asyncio.ensure_future(
+            play_turn(turn, transport, self._journal, agent_id=self.agent_id)
+        )
         request = asyncio.ensure_future(
             conn.prompt(session_id=turn.acp_session_id, prompt=[text_block(text)])
         )
@@ -151,9 +167,12 @@ class ReplayAgent:
         if process.death is not None and not process.turns:
             raise AgentDiedError(process.death)
         divergence = Divergence(
-            turn.prompt.seq, Kind.PROMPT, "an answer to the prompt", "none recorded",
-            self.agent_id,
-        )  # fmt: skip
+            seq=turn.prompt.seq,
+            kind=Kind.PROMPT,
+            expected="an answer to the prompt",
+            actual="none recorded",
+            agent_id=self.agent_id,
+        )
         await self._journal.halt_here(divergence, beyond=True)
 
     async def cancel(self) -> None:

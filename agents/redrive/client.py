@@ -88,32 +88,41 @@ class ReplayExecutor(ToolExecutor):
         return call.call_id if call is not None else f"{kind}-redrive-{next(self._spare_ids)}"
 
     async def authorize(
-        self, call_id: str, request: ToolRequest, summary: str, diff: str | None = None
+        self, call_id: str, request: ToolRequest, summary: str, *, diff: str | None = None
     ) -> Authorization:
         """Ask the real gate, compare with the recorded decision, answer as the recording did."""
         exchange = CURRENT.get()
         recorded = exchange.take_call() if exchange is not None else None
-        auth = await super().authorize(call_id, request, summary, diff)
+        auth = await super().authorize(call_id, request, summary, diff=diff)
         self._journal.tool_calls += 1
         subject = request.command or ", ".join(request.paths) or request.tool.value
         new = auth.verdict.decision.value
         if recorded is None:
             seq = exchange.request.seq if exchange is not None else 0
-            self._note(seq, "not decided", _verdict(new, auth.verdict.rule_id), subject)
+            self._note(seq, "not decided", _verdict(new, auth.verdict.rule_id), subject=subject)
             return auth
         self._journal.decided.add(recorded.requested_seq)
         self._journal.position = max(self._journal.position, recorded.seq)
         if recorded.verdict != new:
             expected = _verdict(recorded.verdict, recorded.rule_id)
-            self._note(recorded.seq, expected, _verdict(new, auth.verdict.rule_id), subject)
+            self._note(recorded.seq, expected, _verdict(new, auth.verdict.rule_id), subject=subject)
         elif new == "ask" and (recorded.final or "deny") != auth.decision.value:
             # An "ask" cancelled or never answered in the recording did not run: a "no".
             expected = f"ask → {recorded.final or 'no answer'}"
-            self._note(recorded.seq, expected, f"ask → {auth.decision.value}", subject)
+            self._note(recorded.seq, expected, f"ask → {auth.decision.value}", subject=subject)
         return _as_recorded(recorded, auth)
 
-    def _note(self, seq: int, expected: str, actual: str, subject: str) -> None:
-        self._journal.note(Divergence(seq, Kind.DECISION, expected, actual, self.agent_id, subject))
+    def _note(self, seq: int, expected: str, actual: str, *, subject: str) -> None:
+        self._journal.note(
+            Divergence(
+                seq=seq,
+                kind=Kind.DECISION,
+                expected=expected,
+                actual=actual,
+                agent_id=self.agent_id,
+                detail=subject,
+            )
+        )
 
     async def _read(self, target: Path, line: int | None, limit: int | None) -> str:
         return str(recorded_result(CURRENT.get()).get("content", ""))
@@ -135,6 +144,7 @@ class ReplayExecutor(ToolExecutor):
         call_id: str,
         key: str,
         program: str,
+        *,
         argv: list[str],
         workdir: Path,
         run_env: Mapping[str, str],
@@ -151,7 +161,12 @@ def _as_recorded(recorded: GateCall, auth: Authorization) -> Authorization:
     if recorded.allowed is auth.allowed:
         return auth
     decision = Decision.ALLOW if recorded.allowed else Decision.DENY
-    return Authorization(recorded.allowed, decision, auth.verdict, auth.resolution)
+    return Authorization(
+        allowed=recorded.allowed,
+        decision=decision,
+        verdict=auth.verdict,
+        resolution=auth.resolution,
+    )
 
 
 class ReplayClient(BackendClient):
@@ -186,12 +201,17 @@ class ReplayClient(BackendClient):
         return await super().request_permission(session_id, tool_call, options, **_meta)
 
     async def read_text_file(
-        self, session_id: str, path: str, line: int | None = None, limit: int | None = None,
+        self,
+        session_id: str,
+        path: str,
+        line: int | None = None,
+        *,
+        limit: int | None = None,
         **_meta: Any,
-    ) -> ReadTextFileResponse:  # fmt: skip
+    ) -> ReadTextFileResponse:
         """``fs/read_text_file``, gated; the content is the recorded one."""
         self._enter("fs/read_text_file")
-        return await super().read_text_file(session_id, path, line, limit, **_meta)
+        return await super().read_text_file(session_id, path, line, limit=limit, **_meta)
 
     async def write_text_file(
         self, session_id: str, path: str, content: str, **_meta: Any
@@ -205,6 +225,7 @@ class ReplayClient(BackendClient):
         session_id: str,
         command: str,
         args: list[str] | None = None,
+        *,
         env: list[EnvVariable] | None = None,
         cwd: str | None = None,
         output_byte_limit: int | None = None,
@@ -213,7 +234,13 @@ class ReplayClient(BackendClient):
         """``terminal/create``, gated and journaled; nothing is started."""
         self._enter("terminal/create")
         return await super().create_terminal(
-            session_id, command, args, env, cwd, output_byte_limit, **_meta
+            session_id,
+            command,
+            args,
+            env=env,
+            cwd=cwd,
+            output_byte_limit=output_byte_limit,
+            **_meta,
         )
 
     async def terminal_output(

@@ -27,7 +27,7 @@ class Kind(StrEnum):
     OUTCOME = "outcome"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Divergence:
     """One place where the new run differs from the recorded one."""
 
@@ -46,13 +46,18 @@ class Divergence:
     def as_dict(self) -> dict[str, object]:
         """For ``--json``."""
         return {
-            "seq": self.seq, "kind": self.kind.value, "agent_id": self.agent_id or None,
-            "expected": self.expected, "actual": self.actual, "detail": self.detail,
-            "stopped": self.stopped, "redriven": self.redriven,
-        }  # fmt: skip
+            "seq": self.seq,
+            "kind": self.kind.value,
+            "agent_id": self.agent_id or None,
+            "expected": self.expected,
+            "actual": self.actual,
+            "detail": self.detail,
+            "stopped": self.stopped,
+            "redriven": self.redriven,
+        }
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class RedriveReport:
     """The result of re-driving one session."""
 
@@ -82,7 +87,7 @@ class Halted(Exception):
     """Raised where a re-drive cannot go on, in a task other than the run's own."""
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Journal:
     """Collects divergences and counts; ends the run's task when the re-drive must stop."""
 
@@ -117,9 +122,14 @@ class Journal:
             else:
                 self.stopped = True
                 stopping = Divergence(
-                    divergence.seq, divergence.kind, divergence.expected, divergence.actual,
-                    divergence.agent_id, divergence.detail, stopped=True,
-                )  # fmt: skip
+                    seq=divergence.seq,
+                    kind=divergence.kind,
+                    expected=divergence.expected,
+                    actual=divergence.actual,
+                    agent_id=divergence.agent_id,
+                    detail=divergence.detail,
+                    stopped=True,
+                )
                 self.divergences.append(stopping)
         if self._task is not None and not self._task.done():
             self._task.cancel()

@@ -69,7 +69,9 @@ class TapeTransport:
         return self._answers[request_id]
 
 
-async def play_turn(turn: Turn, transport: TapeTransport, journal: Journal, agent_id: str) -> bool:
+async def play_turn(
+    turn: Turn, transport: TapeTransport, journal: Journal, *, agent_id: str
+) -> bool:
     """Play one recorded turn; True if the agent answered the prompt in the recording.
 
     Stops early (returning False) when the client answered a request differently: the journal
@@ -94,10 +96,14 @@ async def play_turn(turn: Turn, transport: TapeTransport, journal: Journal, agen
         if not same_answer(message, actual, exchange):
             journal.halt(
                 Divergence(
-                    frame.seq, Kind.ANSWER, describe(message, exchange), describe(actual, exchange),
-                    agent_id, f"{frame.method or 'request'} {frame.request_id}",
+                    seq=frame.seq,
+                    kind=Kind.ANSWER,
+                    expected=describe(message, exchange),
+                    actual=describe(actual, exchange),
+                    agent_id=agent_id,
+                    detail=f"{frame.method or 'request'} {frame.request_id}",
                 )
-            )  # fmt: skip
+            )
             return False
     return turn.answered
 
@@ -107,10 +113,14 @@ def _missed_decisions(exchange: Exchange, journal: Journal, agent_id: str) -> No
         journal.decided.add(call.requested_seq)
         journal.note(
             Divergence(
-                call.seq, Kind.DECISION, call.verdict or "ask", "not decided", agent_id,
-                call.subject,
+                seq=call.seq,
+                kind=Kind.DECISION,
+                expected=call.verdict or "ask",
+                actual="not decided",
+                agent_id=agent_id,
+                detail=call.subject,
             )
-        )  # fmt: skip
+        )
     exchange.taken = len(exchange.calls)
 
 
@@ -118,9 +128,7 @@ def _allowed(outcome: dict[str, Any], exchange: Exchange | None) -> bool:
     if outcome.get("outcome") != "selected" or exchange is None:
         return False
     options = exchange.params.get("options")
-    kinds = {
-        o.get("optionId"): o.get("kind") for o in options or [] if isinstance(o, dict)
-    }  # fmt: skip
+    kinds = {o.get("optionId"): o.get("kind") for o in options or [] if isinstance(o, dict)}
     return kinds.get(outcome.get("optionId")) in _ALLOW_KINDS
 
 
@@ -161,8 +169,11 @@ def describe(message: dict[str, Any], exchange: Exchange | None) -> str:
         return str(outcome.get("outcome", "no outcome"))
     options = exchange.params.get("options") or []
     kind = next(
-        (o.get("kind") for o in options if isinstance(o, dict)
-         and o.get("optionId") == outcome.get("optionId")),
+        (
+            o.get("kind")
+            for o in options
+            if isinstance(o, dict) and o.get("optionId") == outcome.get("optionId")
+        ),
         "?",
-    )  # fmt: skip
+    )
     return f"selected {outcome.get('optionId')} ({kind})"

@@ -29,7 +29,7 @@ class RecordingError(QuarterdeckError):
     """The log cannot be re-driven (it is not a session's log)."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class RecordedHandoff:
     """A ``handoff`` event: the route and the attempt, where it is in the log."""
 
@@ -51,7 +51,7 @@ class RecordedEnd:
     outcome: SessionState
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class RecordedAnswer:
     """A human's (or the timeout's) answer to an approval request."""
 
@@ -69,7 +69,7 @@ class RecordedCheck:
     payload: dict[str, Any]
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, kw_only=True)
 class Segment:
     """One run of the workflow, as recorded."""
 
@@ -109,7 +109,7 @@ class Segment:
         return self.tapes.setdefault(agent_id, AgentTape(agent_id))
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Recording:
     """A session's log, cut into its runs."""
 
@@ -119,7 +119,7 @@ class Recording:
     segments: tuple[Segment, ...]
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, kw_only=True)
 class _Fold:
     """The per-run state built while reading one run's records."""
 
@@ -139,10 +139,12 @@ class _Fold:
         if kind == "handoff":
             self.handoffs.append(
                 RecordedHandoff(
-                    record.seq, str(payload["from_role"]), str(payload["to_role"]),
-                    int(payload.get("attempt", 1)),
+                    seq=record.seq,
+                    from_role=str(payload["from_role"]),
+                    to_role=str(payload["to_role"]),
+                    attempt=int(payload.get("attempt", 1)),
                 )
-            )  # fmt: skip
+            )
         elif kind == "validation.result":
             attempt = int(payload.get("attempt", 1))
             runs = self.checks.setdefault(attempt, deque())
@@ -158,9 +160,11 @@ class _Fold:
         ):
             key = resolved
             answer = RecordedAnswer(
-                record.seq, str(payload["outcome"]), payload.get("decided_by"),
-                str(payload.get("reason", "")),
-            )  # fmt: skip
+                seq=record.seq,
+                outcome=str(payload["outcome"]),
+                decided_by=payload.get("decided_by"),
+                reason=str(payload.get("reason", "")),
+            )
             self.answers.setdefault(key, deque()).append(answer)
         elif kind == "session.finished":
             self.end = RecordedEnd(record.seq, SessionState(payload["outcome"]))

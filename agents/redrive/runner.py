@@ -60,10 +60,14 @@ class RedriveRunner(SessionRunner):
     def new_agent(self, role: str) -> TurnAgent:
         """The role's recorded agent."""
         return ReplayAgent(
-            self.segment.tape(agent_id(role)), session_id=self.session_id, role=role,
-            workspace=self.spec.workspace, store=self.store, gate=self.gate,
+            self.segment.tape(agent_id(role)),
+            session_id=self.session_id,
+            role=role,
+            workspace=self.spec.workspace,
+            store=self.store,
+            gate=self.gate,
             journal=self.journal,
-        )  # fmt: skip
+        )
 
     async def handoff(
         self, from_role: str, to_role: str, model: BaseModel, *, attempt: int = 1, reason: str = ""
@@ -74,13 +78,22 @@ class RedriveRunner(SessionRunner):
         recorded = queue.popleft() if queue else None
         journal = self.journal
         if recorded is None:
-            missing = Divergence(journal.position, Kind.HANDOFF, "no further handoff", actual)
+            missing = Divergence(
+                seq=journal.position,
+                kind=Kind.HANDOFF,
+                expected="no further handoff",
+                actual=actual,
+            )
             await journal.halt_here(missing, beyond=True)
         elif (recorded.from_role, recorded.to_role, recorded.attempt) != (
-            from_role, to_role, attempt,
-        ):  # fmt: skip
+            from_role,
+            to_role,
+            attempt,
+        ):
             await journal.halt_here(
-                Divergence(recorded.seq, Kind.HANDOFF, recorded.describe(), actual)
+                Divergence(
+                    seq=recorded.seq, kind=Kind.HANDOFF, expected=recorded.describe(), actual=actual
+                )
             )
         else:
             journal.handoffs += 1
@@ -93,7 +106,10 @@ class RedriveRunner(SessionRunner):
         if checks is None:
             expected = f"no checks for attempt {attempt}"
             divergence = Divergence(
-                self.journal.position, Kind.CHECKS, expected, "the validator runs its checks"
+                seq=self.journal.position,
+                kind=Kind.CHECKS,
+                expected=expected,
+                actual="the validator runs its checks",
             )
             await self.journal.halt_here(divergence, beyond=True)
         outcomes: list[CheckOutcome] = []
@@ -102,10 +118,16 @@ class RedriveRunner(SessionRunner):
             await self.store.append_durable(self.session_id, "validator", result)
             outcomes.append(
                 CheckOutcome(
-                    result.check, tuple(result.command or ()), result.passed, result.exit_code,
-                    result.output, truncated=False, duration_s=0.0, timed_out=False,
+                    name=result.check,
+                    command=tuple(result.command or ()),
+                    passed=result.passed,
+                    exit_code=result.exit_code,
+                    output=result.output,
+                    truncated=False,
+                    duration_s=0.0,
+                    timed_out=False,
                 )
-            )  # fmt: skip
+            )
             self.journal.position = check.seq
         return all(o.passed for o in outcomes), outcomes
 
@@ -114,7 +136,9 @@ class RedriveRunner(SessionRunner):
         human = self.spec.team.roles["reviewer"].backend is Backend.HUMAN
         if human and not self.segment.has_answer("reviewer", f"review-{attempt}"):
             expected = f"no review of attempt {attempt}"
-            divergence = Divergence(self.journal.position, Kind.REVIEW, expected, "a review")
+            divergence = Divergence(
+                seq=self.journal.position, kind=Kind.REVIEW, expected=expected, actual="a review"
+            )
             await self.journal.halt_here(divergence, beyond=True)
         return await super().review(context, attempt)
 
@@ -145,18 +169,21 @@ class RecordedAnswers:
         with contextlib.suppress(ApprovalError):
             if recorded is None:
                 await broker.resolve(
-                    approval_id, Outcome.DENIED, decided_by="re-drive",
+                    approval_id,
+                    Outcome.DENIED,
+                    decided_by="re-drive",
                     reason="no answer in the recording",
-                )  # fmt: skip
+                )
             elif recorded.outcome == Outcome.CANCELLED.value:
                 await broker.cancel(approval_id, reason=recorded.reason or "cancelled")
             else:
                 approved = recorded.outcome in (Outcome.APPROVED_ONCE, Outcome.APPROVED_ALWAYS)
                 await broker.resolve(
-                    approval_id, Outcome.APPROVED_ONCE if approved else Outcome.DENIED,
+                    approval_id,
+                    Outcome.APPROVED_ONCE if approved else Outcome.DENIED,
                     decided_by=recorded.decided_by or "re-drive",
                     reason=recorded.reason,  # a reviewer's reason is the next prompt's text
-                )  # fmt: skip
+                )
 
 
 def scratch_store(scratch: Path, *, sealed: bool) -> EventStore:
@@ -188,19 +215,33 @@ async def redrive(
         answers = RecordedAnswers(broker)
         holder = PolicyHolder.fixed(policy)
         gate = AuthGate(
-            holder, store, broker, protected=protected, home=home, known_secret=known_secret,
+            holder,
+            store,
+            broker,
+            protected=protected,
+            home=home,
+            known_secret=known_secret,
             run_on_violation=False,
-        )  # fmt: skip
+        )
         for segment in recording.segments:
             answers.segment = segment
             spec = SessionSpec(
-                recording.session_id, recording.title, segment.context, recording.team,
-                segment.workspace,
-            )  # fmt: skip
+                session_id=recording.session_id,
+                title=recording.title,
+                context=segment.context,
+                team=recording.team,
+                workspace=segment.workspace,
+            )
             runner = RedriveRunner(
-                spec, store, gate, broker, scratch / "logs", start=segment.start,
-                segment=segment, journal=journal,
-            )  # fmt: skip
+                spec=spec,
+                store=store,
+                gate=gate,
+                broker=broker,
+                log_dir=scratch / "logs",
+                start=segment.start,
+                segment=segment,
+                journal=journal,
+            )
             task = asyncio.create_task(runner.run(), name="redrive")
             journal.begin(task, complete=segment.complete, first_seq=segment.first_seq)
             await asyncio.wait({task})
@@ -213,11 +254,14 @@ async def redrive(
         store.engine.dispose()
     last = recording.segments[-1] if recording.segments else None
     return RedriveReport(
-        session_id=recording.session_id, tool_calls=journal.tool_calls,
-        handoffs=journal.handoffs, runs=len(recording.segments),
+        session_id=recording.session_id,
+        tool_calls=journal.tool_calls,
+        handoffs=journal.handoffs,
+        runs=len(recording.segments),
         divergences=tuple(journal.divergences),
-        ended_early=last is None or not last.complete, reached=frozenset(journal.decided),
-    )  # fmt: skip
+        ended_early=last is None or not last.complete,
+        reached=frozenset(journal.decided),
+    )
 
 
 def _compare_end(segment: Segment, state: SessionState, journal: Journal) -> None:
@@ -226,7 +270,15 @@ def _compare_end(segment: Segment, state: SessionState, journal: Journal) -> Non
         return
     if segment.handoffs:
         missing = segment.handoffs.popleft()
-        journal.halt(Divergence(missing.seq, Kind.HANDOFF, missing.describe(), "none"))
+        journal.halt(
+            Divergence(
+                seq=missing.seq, kind=Kind.HANDOFF, expected=missing.describe(), actual="none"
+            )
+        )
     elif segment.end is not None and segment.end.outcome is not state:
         recorded = segment.end.outcome.value
-        journal.halt(Divergence(segment.end.seq, Kind.OUTCOME, recorded, state.value))
+        journal.halt(
+            Divergence(
+                seq=segment.end.seq, kind=Kind.OUTCOME, expected=recorded, actual=state.value
+            )
+        )

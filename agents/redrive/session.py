@@ -55,21 +55,36 @@ async def redrive_session(
     recording = read_recording(records, workspaces)
     with tempfile.TemporaryDirectory(prefix="quarterdeck-redrive-") as scratch:
         report = await redrive(
-            recording, policy, scratch=Path(scratch), sealed=cipher_for(engine) is not None,
-            protected=protected, home=home, known_secret=masked_secrets(secret_names),
-        )  # fmt: skip
+            recording,
+            policy,
+            scratch=Path(scratch),
+            sealed=cipher_for(engine) is not None,
+            protected=protected,
+            home=home,
+            known_secret=masked_secrets(secret_names),
+        )
     arranged = await asyncio.to_thread(as_recorded, engine, records)
     rechecked = redecide(
-        arranged, policy, current=policy, fallback_workspace=fallback_workspace,
-        protected=protected, home=home,
-    )  # fmt: skip
+        arranged,
+        policy,
+        current=policy,
+        fallback_workspace=fallback_workspace,
+        protected=protected,
+        home=home,
+    )
     alone: list[Divergence] = []
     for item in rechecked:
         if item.changed and item.seq not in report.reached and item.old_recorded:
             old, new = _shown(item.old.value, item.old_rule), _shown(item.new.value, item.new_rule)
             alone.append(
                 Divergence(
-                    item.seq, Kind.DECISION, old, new, item.agent_id, item.subject, redriven=False
+                    seq=item.seq,
+                    kind=Kind.DECISION,
+                    expected=old,
+                    actual=new,
+                    agent_id=item.agent_id,
+                    detail=item.subject,
+                    redriven=False,
                 )
             )
     if not alone:

@@ -22,7 +22,7 @@ GATED = frozenset({PERMISSION, "fs/read_text_file", "fs/write_text_file", "termi
 """Agent requests whose serving asks the gate."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Frame:
     """One recorded JSON-RPC message: ``in`` came from the agent, ``out`` went to it."""
 
@@ -48,7 +48,7 @@ class Frame:
         return "method" not in self.message and "id" in self.message
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, kw_only=True)
 class GateCall:
     """A decision the gate recorded: the request, the policy's verdict, the final answer."""
 
@@ -72,7 +72,7 @@ class GateCall:
         return (self.final or self.verdict) == "allow"
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, kw_only=True)
 class Exchange:
     """A request the agent made of us, the gate calls made to serve it, and our answer."""
 
@@ -117,7 +117,7 @@ class Exchange:
         return self.calls[self.taken :]
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, kw_only=True)
 class Turn:
     """One prompt: our request, then every frame until the next prompt or process."""
 
@@ -210,7 +210,12 @@ class TapeBuilder:
             return
         direction: Literal["in", "out"] = "out" if payload.get("direction") == "out" else "in"
         method = payload.get("method")
-        frame = Frame(record.seq, direction, data, method if isinstance(method, str) else None)
+        frame = Frame(
+            seq=record.seq,
+            direction=direction,
+            message=data,
+            method=method if isinstance(method, str) else None,
+        )
         tape = self._tape(record.actor)
         if direction == "out" and data.get("method") == "initialize":
             tape.processes.append(Process())
@@ -220,7 +225,7 @@ class TapeBuilder:
             tape.processes.append(Process())
         process = tape.processes[-1]
         if direction == "out" and data.get("method") == "session/prompt" and "id" in data:
-            process.turns.append(Turn(frame))
+            process.turns.append(Turn(prompt=frame))
             self._open.pop(record.actor, None)
             return
         if not process.turns:  # the handshake
@@ -235,7 +240,7 @@ class TapeBuilder:
         if frame.direction == "in" and frame.is_response:
             turn.answered = turn.answered or frame.request_id == turn.prompt.request_id
         elif frame.direction == "in" and frame.is_call and "id" in frame.message:
-            exchange = Exchange(frame)
+            exchange = Exchange(request=frame)
             turn.exchanges.setdefault(exchange.method, deque()).append(exchange)
             turn.by_id[frame.request_id] = exchange
             open_[frame.request_id] = exchange
@@ -253,7 +258,7 @@ class TapeBuilder:
         command = payload.get("command")
         tool = str(payload.get("tool", "other"))
         subject = command if isinstance(command, str) else ", ".join(map(str, paths)) or tool
-        call = GateCall(call_id, record.seq, tool, subject)
+        call = GateCall(call_id=call_id, requested_seq=record.seq, tool=tool, subject=subject)
         self._calls[call_id] = call
         exchange = self._serving(record.actor, call_id)
         if exchange is not None:

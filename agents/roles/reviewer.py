@@ -48,7 +48,7 @@ async def human_verdict(
     broker: ApprovalBroker, *, session_id: str, workspace: Path, task: str, attempt: int
 ) -> ReviewVerdict:
     """A human's verdict, asked through the approvals queue like any other decision."""
-    request = ToolRequest(ToolKind.OTHER, "reviewer", workspace)
+    request = ToolRequest(tool=ToolKind.OTHER, role="reviewer", workspace=workspace)
     resolution = await broker.request(
         session_id=session_id,
         agent_id="reviewer",

@@ -60,7 +60,7 @@ _DRAIN_AFTER_KILL_S = 5.0
 """How long to keep reading after a kill; a grandchild that left the group may hold the pipe."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CheckOutcome:
     """What one check did: its verdict, exit code, the tail of its output and how long it took."""
 
@@ -305,8 +305,12 @@ class Validator:
         label = f"validated (attempt {attempt})"
         try:
             await checkpoints.take(
-                self.session_id, label=label, known_good=True, at_seq=last_seq,
-                actor=self.actor, workspace=self.workspace,
-            )  # fmt: skip
+                self.session_id,
+                label=label,
+                known_good=True,
+                at_seq=last_seq,
+                actor=self.actor,
+                workspace=self.workspace,
+            )
         except Exception as exc:  # the checks passed; a failed snapshot is reported, not fatal
             await checkpoints.failed(self.session_id, f"at {label}", exc)

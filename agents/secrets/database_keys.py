@@ -24,8 +24,6 @@ import os
 import socket
 import uuid
 
-import keyring
-import keyring.core
 import keyring.errors
 from keyring.backend import KeyringBackend
 from sqlalchemy import Engine
@@ -166,7 +164,7 @@ def open_cipher(
         db_id = uuid.uuid4().hex
         kek = keys.new_key()
         vault.put(db_id, 1, kek)  # in the keyring before the database depends on it
-        keys.initialize(engine, db_id, kek, step)
+        keys.initialize(engine, db_id, kek, step=step)
         state = keys.read_state(engine)
         assert state is not None
     cipher = _cipher(state, vault)

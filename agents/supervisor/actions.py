@@ -71,9 +71,9 @@ def tool_request_of(store: EventStore, approval: ApprovalView) -> ToolRequest:
     req = approval.request
     cwd = req.get("cwd")
     return ToolRequest(
-        ToolKind(approval.tool),
-        approval.role,
-        Path(workspace or cwd or os.getcwd()),
+        tool=ToolKind(approval.tool),
+        role=approval.role,
+        workspace=Path(workspace or cwd or os.getcwd()),
         command=req.get("command"),
         paths=tuple(req.get("paths", ())),
         cwd=Path(cwd) if cwd else None,
@@ -234,7 +234,7 @@ class Supervisor:
             raise SupervisorError("this console cannot run sessions")
         try:
             return await recovery.resume_interrupted(
-                self.store, self.orchestrator, session_id, self.resolve_team
+                self.store, self.orchestrator, session_id, resolve_team=self.resolve_team
             )
         except QuarterdeckError as exc:
             raise SupervisorError(str(exc)) from exc
@@ -258,9 +258,13 @@ class Supervisor:
         """Carry out the rollback ``shown``; ``SupervisorError`` (nothing changed) if it differs now."""
         try:
             return await recovery.roll_back_to_shown(
-                self.store, self._checkpoints_root(), session_id, shown,
-                here=self.runs_here(session_id), user=self.user,
-            )  # fmt: skip
+                self.store,
+                self._checkpoints_root(),
+                session_id,
+                shown=shown,
+                here=self.runs_here(session_id),
+                user=self.user,
+            )
         except QuarterdeckError as exc:
             raise SupervisorError(str(exc)) from exc
 

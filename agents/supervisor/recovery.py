@@ -56,7 +56,7 @@ def interrupted(
 
 
 async def resume_interrupted(
-    store: EventStore, orchestrator: Orchestrator, session_id: str, resolve_team: TeamResolver
+    store: EventStore, orchestrator: Orchestrator, session_id: str, *, resolve_team: TeamResolver
 ) -> str:
     """Continue an interrupted session in this process; returns what happened, in words."""
     records = await asyncio.to_thread(load_session, store.engine, session_id)
@@ -102,12 +102,12 @@ async def rollback_plan(
 ) -> RollbackPlan:
     """What going back to the last known-good checkpoint would change (nothing is changed)."""
     await _check_rollback_allowed(store, session_id, here)
-    done = await roll_back(store, root, session_id, Target(last_good=True), dry_run=True)
+    done = await roll_back(store, root, session_id, target=Target(last_good=True), dry_run=True)
     return done.plan
 
 
 async def roll_back_to_shown(
-    store: EventStore, root: Path, session_id: str, shown: RollbackPlan, *, here: bool, user: str
+    store: EventStore, root: Path, session_id: str, *, shown: RollbackPlan, here: bool, user: str
 ) -> RollbackDone:
     """Carry out the rollback ``shown`` to the user; ``RecoveryError`` (nothing changed) when
     the plan is no longer the same."""
@@ -121,9 +121,13 @@ async def roll_back_to_shown(
         if keeper is not None:  # nobody runs it: hold it, so no resume starts under our feet
             await keeper.acquire()
         done = await roll_back(
-            store, root, session_id, Target(last_good=True),
-            confirm=same, actor=f"human:{user}",
-        )  # fmt: skip
+            store,
+            root,
+            session_id,
+            target=Target(last_good=True),
+            confirm=same,
+            actor=f"human:{user}",
+        )
     finally:
         if keeper is not None:
             await keeper.close()

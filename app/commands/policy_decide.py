@@ -80,9 +80,9 @@ class RequestLine(BaseModel):
         """The engine's request for this line."""
         paths = ([self.path] if self.path is not None else []) + self.paths
         return ToolRequest(
-            self.tool or ToolKind.EXECUTE,
-            role,
-            workspace,
+            tool=self.tool or ToolKind.EXECUTE,
+            role=role,
+            workspace=workspace,
             command=self.command,
             paths=tuple(paths),
             url=self.url,
@@ -147,7 +147,15 @@ def cmd_decide(args: argparse.Namespace) -> int:
     for number, raw in enumerate(sys.stdin, start=1):
         line = raw.strip()
         if line:
-            _answer(policy, line, number, role, args.workspace, protected, as_json=args.json)
+            _answer(
+                policy,
+                line,
+                number,
+                role=role,
+                workspace=args.workspace,
+                protected=protected,
+                as_json=args.json,
+            )
     return 0
 
 
@@ -155,10 +163,10 @@ def _answer(
     policy: LoadedPolicy,
     line: str,
     number: int,
+    *,
     role: str,
     workspace: Path,
     protected: tuple[Path, ...],
-    *,
     as_json: bool,
 ) -> None:
     try:
@@ -166,17 +174,36 @@ def _answer(
     except MalformedLine as exc:
         reason = f"malformed request: {exc}"
         if as_json:
-            write_json(_json(Decision.DENY, None, reason, policy.sha256, "input", number, str(exc)))
+            write_json(
+                _json(
+                    Decision.DENY,
+                    None,
+                    reason,
+                    policy_hash=policy.sha256,
+                    source="input",
+                    number=number,
+                    error=str(exc),
+                )
+            )
         else:
-            _human(Decision.DENY, None, reason, line)
+            _human(Decision.DENY, None, reason, subject=line)
         sys.stdout.flush()
         return
     verdict = decide(policy, parsed.request(role, workspace), protected=protected)
     if as_json:
-        answer = (verdict.decision, verdict.rule_id, verdict.reason, verdict.policy_hash)
-        write_json(_json(*answer, verdict.source, number, None))
+        write_json(
+            _json(
+                verdict.decision,
+                verdict.rule_id,
+                verdict.reason,
+                policy_hash=verdict.policy_hash,
+                source=verdict.source,
+                number=number,
+                error=None,
+            )
+        )
     else:
-        _human(verdict.decision, verdict.rule_id, verdict.reason, subject)
+        _human(verdict.decision, verdict.rule_id, verdict.reason, subject=subject)
     sys.stdout.flush()  # a caller feeding lines one at a time reads each answer at once
 
 
@@ -184,6 +211,7 @@ def _json(
     decision: Decision,
     rule: str | None,
     reason: str,
+    *,
     policy_hash: str,
     source: PolicySource | Literal["input"],
     number: int,
@@ -202,5 +230,5 @@ def _json(
     return data
 
 
-def _human(decision: Decision, rule: str | None, reason: str, subject: str) -> None:
+def _human(decision: Decision, rule: str | None, reason: str, *, subject: str) -> None:
     sys.stdout.write(f"{decision.value.upper():<5}  {rule or '-'}  {reason}  {ARROW}  {subject}\n")

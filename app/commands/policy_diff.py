@@ -80,7 +80,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
             else:
                 print(_change_line(item))
     if args.json:
-        write_json(_summary_json(summary, candidate, origin, current is not None))
+        write_json(_summary_json(summary, candidate, origin, current_valid=current is not None))
     else:
         for note in _notes(summary, origin):
             print(note)
@@ -144,7 +144,7 @@ def _change_json(item: Redecision) -> dict[str, Any]:
 
 
 def _summary_json(
-    summary: DiffSummary, candidate: LoadedPolicy, origin: str, current_valid: bool
+    summary: DiffSummary, candidate: LoadedPolicy, origin: str, *, current_valid: bool
 ) -> dict[str, Any]:
     return {
         "type": "summary",

@@ -47,8 +47,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--team", type=Path, help="the team file, when the session's team is not found")
     p.add_argument("--policy", type=Path, help="policy file (default: the effective policy)")
     p.add_argument("--headless", action="store_true", help="accepted for symmetry with run")
-    p.add_argument("--on-ask", type=OnAsk, choices=list(OnAsk), default=OnAsk.WAIT,
-                   help="headless answer to 'ask': allow, deny, or wait for `quarterdeck approve`")  # fmt: skip
+    p.add_argument(
+        "--on-ask",
+        type=OnAsk,
+        choices=list(OnAsk),
+        default=OnAsk.WAIT,
+        help="headless answer to 'ask': allow, deny, or wait for `quarterdeck approve`",
+    )
     p.add_argument("--json", action="store_true", help="JSON Lines, one record per event")
     p.set_defaults(handler=cmd_resume)
 
@@ -133,10 +138,10 @@ def cmd_resume(args: argparse.Namespace) -> int:
             EXIT_USAGE,
         )
     print(f"resuming session {short}: {describe_progress(progress)}", file=sys.stderr)
-    return asyncio.run(_resume(args, progress, team, workspace))
+    return asyncio.run(_resume(args, progress, team, path=workspace))
 
 
-async def _resume(args: argparse.Namespace, progress: Progress, team: Team, path: Path) -> int:
+async def _resume(args: argparse.Namespace, progress: Progress, team: Team, *, path: Path) -> int:
     runtime, loaded = build_runtime(args.db, policy=args.policy)
     main, loop = asyncio.current_task(), asyncio.get_running_loop()
     if main is not None:  # SIGTERM ends in the finally below: no agent process is orphaned

@@ -33,9 +33,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``replay`` to the CLI."""
     p = sub.add_parser("replay", help="replay a session (console), or --redrive it from its log")
     p.add_argument("session", help="session id or unique prefix")
-    p.add_argument("--redrive", action="store_true",
-                   help="run the orchestrator again on the recorded agents, run nothing;"
-                   " exit 1 on divergence")  # fmt: skip
+    p.add_argument(
+        "--redrive",
+        action="store_true",
+        help="run the orchestrator again on the recorded agents, run nothing; exit 1 on divergence",
+    )
     p.add_argument("--policy", type=Path, help="the policy to re-drive under (default: in force)")
     p.add_argument("--json", action="store_true", help="with --redrive: one JSON object")
     p.set_defaults(handler=cmd_replay)
@@ -74,10 +76,14 @@ def cmd_replay(args: argparse.Namespace) -> int:
             return EXIT_USAGE
         report = asyncio.run(
             redrive_session(
-                engine, session_id, policy, protected=protected_dirs(),
-                secret_names=_secret_names(), fallback_workspace=Path.cwd(),
+                engine,
+                session_id,
+                policy,
+                protected=protected_dirs(),
+                secret_names=_secret_names(),
+                fallback_workspace=Path.cwd(),
             )
-        )  # fmt: skip
+        )
     finally:
         engine.dispose()
     if args.json:
@@ -99,11 +105,15 @@ def _secret_names() -> list[str]:
 def as_json(report: RedriveReport, policy: str) -> dict[str, object]:
     """The report as one JSON object."""
     return {
-        "session_id": report.session_id, "policy": policy, "runs": report.runs,
-        "tool_calls": report.tool_calls, "handoffs": report.handoffs,
-        "ended_early": report.ended_early, "diverged": report.diverged,
+        "session_id": report.session_id,
+        "policy": policy,
+        "runs": report.runs,
+        "tool_calls": report.tool_calls,
+        "handoffs": report.handoffs,
+        "ended_early": report.ended_early,
+        "diverged": report.diverged,
         "divergences": [d.as_dict() for d in report.divergences],
-    }  # fmt: skip
+    }
 
 
 def line(d: Divergence) -> str:
@@ -132,5 +142,7 @@ def print_report(report: RedriveReport, policy: str) -> None:
     else:
         print(f"no divergence: {counted}")
     tail = "; its log stops inside a run, re-driven up to there" if report.ended_early else ""
-    print(f"session {report.session_id[:8]}, {report.runs} run(s), policy {policy}{tail}",
-          file=sys.stderr)  # fmt: skip
+    print(
+        f"session {report.session_id[:8]}, {report.runs} run(s), policy {policy}{tail}",
+        file=sys.stderr,
+    )

@@ -51,8 +51,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--policy", type=Path, help="policy file (default: the effective policy)")
     p.add_argument("--headless", action="store_true", help="no console: print events")
-    p.add_argument("--on-ask", type=OnAsk, choices=list(OnAsk), default=OnAsk.WAIT,
-                   help="headless answer to 'ask': allow, deny, or wait for `quarterdeck approve`")  # fmt: skip
+    p.add_argument(
+        "--on-ask",
+        type=OnAsk,
+        choices=list(OnAsk),
+        default=OnAsk.WAIT,
+        help="headless answer to 'ask': allow, deny, or wait for `quarterdeck approve`",
+    )
     p.add_argument("--json", action="store_true", help="JSON Lines, one record per event")
 
 

@@ -57,7 +57,9 @@ def cmd_rollback(args: argparse.Namespace) -> int:
     holder = live_holder(args.db, progress.session_id)
     if holder is not None and progress.state is not SessionState.PAUSED:
         return _error(f"{leases.LeaseHeldError(holder)}, or pause it", EXIT_FAILED)
-    target = Target(args.to, args.last_good, args.to_checkpoint, args.undo)
+    target = Target(
+        to_seq=args.to, last_good=args.last_good, checkpoint=args.to_checkpoint, undo=args.undo
+    )
     return asyncio.run(_rollback(args, progress.session_id, target, leased=holder is not None))
 
 
@@ -97,10 +99,14 @@ async def _rollback(
         if keeper is not None:
             await keeper.acquire()
         done = await roll_back(
-            store, checkpoints_dir(), session_id, target, dry_run=args.dry_run,
+            store,
+            checkpoints_dir(),
+            session_id,
+            target=target,
+            dry_run=args.dry_run,
             confirm=_confirm(args, refused),  # type: ignore[arg-type]
             actor=f"human:{getpass.getuser()}",
-        )  # fmt: skip
+        )
     finally:
         if keeper is not None:
             await keeper.close()
@@ -129,7 +135,7 @@ async def _fork(args: argparse.Namespace, session_id: str) -> int:
     store = open_store(args.db, create=False)
     try:
         forked = await fork_session(
-            store, checkpoints_dir(), session_id, args.at, workspace=args.workspace
+            store, checkpoints_dir(), session_id, at_seq=args.at, workspace=args.workspace
         )
     finally:
         store.close()

@@ -21,7 +21,7 @@ Run = tuple[str, "Team", Path]
 """A session to start: the task, the team, the workspace."""
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Opened:
     """A console's connection to the core."""
 
@@ -45,7 +45,7 @@ class Opened:
             await self.runtime.close()
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Boot:
     """How to open the console: a database file (with sessions to start) or fixed records."""
 
@@ -67,7 +67,7 @@ class Boot:
         if self.records is not None:
             from app.bridge import MemorySource
 
-            return Opened(MemorySource(self.records))
+            return Opened(source=MemorySource(self.records))
         from agents.supervisor.actions import Supervisor
         from app.bridge import DatabaseSource
         from app.commands.recover import team_for
@@ -82,12 +82,17 @@ class Boot:
         if runtime.holder.current is None and self.runs:
             problems.append("no valid policy is in force, so no session was started")
         supervisor = Supervisor(
-            runtime.store, policy_path=runtime.holder.path or Path("policy.toml"),
-            broker=runtime.broker, orchestrator=runtime.orchestrator, holder=runtime.holder,
+            runtime.store,
+            policy_path=runtime.holder.path or Path("policy.toml"),
+            broker=runtime.broker,
+            orchestrator=runtime.orchestrator,
+            holder=runtime.holder,
             resolve_team=lambda progress: team_for(progress, None),
-        )  # fmt: skip
+        )
         source = DatabaseSource(runtime.store.engine, runtime.store)
-        return Opened(source, supervisor, runtime, self.runs, problems)
+        return Opened(
+            source=source, supervisor=supervisor, runtime=runtime, runs=self.runs, problems=problems
+        )
 
     def load_session(self, session_id: str) -> list[Record]:
         """Every record of one session, for replay (from the fixed records or the database)."""

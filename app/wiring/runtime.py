@@ -18,7 +18,7 @@ from app.wiring.store import open_store, policy_file, policy_redactor, protected
 from sessions.store.event_store import EventStore
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Runtime:
     """Everything a console or a headless run needs, wired once."""
 
@@ -64,11 +64,21 @@ def build_runtime(db: str, *, policy: Path | None = None) -> tuple[Runtime, Relo
     broker = ApprovalBroker(store, policy_path=holder.path, timeout_s=timeout)
     checkpoints = Checkpoints(store, checkpoints_dir())
     gate = AuthGate(
-        holder, store, broker, protected=protected_dirs(),
-        known_secret=redactor.find_secret, on_allowed=checkpoints.before_call,
-    )  # fmt: skip
+        holder,
+        store,
+        broker,
+        protected=protected_dirs(),
+        known_secret=redactor.find_secret,
+        on_allowed=checkpoints.before_call,
+    )
     orchestrator = Orchestrator(
-        store, gate, broker, log_dir=data_dir() / "logs",
-        secrets=lambda: SecretStore(data_dir() / "secrets.json"), checkpoints=checkpoints,
-    )  # fmt: skip
-    return Runtime(store, holder, broker, gate, orchestrator), result
+        store,
+        gate,
+        broker,
+        log_dir=data_dir() / "logs",
+        secrets=lambda: SecretStore(data_dir() / "secrets.json"),
+        checkpoints=checkpoints,
+    )
+    return Runtime(
+        store=store, holder=holder, broker=broker, gate=gate, orchestrator=orchestrator
+    ), result

@@ -25,9 +25,18 @@ from textual.timer import Timer
 from sessions.readmodel.views import Category, TimelineEntry
 
 CATEGORIES: tuple[Category, ...] = (
-    "handoff", "tool", "decision", "approval", "validation", "checkpoint",
-    "escalation", "error", "message", "state", "other",
-)  # fmt: skip
+    "handoff",
+    "tool",
+    "decision",
+    "approval",
+    "validation",
+    "checkpoint",
+    "escalation",
+    "error",
+    "message",
+    "state",
+    "other",
+)
 """Every timeline category, in the order the filter lists them."""
 
 
@@ -53,9 +62,13 @@ class SessionTimeline(ScrollView, can_focus=True):
     """A virtualized, filterable list of timeline rows with a cursor and follow mode."""
 
     COMPONENT_CLASSES = {
-        "timeline--cursor", "timeline--dim", "timeline--allow", "timeline--deny",
-        "timeline--ask", *(f"timeline--{c}" for c in CATEGORIES),
-    }  # fmt: skip
+        "timeline--cursor",
+        "timeline--dim",
+        "timeline--allow",
+        "timeline--deny",
+        "timeline--ask",
+        *(f"timeline--{c}" for c in CATEGORIES),
+    }
     BINDINGS = [
         Binding("j,down", "cursor(1)", "Down", show=False, id="timeline.down"),
         Binding("k,up", "cursor(-1)", "Up", show=False, id="timeline.up"),

@@ -35,7 +35,7 @@ class Alert:
     text: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Changes:
     """What one :meth:`ConsoleModel.add` did."""
 
@@ -84,7 +84,7 @@ class ConsoleModel:
                 if alert is not None:
                     found.append(alert)
         self.view = folder.view()
-        return Changes(self.view, entries, tuple(found), count)
+        return Changes(view=self.view, entries=entries, alerts=tuple(found), records=count)
 
     def timeline(self, session_id: str) -> list[TimelineEntry]:
         """The session's timeline rows so far: the list itself, which later records extend

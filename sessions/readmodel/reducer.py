@@ -62,16 +62,35 @@ from sessions.store.record import Record
 __all__ = ["Event", "Folder", "fold", "parse_event", "reduce", "timeline_entry"]
 
 Event: TypeAlias = (
-    ev.SessionCreated | ev.SessionStateChanged | ev.SessionFinished
-    | ev.AgentStarted | ev.AgentMessage | ev.AgentThought | ev.AgentPlan
-    | ev.AgentStopped | ev.AgentFailed
-    | ev.ToolCallRequested | ev.ToolIntent | ev.ToolOutput | ev.ToolResult
+    ev.SessionCreated
+    | ev.SessionStateChanged
+    | ev.SessionFinished
+    | ev.AgentStarted
+    | ev.AgentMessage
+    | ev.AgentThought
+    | ev.AgentPlan
+    | ev.AgentStopped
+    | ev.AgentFailed
+    | ev.ToolCallRequested
+    | ev.ToolIntent
+    | ev.ToolOutput
+    | ev.ToolResult
     | ev.AgentControlled
-    | ev.PolicyDecided | ev.ApprovalRequested | ev.ApprovalResolved
-    | ev.PolicyReloaded | ev.PolicyRejected
-    | ev.HandoffMade | ev.ValidationFinished | ev.CheckpointTaken | ev.RolledBack
-    | ev.RetryScheduled | ev.EscalationRaised | ev.MemorySet | ev.MemoryPurged | ev.RawRecorded
-)  # fmt: skip
+    | ev.PolicyDecided
+    | ev.ApprovalRequested
+    | ev.ApprovalResolved
+    | ev.PolicyReloaded
+    | ev.PolicyRejected
+    | ev.HandoffMade
+    | ev.ValidationFinished
+    | ev.CheckpointTaken
+    | ev.RolledBack
+    | ev.RetryScheduled
+    | ev.EscalationRaised
+    | ev.MemorySet
+    | ev.MemoryPurged
+    | ev.RawRecorded
+)
 """Every payload of SessionSchema v1; the reducer's ``match`` must cover each one."""
 
 _ACTIVE = frozenset({SessionState.RUNNING, SessionState.AWAITING_APPROVAL})
@@ -149,9 +168,12 @@ class Folder:
             )
             running = sum(1 for s in sessions if s.state in _ACTIVE)
             self._frozen = ConsoleView(
-                sessions=sessions, pending=self._pending, policy=self._policy, running=running,
+                sessions=sessions,
+                pending=self._pending,
+                policy=self._policy,
+                running=running,
                 last_seq=self._last_seq,
-            )  # fmt: skip
+            )
         return self._frozen
 
     def _draft(self, record: Record) -> SessionDraft:
@@ -189,7 +211,13 @@ _POLICY_EVENTS = frozenset({ev.PolicyReloaded, ev.PolicyRejected, ev.PolicyDecid
 def _policy(status: PolicyStatus, event: Event | None) -> PolicyStatus:
     match event:
         case ev.PolicyReloaded():
-            return PolicyStatus(event.policy_hash, event.path, event.rules, "ok", ())
+            return PolicyStatus(
+                hash=event.policy_hash,
+                path=event.path,
+                rules=event.rules,
+                last_result="ok",
+                errors=(),
+            )
         case ev.PolicyRejected():
             return replace(status, last_result="rejected", errors=tuple(event.errors))
         case ev.PolicyDecided() if status.hash is None:  # opened after the last reload
@@ -211,9 +239,14 @@ def _apply(s: SessionDraft, event: Event, record: Record) -> None:
             if (call := s.open_calls.pop(event.call_id, None)) is not None:
                 _set(s.agent(call.agent_id), AgentState.THINKING)
         case (
-            ev.PolicyDecided() | ev.PolicyReloaded() | ev.PolicyRejected() | ev.ValidationFinished()
-            | ev.MemorySet() | ev.MemoryPurged() | ev.RawRecorded()
-        ):  # fmt: skip
+            ev.PolicyDecided()
+            | ev.PolicyReloaded()
+            | ev.PolicyRejected()
+            | ev.ValidationFinished()
+            | ev.MemorySet()
+            | ev.MemoryPurged()
+            | ev.RawRecorded()
+        ):
             pass
         case ev.AgentThought() | ev.AgentPlan():
             _set(s.agent(event.agent_id), AgentState.THINKING)
@@ -289,13 +322,26 @@ def _requested(s: SessionDraft, event: ev.ToolCallRequested) -> None:
 
 
 def _approval_requested(s: SessionDraft, event: ev.ApprovalRequested, record: Record) -> None:
-    s.add_pending(PendingApprovalView(
-        approval_id=event.approval_id, session_id=s.session_id, agent_id=event.agent_id,
-        role=event.role, tool=event.tool, summary=event.summary, command=event.command,
-        diff=event.diff, risk=event.risk, requested_ts=record.ts, requested_seq=record.seq,
-        rule_id=event.rule_id, paths=tuple(event.paths), cwd=event.cwd, reason=event.reason,
-        owner=event.owner,
-    ))  # fmt: skip
+    s.add_pending(
+        PendingApprovalView(
+            approval_id=event.approval_id,
+            session_id=s.session_id,
+            agent_id=event.agent_id,
+            role=event.role,
+            tool=event.tool,
+            summary=event.summary,
+            command=event.command,
+            diff=event.diff,
+            risk=event.risk,
+            requested_ts=record.ts,
+            requested_seq=record.seq,
+            rule_id=event.rule_id,
+            paths=tuple(event.paths),
+            cwd=event.cwd,
+            reason=event.reason,
+            owner=event.owner,
+        )
+    )
     a = s.agent(event.agent_id)
     _learn_role(a, s, event.role)
     _set(a, AgentState.AWAITING_APPROVAL, f"{event.tool} {event.command or event.summary}".strip())

@@ -31,6 +31,7 @@ class Entries(Sequence[TimelineEntry]):
         records: Sequence[Record],
         positions: list[int],
         built: list[TimelineEntry | None],
+        *,
         length: int,
     ) -> None:
         self._records, self._positions, self._built = records, positions, built
@@ -115,7 +116,7 @@ class ReplayLog:
     def entries_until(self, position: int) -> Entries:
         """The timeline rows of the first ``position`` records."""
         count = bisect_left(self._positions, max(0, position))
-        return Entries(self.records, self._positions, self._built, count)
+        return Entries(self.records, self._positions, self._built, length=count)
 
     def next_position(self, position: int, kinds: frozenset[str]) -> int | None:
         """The position just after the next record (past ``position``) of one of ``kinds``."""

@@ -45,8 +45,10 @@ _UNLISTED = frozenset({"raw", "agent.message"})
 """Kinds with no timeline row: raw frames, and message chunks, which the agent panel shows."""
 
 
-_NAMED = {field: frozenset(c for c in PAYLOADS.values() if field in c.model_fields)
-          for field in ("agent_id", "call_id")}  # fmt: skip
+_NAMED = {
+    field: frozenset(c for c in PAYLOADS.values() if field in c.model_fields)
+    for field in ("agent_id", "call_id")
+}
 
 
 def named(payload: Payload | None, field: Literal["agent_id", "call_id"]) -> str | None:

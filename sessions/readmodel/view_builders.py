@@ -32,10 +32,22 @@ class AgentDraft:
     """An :class:`~sessions.readmodel.views.AgentView` being changed in place."""
 
     __slots__ = (
-        "_activity_t", "_frozen", "_tail_t", "activity", "activity_bucket", "agent_id",
-        "attempts", "backend", "current_tool", "last_error", "output_tail", "retries", "role",
-        "state", "tail_open",
-    )  # fmt: skip
+        "_activity_t",
+        "_frozen",
+        "_tail_t",
+        "activity",
+        "activity_bucket",
+        "agent_id",
+        "attempts",
+        "backend",
+        "current_tool",
+        "last_error",
+        "output_tail",
+        "retries",
+        "role",
+        "state",
+        "tail_open",
+    )
 
     def __init__(self, view: AgentView) -> None:
         self.agent_id = view.agent_id
@@ -101,12 +113,19 @@ class AgentDraft:
             if self._activity_t is None:
                 self._activity_t = tuple(self.activity)
             self._frozen = AgentView(
-                agent_id=self.agent_id, role=self.role, backend=self.backend, state=self.state,
-                current_tool=self.current_tool, output_tail=self._tail_t,
-                activity=self._activity_t, activity_bucket=self.activity_bucket,
-                attempts=self.attempts, retries=self.retries, last_error=self.last_error,
+                agent_id=self.agent_id,
+                role=self.role,
+                backend=self.backend,
+                state=self.state,
+                current_tool=self.current_tool,
+                output_tail=self._tail_t,
+                activity=self._activity_t,
+                activity_bucket=self.activity_bucket,
+                attempts=self.attempts,
+                retries=self.retries,
+                last_error=self.last_error,
                 tail_open=self.tail_open,
-            )  # fmt: skip
+            )
         return self._frozen
 
 
@@ -144,11 +163,27 @@ class SessionDraft:
     by one, when a record first changes each."""
 
     __slots__ = (
-        "_frozen", "_pending_t", "agents", "attempt", "created_ts", "escalations", "event_count",
-        "finished_outcome", "last_checkpoint", "last_known_good", "open_calls", "pending",
-        "queue_changed", "role_attempts", "session_id", "state", "team", "title", "updated_ts",
+        "_frozen",
+        "_pending_t",
+        "agents",
+        "attempt",
+        "created_ts",
+        "escalations",
+        "event_count",
+        "finished_outcome",
+        "last_checkpoint",
+        "last_known_good",
+        "open_calls",
+        "pending",
+        "queue_changed",
+        "role_attempts",
+        "session_id",
+        "state",
+        "team",
+        "title",
+        "updated_ts",
         "workspace",
-    )  # fmt: skip
+    )
 
     def __init__(self, view: SessionView) -> None:
         self.session_id = view.session_id
@@ -235,13 +270,22 @@ class SessionDraft:
                 a.freeze() if isinstance(a, AgentDraft) else a for a in self.agents.values()
             )
             self._frozen = SessionView(
-                session_id=self.session_id, title=self.title, state=self.state,
-                workspace=self.workspace, team=self.team, created_ts=self.created_ts,
-                updated_ts=self.updated_ts, agents=agents, pending=self._pending_t,
-                event_count=self.event_count, attempt=self.attempt,
-                last_checkpoint=self.last_checkpoint, last_known_good=self.last_known_good,
-                finished_outcome=self.finished_outcome, escalations=self.escalations,
+                session_id=self.session_id,
+                title=self.title,
+                state=self.state,
+                workspace=self.workspace,
+                team=self.team,
+                created_ts=self.created_ts,
+                updated_ts=self.updated_ts,
+                agents=agents,
+                pending=self._pending_t,
+                event_count=self.event_count,
+                attempt=self.attempt,
+                last_checkpoint=self.last_checkpoint,
+                last_known_good=self.last_known_good,
+                finished_outcome=self.finished_outcome,
+                escalations=self.escalations,
                 role_attempts=tuple(self.role_attempts.items()),
                 open_calls=tuple(self.open_calls.values()),
-            )  # fmt: skip
+            )
         return self._frozen

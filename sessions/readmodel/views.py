@@ -70,7 +70,7 @@ Category = Literal[
 """The timeline's coarse kind of an entry; the filter (`/`) and the row colour use it."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class AgentView:
     """One agent of a session, as its live panel shows it."""
 
@@ -91,7 +91,7 @@ class AgentView:
     continues that line instead of starting a new one."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class TimelineEntry:
     """One row of a session's timeline; built from one record by ``timeline_entry``."""
 
@@ -108,7 +108,7 @@ class TimelineEntry:
     decided_by: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class PendingApprovalView:
     """An approval waiting for a human, as the approvals queue shows it."""
 
@@ -140,7 +140,7 @@ class CheckpointRef:
     known_good: bool
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SessionView:
     """One session: its header, its agents in first-seen order and its pending approvals."""
 
@@ -171,7 +171,7 @@ class SessionView:
         return next((a for a in self.agents if a.agent_id == agent_id), None)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class PolicyStatus:
     """The policy in force and how its last reload went, for the status bar and its banner."""
 
@@ -182,7 +182,7 @@ class PolicyStatus:
     errors: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ConsoleView:
     """Everything the dashboard shows: sessions in creation order, all pending approvals oldest
     first, the policy status and how many sessions are running."""

@@ -21,7 +21,7 @@ from sessions.store.tables import ApprovalRow
 APPROVAL_TABLE = ApprovalRow.__table__  # type: ignore[attr-defined]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ApprovalView:
     """One approval as the projection has it."""
 
@@ -48,16 +48,29 @@ class ApprovalView:
 
 
 _COLUMNS = (
-    "approval_id", "session_id", "call_id", "requested_seq", "requested_ts", "agent_id", "role",
-    "tool", "summary", "request", "owner", "state", "resolved_seq", "decided_by", "reason",
-)  # fmt: skip
+    "approval_id",
+    "session_id",
+    "call_id",
+    "requested_seq",
+    "requested_ts",
+    "agent_id",
+    "role",
+    "tool",
+    "summary",
+    "request",
+    "owner",
+    "state",
+    "resolved_seq",
+    "decided_by",
+    "reason",
+)
 
 
 def _view(row: Any, cipher: PayloadCipher | None) -> ApprovalView:
     values = dict(zip(_COLUMNS, row, strict=True))
     key = (values["approval_id"],)
     for column in SEALED_COLUMNS["approval"]:
-        values[column] = open_value(cipher, values[column], "approval", key, column)
+        values[column] = open_value(cipher, values[column], "approval", key=key, column=column)
     values["request"] = orjson.loads(values["request"])
     return ApprovalView(**values)
 

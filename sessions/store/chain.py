@@ -22,6 +22,7 @@ def record_hash(
     seq: int,
     session_id: str,
     session_seq: int,
+    *,
     ts: str,
     actor: str,
     kind: str,

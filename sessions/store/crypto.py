@@ -48,7 +48,7 @@ class KeyMissingError(StoreError):
     """The database holds encrypted payloads but no key was given to read them."""
 
 
-def row_aad(seq: int, session_id: str, session_seq: int, kind: str) -> bytes:
+def row_aad(seq: int, session_id: str, session_seq: int, *, kind: str) -> bytes:
     """The associated data of one row: its identity, unambiguously encoded."""
     return orjson.dumps([seq, session_id, session_seq, kind])
 
@@ -73,13 +73,13 @@ class PayloadCipher:
         self._prefix = f"{MARKER}{current}:"
         self._blob_head = bytes([BLOB_FORMAT]) + current.to_bytes(4, "big")
 
-    def seal(
+    def seal(  # noqa: PLR0917 - a Seal, called positionally per appended event
         self, payload_json: str, seq: int, session_id: str, session_seq: int, kind: str
     ) -> str:
         """The stored text for ``payload_json`` in the row so identified."""
         nonce = os.urandom(NONCE_BYTES)
         sealed = self._seal_with.encrypt(
-            nonce, payload_json.encode(), row_aad(seq, session_id, session_seq, kind)
+            nonce, payload_json.encode(), row_aad(seq, session_id, session_seq, kind=kind)
         )
         return f'{self._prefix}{base64.b64encode(nonce + sealed).decode()}"'
 
@@ -95,7 +95,7 @@ class PayloadCipher:
             raise DecryptionError(f"{where}: the sealed payload is malformed ({exc})") from exc
         if aead is None:
             raise DecryptionError(f"{where}: sealed with data key {key_text}, which is unknown")
-        aad = row_aad(record.seq, record.session_id, record.session_seq, record.kind)
+        aad = row_aad(record.seq, record.session_id, record.session_seq, kind=record.kind)
         try:
             plain = aead.decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], aad)
         except InvalidTag as exc:
@@ -165,6 +165,13 @@ def reveal(record: Record, cipher: PayloadCipher | None) -> Record:
 def plaintext_hash(record: Record) -> str:
     """The hash a revealed record would have had unencrypted (what an export carries)."""
     return record_hash(
-        record.seq, record.session_id, record.session_seq, record.ts, record.actor, record.kind,
-        record.schema_version, record.payload_json, record.prev_hash,
-    )  # fmt: skip
+        record.seq,
+        record.session_id,
+        record.session_seq,
+        ts=record.ts,
+        actor=record.actor,
+        kind=record.kind,
+        schema_version=record.schema_version,
+        payload_json=record.payload_json,
+        prev_hash=record.prev_hash,
+    )

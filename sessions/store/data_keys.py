@@ -43,7 +43,7 @@ TABLES = (
 )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class KeyState:
     """What ``crypto_meta`` and ``crypto_key`` hold."""
 
@@ -69,14 +69,14 @@ def _wrap_aad(db_id: str, key_id: int) -> bytes:
     return f"qd-data-key-v1\0{db_id}\0{key_id}".encode()
 
 
-def wrap(kek: bytes, dek: bytes, db_id: str, key_id: int) -> str:
+def wrap(kek: bytes, dek: bytes, db_id: str, *, key_id: int) -> str:
     """Data key ``key_id`` sealed by ``kek`` (bound to the database and the key's id)."""
     nonce = os.urandom(NONCE_BYTES)
     sealed = AESGCM(kek).encrypt(nonce, dek, _wrap_aad(db_id, key_id))
     return base64.b64encode(nonce + sealed).decode()
 
 
-def unwrap(kek: bytes, wrapped: str, db_id: str, key_id: int, kek_version: int) -> bytes:
+def unwrap(kek: bytes, wrapped: str, db_id: str, *, key_id: int, kek_version: int) -> bytes:
     """Open a wrapped data key; :class:`DecryptionError` when the KEK is not the one."""
     try:
         blob = base64.b64decode(wrapped, validate=True)
@@ -122,7 +122,14 @@ def _read(conn: sqlite3.Connection) -> KeyState | None:
     wrapped = dict(conn.execute("SELECT key_id, wrapped FROM crypto_key").fetchall())
     if not wrapped:
         raise StoreError(f"database {meta[0]} is encrypted but holds no data key (damaged?)")
-    return KeyState(meta[0], meta[1], meta[2], meta[3], meta[4], wrapped)
+    return KeyState(
+        db_id=meta[0],
+        kek_version=meta[1],
+        pending_version=meta[2],
+        pending_owner=meta[3],
+        retired_version=meta[4],
+        wrapped=wrapped,
+    )
 
 
 def read_state(engine: Engine) -> KeyState | None:
@@ -134,7 +141,7 @@ def read_state(engine: Engine) -> KeyState | None:
         conn.close()
 
 
-def initialize(engine: Engine, db_id: str, kek: bytes, step: Step | None = None) -> int:
+def initialize(engine: Engine, db_id: str, kek: bytes, *, step: Step | None = None) -> int:
     """Make the database encrypted: its meta row, a first data key wrapped by ``kek`` v1, and
     the projection rows written so far sealed with it; returns how many rows were sealed.
 
@@ -155,7 +162,7 @@ def initialize(engine: Engine, db_id: str, kek: bytes, step: Step | None = None)
         conn.execute("INSERT INTO crypto_meta (id, db_id, kek_version) VALUES (1, ?, 1)", (db_id,))
         conn.execute(
             "INSERT INTO crypto_key (key_id, kek_version, wrapped) VALUES (1, 1, ?)",
-            (wrap(kek, dek, db_id, 1),),
+            (wrap(kek, dek, db_id, key_id=1),),
         )
         sealed = sealing.reseal(conn, PayloadCipher({1: dek}, 1))
     if step is not None:
@@ -203,15 +210,15 @@ def commit_rotation(engine: Engine, old_kek: bytes, new_kek: bytes) -> None:
             raise StoreError("no key rotation is in progress")
         old, new = state.kek_version, state.pending_version
         for key_id, wrapped in state.wrapped.items():
-            dek = unwrap(old_kek, wrapped, state.db_id, key_id, old)
+            dek = unwrap(old_kek, wrapped, state.db_id, key_id=key_id, kek_version=old)
             conn.execute(
                 "UPDATE crypto_key SET kek_version = ?, wrapped = ? WHERE key_id = ?",
-                (new, wrap(new_kek, dek, state.db_id, key_id), key_id),
+                (new, wrap(new_kek, dek, state.db_id, key_id=key_id), key_id),
             )
         fresh = state.current_key + 1
         conn.execute(
             "INSERT INTO crypto_key (key_id, kek_version, wrapped) VALUES (?, ?, ?)",
-            (fresh, new, wrap(new_kek, new_key(), state.db_id, fresh)),
+            (fresh, new, wrap(new_kek, new_key(), state.db_id, key_id=fresh)),
         )
         conn.execute(
             "UPDATE crypto_meta SET kek_version = ?, pending_version = NULL,"
@@ -237,7 +244,7 @@ def forget_retired(engine: Engine) -> None:
 def unwrap_all(state: KeyState, kek: bytes) -> dict[int, bytes]:
     """Every data key, opened with the current KEK."""
     return {
-        key_id: unwrap(kek, wrapped, state.db_id, key_id, state.kek_version)
+        key_id: unwrap(kek, wrapped, state.db_id, key_id=key_id, kek_version=state.kek_version)
         for key_id, wrapped in state.wrapped.items()
     }
 

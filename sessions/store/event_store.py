@@ -111,16 +111,20 @@ class EventStore:
 
     # -- writing ---------------------------------------------------------------------------
 
-    def _pending(self, session_id: str, actor: str, payload: Payload, side: Any = None) -> Pending:
-        return self.pending_data(session_id, actor, payload.KIND, payload.to_json_obj(), side=side)
+    def _pending(
+        self, session_id: str, actor: str, payload: Payload, *, side: Any = None
+    ) -> Pending:
+        return self.pending_data(
+            session_id, actor, payload.KIND, data=payload.to_json_obj(), side=side
+        )
 
     def pending_data(
         self,
         session_id: str,
         actor: str,
         kind: str,
-        data: Any,
         *,
+        data: Any,
         ts: str | None = None,
         side: Any = None,
     ) -> Pending:
@@ -149,17 +153,24 @@ class EventStore:
         data = payload.to_json_obj()
         if self._redact is not None:
             data = self._redact(data)
-        self._writer.submit_one((
-            session_id, actor, kind, data if kind in _FOLDED else None,
-            _dumps(data, option=_SORTED).decode(), format_ts(self._clock()), None,
-        ))  # fmt: skip
+        self._writer.submit_one(
+            (
+                session_id,
+                actor,
+                kind,
+                data if kind in _FOLDED else None,
+                _dumps(data, option=_SORTED).decode(),
+                format_ts(self._clock()),
+                None,
+            )
+        )
 
     def append_future(
         self, session_id: str, actor: str, payload: Payload, *, side: Any = None
     ) -> Future[list[Record]]:
         """Append and get a future that resolves to the committed record (in a list)."""
         future: Future[list[Record]] = Future()
-        self._submit(Group([self._pending(session_id, actor, payload, side)], future))
+        self._submit(Group([self._pending(session_id, actor, payload, side=side)], future))
         return future
 
     async def append_durable(self, session_id: str, actor: str, payload: Payload) -> Record:

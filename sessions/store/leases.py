@@ -39,7 +39,7 @@ _SELECT = (
 )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Lease:
     """One session's lease row as read."""
 
@@ -122,15 +122,21 @@ def _read(conn: sqlite3.Connection, session_id: str) -> Lease | None:
     row = conn.execute(_SELECT, (session_id,)).fetchone()
     if row is None:
         return None
-    return Lease(row[0], row[1], int(row[2]), float(row[3]), bool(row[4]))
+    return Lease(
+        session_id=row[0],
+        owner=row[1],
+        token=int(row[2]),
+        expires_at=float(row[3]),
+        cancel_requested=bool(row[4]),
+    )
 
 
 def acquire(
     engine: Engine,
     session_id: str,
     owner: str,
-    ttl_s: float = DEFAULT_TTL_S,
     *,
+    ttl_s: float = DEFAULT_TTL_S,
     now: float | None = None,
     alive: Callable[[str], bool] = owner_alive,
 ) -> int:
@@ -160,9 +166,9 @@ def renew(
     engine: Engine,
     session_id: str,
     owner: str,
+    *,
     token: int,
     ttl_s: float = DEFAULT_TTL_S,
-    *,
     now: float | None = None,
 ) -> Lease:
     """Extend a lease we hold; returns the row (whose ``cancel_requested`` the holder obeys).
@@ -179,10 +185,16 @@ def renew(
             "UPDATE session_lease SET expires_at = ? WHERE session_id = ?",
             (moment + ttl_s, session_id),
         )
-    return Lease(session_id, owner, token, moment + ttl_s, current.cancel_requested)
+    return Lease(
+        session_id=session_id,
+        owner=owner,
+        token=token,
+        expires_at=moment + ttl_s,
+        cancel_requested=current.cancel_requested,
+    )
 
 
-def release(engine: Engine, session_id: str, owner: str, token: int) -> None:
+def release(engine: Engine, session_id: str, owner: str, *, token: int) -> None:
     """Give the lease up at once (if still ours). The row stays, so tokens keep growing."""
     with _immediate(engine) as conn:
         conn.execute(

@@ -63,7 +63,7 @@ class SessionMemory:
             return default
         cipher = cipher_for(self._store.engine)
         return orjson.loads(
-            open_value(cipher, value, "session_memory", (self.session_id, key), "value")
+            open_value(cipher, value, "session_memory", key=(self.session_id, key), column="value")
         )
 
     def keys(self) -> list[str]:

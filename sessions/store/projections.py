@@ -19,7 +19,7 @@ from sessions.store.record import Record
 from sessions.store.sealing import Sealer, sealer
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, kw_only=True)
 class _SessionDelta:
     first: Record
     last: Record
@@ -58,7 +58,7 @@ _UPSERT = (
 )
 
 
-def _fold(delta: _SessionDelta, record: Record, payload: Any, side: Any) -> None:
+def _fold(delta: _SessionDelta, record: Record, payload: Any, *, side: Any) -> None:
     kind = record.kind
     if kind == "session.created":
         delta.created = payload
@@ -78,6 +78,7 @@ def apply(
     conn: sqlite3.Connection,
     records: Sequence[Record],
     folded: Sequence[tuple[Record, Any, Any]],
+    *,
     cipher: PayloadCipher | None = None,
 ) -> None:
     """Fold a batch into the projections: counts from every record, the rest from ``folded``,
@@ -92,22 +93,31 @@ def apply(
         delta.last = record
         delta.count += 1
     for record, payload, side in folded:
-        _fold(deltas[record.session_id], record, payload, side)
+        _fold(deltas[record.session_id], record, payload, side=side)
     for session_id, d in deltas.items():
         created = d.created or {}
         row = (session_id,)
         conn.execute(
             _UPSERT,
             (
-                session_id, seal(created.get("title", ""), "session", row, "title"), d.state,
+                session_id,
+                seal(created.get("title", ""), "session", row, "title"),
+                d.state,
                 seal(created.get("workspace"), "session", row, "workspace"),
                 seal(created.get("team"), "session", row, "team"),
-                d.first.ts, d.last.ts, d.count, d.first.seq, d.last.seq,
-                0, d.agents, d.state, 0,
+                d.first.ts,
+                d.last.ts,
+                d.count,
+                d.first.seq,
+                d.last.seq,
+                0,
+                d.agents,
+                d.state,
+                0,
             ),
-        )  # fmt: skip
+        )
         if d.approvals:
-            _apply_approvals(conn, session_id, d.approvals, seal)
+            _apply_approvals(conn, session_id, d.approvals, seal=seal)
         for key, value, expires_at in d.memory_ops:  # in log order: a purge may follow a set
             if value is None:
                 conn.execute(
@@ -127,7 +137,7 @@ _REQUEST_FIELDS = ("tool", "command", "paths", "cwd", "risk", "rule_id", "reason
 
 
 def _apply_approvals(
-    conn: sqlite3.Connection, session_id: str, approvals: list[tuple[Record, Any]], seal: Sealer
+    conn: sqlite3.Connection, session_id: str, approvals: list[tuple[Record, Any]], *, seal: Sealer
 ) -> None:
     for record, p in approvals:
         row = (p["approval_id"],)
@@ -137,18 +147,33 @@ def _apply_approvals(
                 "INSERT OR IGNORE INTO approval (approval_id, session_id, call_id, requested_seq,"
                 " requested_ts, agent_id, role, tool, summary, request, owner, state, reason)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', '')",
-                (p["approval_id"], session_id, p["call_id"], record.seq, record.ts,
-                 p["agent_id"], p["role"], p["tool"],
-                 seal(p["summary"], "approval", row, "summary"),
-                 seal(request, "approval", row, "request"), p.get("owner")),
-            )  # fmt: skip
+                (
+                    p["approval_id"],
+                    session_id,
+                    p["call_id"],
+                    record.seq,
+                    record.ts,
+                    p["agent_id"],
+                    p["role"],
+                    p["tool"],
+                    seal(p["summary"], "approval", row, "summary"),
+                    seal(request, "approval", row, "request"),
+                    p.get("owner"),
+                ),
+            )
         else:  # resolved: only the first resolution of a pending request counts
             conn.execute(
                 "UPDATE approval SET state = ?, resolved_seq = ?, resolved_ts = ?,"
                 " decided_by = ?, reason = ? WHERE approval_id = ? AND state = 'pending'",
-                (p["outcome"], record.seq, record.ts, p.get("decided_by"),
-                 seal(p.get("reason", ""), "approval", row, "reason"), p["approval_id"]),
-            )  # fmt: skip
+                (
+                    p["outcome"],
+                    record.seq,
+                    record.ts,
+                    p.get("decided_by"),
+                    seal(p.get("reason", ""), "approval", row, "reason"),
+                    p["approval_id"],
+                ),
+            )
     conn.execute(
         "UPDATE session SET pending_approvals = (SELECT COUNT(*) FROM approval"
         " WHERE approval.session_id = session.session_id AND state = 'pending')"

@@ -31,7 +31,7 @@ _COLUMNS = (
 )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SessionSummary:
     """One line of the session list, read from the projection; ``sealed`` when its title and
     workspace are encrypted and were not opened (they read as empty)."""
@@ -179,14 +179,23 @@ def _summary(row: Any, cipher: PayloadCipher | None, keyless: bool) -> SessionSu
     key = (session_id,)
     sealed = False
     try:
-        title = open_value(cipher, title, "session", key, "title")
-        workspace = open_value(cipher, workspace, "session", key, "workspace")
+        title = open_value(cipher, title, "session", key=key, column="title")
+        workspace = open_value(cipher, workspace, "session", key=key, column="workspace")
     except KeyMissingError:
         if not keyless:
             raise
         title, workspace, sealed = "", None, True
     return SessionSummary(
-        session_id, title, state, created, updated, events, pending, agents, workspace, sealed
+        session_id=session_id,
+        title=title,
+        state=state,
+        created_ts=created,
+        updated_ts=updated,
+        event_count=events,
+        pending_approvals=pending,
+        agents=agents,
+        workspace=workspace,
+        sealed=sealed,
     )
 
 

@@ -68,7 +68,9 @@ def sealer(cipher: PayloadCipher | None) -> Sealer:
     if cipher is None:
         return lambda value, _table, _key, _column: value
 
-    def seal(value: str | None, table: str, key: Sequence[str], column: str) -> str | bytes | None:
+    def seal(  # noqa: PLR0917 - a Sealer, called positionally per projected value
+        value: str | None, table: str, key: Sequence[str], column: str
+    ) -> str | bytes | None:
         if not value:
             return value
         return cipher.seal_bytes(value.encode(), value_aad(table, key, column))
@@ -77,7 +79,7 @@ def sealer(cipher: PayloadCipher | None) -> Sealer:
 
 
 def open_value(
-    cipher: PayloadCipher | None, stored: Any, table: str, key: Sequence[str], column: str
+    cipher: PayloadCipher | None, stored: Any, table: str, *, key: Sequence[str], column: str
 ) -> Any:
     """The plaintext of a stored projection value (TEXT and NULL are returned as they are).
 

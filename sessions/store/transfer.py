@@ -51,7 +51,7 @@ def export_session(engine: Engine, session_id: str, out: IO[bytes]) -> int:
     return count
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ImportedSession:
     """What an import added to the database."""
 
@@ -106,10 +106,17 @@ def read_import_file(path: Path) -> list[dict[str, Any]]:
                 f"{where}: session_seq {event.session_seq}, expected {len(records) + 1}"
             )
         record = Record(
-            event.seq, event.session_id, event.session_seq, event.ts, event.actor, event.kind,
-            event.schema_version, orjson.dumps(data["payload"], option=orjson.OPT_SORT_KEYS)
-            .decode(), event.prev_hash, event.hash,
-        )  # fmt: skip
+            event.seq,
+            event.session_id,
+            event.session_seq,
+            event.ts,
+            event.actor,
+            event.kind,
+            event.schema_version,
+            orjson.dumps(data["payload"], option=orjson.OPT_SORT_KEYS).decode(),
+            event.prev_hash,
+            event.hash,
+        )
         if record.computed_hash() != event.hash:
             raise ImportFileError(f"{where}: the record does not match its hash (edited?)")
         records.append(data)
@@ -125,8 +132,13 @@ def import_session(store: EventStore, path: Path) -> ImportedSession:
     if session_exists(store.engine, session_id):
         raise ImportFileError(f"session {session_id} is already in this database")
     items: list[Pending] = [
-        store.pending_data(session_id, d["actor"], d["kind"], d["payload"], ts=d["ts"])
+        store.pending_data(session_id, d["actor"], d["kind"], data=d["payload"], ts=d["ts"])
         for d in records
     ]
     committed = store.append_group(items).result()
-    return ImportedSession(session_id, len(committed), committed[0].seq, committed[-1].seq)
+    return ImportedSession(
+        session_id=session_id,
+        events=len(committed),
+        first_seq=committed[0].seq,
+        last_seq=committed[-1].seq,
+    )

@@ -30,7 +30,7 @@ class Problem(StrEnum):
     ANCHOR_MISMATCH = "anchor_mismatch"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class VerifyReport:
     """The outcome of a verification: ok, or the first bad seq and what is wrong there."""
 
@@ -56,10 +56,18 @@ def verify_chain(
     by_seq: dict[int, str] = {}
     wanted = {a.seq for a in anchors}
     for record in iter_log(engine, stored=True):  # the chain covers the stored bytes: no key
-        problem = _check(engine, record, expected_seq, prev)
+        problem = _check(engine, record, expected_seq, prev=prev)
         if problem is not None:
             kind, detail = problem
-            return VerifyReport(False, checked, expected_seq - 1, prev, record.seq, kind, detail)
+            return VerifyReport(
+                ok=False,
+                checked=checked,
+                head_seq=expected_seq - 1,
+                head_hash=prev,
+                bad_seq=record.seq,
+                problem=kind,
+                detail=detail,
+            )
         if record.seq in wanted:
             by_seq[record.seq] = record.hash
         prev, expected_seq = record.hash, record.seq + 1
@@ -73,20 +81,34 @@ def verify_chain(
         if anchor.seq > head_seq:
             detail = f"an anchor records seq {anchor.seq} but the log ends at seq {head_seq}"
             return VerifyReport(
-                False, checked, head_seq, prev, head_seq + 1, Problem.TRUNCATED, detail,
-                len(anchors),
-            )  # fmt: skip
+                ok=False,
+                checked=checked,
+                head_seq=head_seq,
+                head_hash=prev,
+                bad_seq=head_seq + 1,
+                problem=Problem.TRUNCATED,
+                detail=detail,
+                anchors_checked=len(anchors),
+            )
         if by_seq.get(anchor.seq) != anchor.hash:
             detail = f"seq {anchor.seq} does not have the hash its anchor recorded (rechained?)"
             return VerifyReport(
-                False, checked, head_seq, prev, anchor.seq, Problem.ANCHOR_MISMATCH, detail,
-                len(anchors),
-            )  # fmt: skip
-    return VerifyReport(True, checked, head_seq, prev, anchors_checked=len(anchors))
+                ok=False,
+                checked=checked,
+                head_seq=head_seq,
+                head_hash=prev,
+                bad_seq=anchor.seq,
+                problem=Problem.ANCHOR_MISMATCH,
+                detail=detail,
+                anchors_checked=len(anchors),
+            )
+    return VerifyReport(
+        ok=True, checked=checked, head_seq=head_seq, head_hash=prev, anchors_checked=len(anchors)
+    )
 
 
 def _check(
-    engine: Engine, record: Record, expected_seq: int, prev: str
+    engine: Engine, record: Record, expected_seq: int, *, prev: str
 ) -> tuple[Problem, str] | None:
     if record.seq != expected_seq:
         last = record.seq - 1

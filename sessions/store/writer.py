@@ -284,7 +284,17 @@ class BatchWriter:
                 # Sealed here, not on the caller's thread: the row's identity (its seq, known
                 # only now) is the ciphertext's associated data.
                 stored = payload_json if seal is None else seal(payload_json, seq, sid, last, kind)
-                digest = record_hash(seq, sid, last, ts, actor, kind, version, stored, prev)
+                digest = record_hash(
+                    seq,
+                    sid,
+                    last,
+                    ts=ts,
+                    actor=actor,
+                    kind=kind,
+                    schema_version=version,
+                    payload_json=stored,
+                    prev_hash=prev,
+                )
                 # Subscribers get the plaintext; the row and its hash hold what is stored.
                 record = make(
                     (seq, sid, last, ts, actor, kind, version, payload_json, prev, digest)
@@ -296,7 +306,7 @@ class BatchWriter:
                     folded.append((record, payload, side))
                 prev = digest
             conn.executemany(INSERT, rows)
-            projection.apply(conn, records, folded, self._cipher)
+            projection.apply(conn, records, folded, cipher=self._cipher)
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:

@@ -13,14 +13,36 @@ import pytest
 
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "console.py"
 FIGURES = {
-    "first_paint_s", "trivial_paint_s", "first_paint_ratio", "first_paint_direct_s",
-    "first_paint_direct_ratio", "tmux_floor_s", "key_idle_p50_ms", "key_idle_p99_ms",
-    "key_load_p50_ms", "key_load_p99_ms", "key_p50_ratio", "key_p99_ratio", "replay_s",
-    "replay_read_s", "replay_fold_s", "replay_jump_s", "raw_select_s", "replay_ratio",
-    "console_rss_mb", "console_peak_rss_mb", "trivial_rss_mb", "rss_ratio",
-    "console_empty_rss_mb", "empty_rss_ratio", "history_load_s", "key_stress_p50_ms",
-    "key_stress_p99_ms", "passed", "targets",
-}  # fmt: skip
+    "first_paint_s",
+    "trivial_paint_s",
+    "first_paint_ratio",
+    "first_paint_direct_s",
+    "first_paint_direct_ratio",
+    "tmux_floor_s",
+    "key_idle_p50_ms",
+    "key_idle_p99_ms",
+    "key_load_p50_ms",
+    "key_load_p99_ms",
+    "key_p50_ratio",
+    "key_p99_ratio",
+    "replay_s",
+    "replay_read_s",
+    "replay_fold_s",
+    "replay_jump_s",
+    "raw_select_s",
+    "replay_ratio",
+    "console_rss_mb",
+    "console_peak_rss_mb",
+    "trivial_rss_mb",
+    "rss_ratio",
+    "console_empty_rss_mb",
+    "empty_rss_ratio",
+    "history_load_s",
+    "key_stress_p50_ms",
+    "key_stress_p99_ms",
+    "passed",
+    "targets",
+}
 
 
 @pytest.mark.skipif(shutil.which("tmux") is None, reason="the benchmark needs tmux")
@@ -29,8 +51,11 @@ def test_the_console_benchmark_prints_every_figure(tmp_path: Path) -> None:
     args += ["--stress-rate", "40"]
     done = subprocess.run(
         [sys.executable, str(BENCH), *args, "--load-s", "0.3", "--dir", str(tmp_path)],
-        capture_output=True, text=True, timeout=240, check=False,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads(done.stdout)
     missing = FIGURES - result.keys()

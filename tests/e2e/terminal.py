@@ -33,16 +33,31 @@ class Terminal:
         env["TERM"] = "xterm-256color"
         self._env = env
         script = f"{shlex.join(command)}; echo EXIT=$?; exec sleep 3600"
-        self._tmux("-f", os.devnull, "new-session", "-d", "-x", str(cols), "-y", str(rows),
-                   "sh", "-c", script)  # fmt: skip
+        self._tmux(
+            "-f",
+            os.devnull,
+            "new-session",
+            "-d",
+            "-x",
+            str(cols),
+            "-y",
+            str(rows),
+            "sh",
+            "-c",
+            script,
+        )
         self._tmux("set-option", "-g", "status", "off")
 
     def _tmux(self, *args: str) -> str:
         assert TMUX is not None
         done = subprocess.run(
-            [TMUX, "-L", self.socket, *args], env=self._env, capture_output=True, text=True,
-            check=False, timeout=30,
-        )  # fmt: skip
+            [TMUX, "-L", self.socket, *args],
+            env=self._env,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=30,
+        )
         if done.returncode != 0:
             raise RuntimeError(f"tmux {args[0]} failed: {done.stderr.strip()}")
         return done.stdout

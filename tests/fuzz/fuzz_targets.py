@@ -43,7 +43,9 @@ def shell(data: bytes) -> None:
 def gate(data: bytes) -> None:
     """decide() never raises and never allows what the analysis could not parse."""
     text = atheris.FuzzedDataProvider(data).ConsumeUnicodeNoSurrogates(2048)
-    request = ToolRequest(ToolKind.EXECUTE, "implementer", WORKSPACE, command=text)
+    request = ToolRequest(
+        tool=ToolKind.EXECUTE, role="implementer", workspace=WORKSPACE, command=text
+    )
     verdict = decide(POLICY, request)
     if not analyze(text).parsed:
         assert verdict.decision is not Decision.ALLOW, text

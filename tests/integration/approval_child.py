@@ -35,7 +35,9 @@ async def main(db: str, workspace: str, command: str) -> None:
     )
     stop = asyncio.Event()
     follower = asyncio.create_task(broker.follow_external(stop, interval_s=0.05))
-    request = ToolRequest(ToolKind.EXECUTE, "implementer", Path(workspace), command=command)
+    request = ToolRequest(
+        tool=ToolKind.EXECUTE, role="implementer", workspace=Path(workspace), command=command
+    )
     resolution = await broker.request(
         session_id="s-child", agent_id="impl-1", call_id="c1", request=request, summary=command
     )

@@ -111,8 +111,9 @@ def test_usage_errors_exit_2_and_failures_exit_1(tmp_path: Path) -> None:
     run(db, "import", str(FIXTURE))
     unknown = run(db, "show", "zzz")
     assert (unknown.returncode, unknown.stderr.strip()) == (
-        1, "quarterdeck: error: no session matches 'zzz'"
-    )  # fmt: skip
+        1,
+        "quarterdeck: error: no session matches 'zzz'",
+    )
 
 
 def test_no_arguments_opens_the_console_which_needs_a_terminal() -> None:

@@ -115,9 +115,7 @@ async def test_planner_implementer_and_reviewer_fix_the_sample_bug(
     kinds = {u.tool_call_id: u.kind for u in implementer.of_kind("tool_call")}
     statuses = implementer.tool_statuses()
     titles = implementer.titles()
-    assert list(kinds.values()) == [
-        "read", "edit", "edit", "execute", "execute", "execute", "read"
-    ]  # fmt: skip
+    assert list(kinds.values()) == ["read", "edit", "edit", "execute", "execute", "execute", "read"]
     read, ask, write, tests, make, cksum, secret = kinds
     assert statuses[read] == statuses[ask] == statuses[write] == ["pending", "completed"]
     assert statuses[tests] == statuses[make] == statuses[cksum]

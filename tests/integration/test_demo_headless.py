@@ -56,9 +56,10 @@ def test_demo_with_approvals_allowed_fixes_the_bug(tmp_path: Path) -> None:
     escalations = [p for events in sessions.values() for k, p in events if k == "escalation.raised"]
     assert any(".ssh/id_rsa" in str(p["reason"]) for p in escalations)  # denied and escalated
     retried = [
-        events for events in sessions.values()
+        events
+        for events in sessions.values()
         if any(k == "validation.result" and not p["passed"] for k, p in events)
-    ]  # fmt: skip
+    ]
     assert retried, "the retry task's first attempt must fail validation and go back"
     # Each workspace is a git repository of the untouched sample: the reviewer's diff is the fix.
     reviewed = [
@@ -116,15 +117,24 @@ match = [{ tool = "edit", path = "src/app.py" }]
     )
     db = tmp_path / "q.db"
     done = run_cli(
-        db, "demo", "--headless", "--on-ask", "deny", "--json", "--policy", str(strict),
-        "--workspace", str(tmp_path / "d"),
-    )  # fmt: skip
+        db,
+        "demo",
+        "--headless",
+        "--on-ask",
+        "deny",
+        "--json",
+        "--policy",
+        str(strict),
+        "--workspace",
+        str(tmp_path / "d"),
+    )
     assert done.returncode == 1, done.stderr[-3000:]
     records = _records(done.stdout)
     edits = [
-        r["payload"] for r in records
+        r["payload"]
+        for r in records
         if r["kind"] == "approval.requested" and r["payload"]["tool"] == "edit"
-    ]  # fmt: skip
+    ]
     assert edits, "the strict policy must ask about the demo's edit"
     fix = next(e for e in edits if "task-1" in e["paths"][0])  # task-2's first try differs
     assert fix["rule_id"] == "edits-ask"

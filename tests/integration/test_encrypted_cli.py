@@ -117,17 +117,29 @@ async def test_approvals_of_an_encrypted_database_are_listed_and_answered_in_pla
 
         broker.subscribe(listener)
         store.append_sync("s-ask", "orchestrator", SessionCreated(title="asking", workspace="/w"))
-        task = asyncio.create_task(broker.request(
-            session_id="s-ask", agent_id="impl-1", call_id="c1", summary=secret_command,
-            request=ToolRequest(ToolKind.EXECUTE, "implementer", tmp_path, command=secret_command),
-        ))  # fmt: skip
+        task = asyncio.create_task(
+            broker.request(
+                session_id="s-ask",
+                agent_id="impl-1",
+                call_id="c1",
+                summary=secret_command,
+                request=ToolRequest(
+                    tool=ToolKind.EXECUTE,
+                    role="implementer",
+                    workspace=tmp_path,
+                    command=secret_command,
+                ),
+            )
+        )
         await asyncio.wait_for(asked.wait(), 10)
         listed = await asyncio.to_thread(run_cli, db, "approvals", "--json")
         assert listed.returncode == 0, listed.stderr
         [row] = [orjson.loads(line) for line in listed.stdout.splitlines()]
         assert (row["summary"], row["command"], row["status"]) == (
-            secret_command, secret_command, "waiting",
-        )  # fmt: skip
+            secret_command,
+            secret_command,
+            "waiting",
+        )
         denied = await asyncio.to_thread(
             run_cli, db, "deny", row["id"], "--reason", "not canary-0b1e today"
         )

@@ -146,8 +146,12 @@ def test_secret_service_in_a_private_dbus_session(tmp_path: Path) -> None:
     (tmp_path / "run").mkdir(mode=0o700)
     done = subprocess.run(
         [str(DBUS), "--", "sh", "-c", script],
-        capture_output=True, text=True, env=env, timeout=120, check=False,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     assert "stored secret anthropic in keyring.backends.SecretService.Keyring" in done.stdout
     assert done.stdout.strip().endswith("anthropic")

@@ -65,8 +65,11 @@ def _record(root: Path, *args: str) -> Path:
     }
     done = subprocess.run(
         [str(QUARTERDECK), "--db", str(db), *args],
-        capture_output=True, text=True, env=env, check=False,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
     assert done.returncode in (0, 1), done.stderr[-3000:]
     return db
 
@@ -89,9 +92,17 @@ def reviewed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     shutil.copytree(demo_dir() / "workspace", workspace)
     task = "Fix the failing moving_average test"
     return _record(
-        root, "run", task, "--headless", "--team", str(team), "--workspace", str(workspace),
-        "--on-ask", "deny",
-    )  # fmt: skip
+        root,
+        "run",
+        task,
+        "--headless",
+        "--team",
+        str(team),
+        "--workspace",
+        str(workspace),
+        "--on-ask",
+        "deny",
+    )
 
 
 def _sessions(db: Path) -> dict[str, list[Record]]:
@@ -137,12 +148,18 @@ def test_a_policy_that_denies_make_diverges_at_exactly_the_make_decisions(
     policy.write_text(DEFAULT_POLICY.read_text() + NO_MAKE)
     expected: set[int] = set()
     for records in _sessions(demo).values():
-        make = {r.payload["call_id"] for r in _gate_calls(records) if r.payload.get("command", "").startswith("make")}  # fmt: skip
+        make = {
+            r.payload["call_id"]
+            for r in _gate_calls(records)
+            if r.payload.get("command", "").startswith("make")
+        }
         expected |= {
-            r.seq for r in records
-            if r.kind == "policy.decided" and r.payload["call_id"] in make
+            r.seq
+            for r in records
+            if r.kind == "policy.decided"
+            and r.payload["call_id"] in make
             and r.payload["source"] != "human"
-        }  # fmt: skip
+        }
     assert expected, "the demo asks about `make test`"
     found: set[int] = set()
     for session_id, records in _sessions(demo).items():
@@ -176,9 +193,11 @@ def test_a_tampered_handoff_is_reported_where_it_is_and_ends_the_redrive(
 ) -> None:
     session_id, records = next(iter(_sessions(demo).items()))
     handoff = next(
-        r for r in records
-        if r.kind == "handoff" and (r.payload["from_role"], r.payload["to_role"]) == ("implementer", "validator")
-    )  # fmt: skip
+        r
+        for r in records
+        if r.kind == "handoff"
+        and (r.payload["from_role"], r.payload["to_role"]) == ("implementer", "validator")
+    )
     tampered = tmp_path / "tampered.db"
     _tamper(demo, tampered, handoff.seq, '"to_role":"validator"', '"to_role":"reviewer"')
 
@@ -188,12 +207,16 @@ def test_a_tampered_handoff_is_reported_where_it_is_and_ends_the_redrive(
     attempt = handoff.payload.get("attempt", 1)
     assert report["divergences"] == [
         {
-            "seq": handoff.seq, "kind": "handoff", "agent_id": None,
+            "seq": handoff.seq,
+            "kind": "handoff",
+            "agent_id": None,
             "expected": f"implementer → reviewer (attempt {attempt})",
             "actual": f"implementer → validator (attempt {attempt})",
-            "detail": "", "stopped": True, "redriven": True,
+            "detail": "",
+            "stopped": True,
+            "redriven": True,
         }
-    ]  # fmt: skip
+    ]
     assert report["handoffs"] == sum(r.kind == "handoff" and r.seq < handoff.seq for r in records)
     text = run_cli(tampered, "replay", session_id[:8], "--redrive")
     assert f"{handoff.seq} handoff" in text.stdout and "[re-drive stopped here]" in text.stdout
@@ -214,9 +237,11 @@ def test_human_answers_are_replayed_from_the_recording(reviewed: Path, tmp_path:
         r for r in records if r.kind == "approval.requested" and r.payload["call_id"] == "review-1"
     )
     resolved = next(
-        r for r in records
-        if r.kind == "approval.resolved" and r.payload["approval_id"] == review.payload["approval_id"]
-    )  # fmt: skip
+        r
+        for r in records
+        if r.kind == "approval.resolved"
+        and r.payload["approval_id"] == review.payload["approval_id"]
+    )
     tampered = tmp_path / "approved.db"
     _tamper(reviewed, tampered, resolved.seq, '"outcome":"denied"', '"outcome":"approved_once"')
     code, report = _redrive(tampered, session_id)

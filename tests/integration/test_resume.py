@@ -26,12 +26,25 @@ def _start(db: Path, tmp_path: Path) -> tuple[subprocess.Popen[str], Path]:
     shutil.copytree(demo_dir() / "workspace", workspace)
     child = subprocess.Popen(
         [
-            str(QUARTERDECK), "--db", str(db), "run", TASK, "--headless",
-            "--team", str(bundled_team("demo-team.toml")), "--workspace", str(workspace),
-            "--on-ask", "wait", "--json",
+            str(QUARTERDECK),
+            "--db",
+            str(db),
+            "run",
+            TASK,
+            "--headless",
+            "--team",
+            str(bundled_team("demo-team.toml")),
+            "--workspace",
+            str(workspace),
+            "--on-ask",
+            "wait",
+            "--json",
         ],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ.copy(),
-    )  # fmt: skip
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=os.environ.copy(),
+    )
     return child, workspace
 
 
@@ -83,10 +96,16 @@ def test_a_killed_run_resumes_and_finishes_without_repeating_a_side_effect(tmp_p
     # A crash between a tool's intent and its result, as the journal would leave it.
     with EventStore(open_engine(db)) as store:
         store.append_sync(
-            session_id, "implementer-1",
-            ToolIntent(call_id="tc-lost", idempotency_key="key-lost", action="execute",
-                       argv=["touch", "lost"], cwd=str(workspace)),
-        )  # fmt: skip
+            session_id,
+            "implementer-1",
+            ToolIntent(
+                call_id="tc-lost",
+                idempotency_key="key-lost",
+                action="execute",
+                argv=["touch", "lost"],
+                cwd=str(workspace),
+            ),
+        )
 
     done = run_cli(db, "resume", session_id[:8], "--on-ask", "allow", "--json")
 
@@ -99,7 +118,11 @@ def test_a_killed_run_resumes_and_finishes_without_repeating_a_side_effect(tmp_p
     states = _states(records)
     assert states[states.index("interrupted") + 1] == "running"
     assert records[-1].kind == "session.finished" and records[-1].payload["outcome"] == "succeeded"
-    unknown = [r.payload for r in records if r.kind == "tool.result" and r.payload["status"] == "outcome_unknown"]  # fmt: skip
+    unknown = [
+        r.payload
+        for r in records
+        if r.kind == "tool.result" and r.payload["status"] == "outcome_unknown"
+    ]
     assert [p["idempotency_key"] for p in unknown] == ["key-lost"]
     assert not (workspace / "lost").exists()  # never re-run
     intents = [r.payload["idempotency_key"] for r in records if r.kind == "tool.intent"]
@@ -163,13 +186,25 @@ def _run_allowing(db: Path, workspace: Path, *, watched: bool) -> subprocess.Pop
     shutil.copytree(demo_dir() / "workspace", workspace)
     return subprocess.Popen(
         [
-            str(QUARTERDECK), "--db", str(db), "run", TASK, "--headless",
-            "--team", str(bundled_team("demo-team.toml")), "--workspace", str(workspace),
-            "--on-ask", "allow", "--json",
+            str(QUARTERDECK),
+            "--db",
+            str(db),
+            "run",
+            TASK,
+            "--headless",
+            "--team",
+            str(bundled_team("demo-team.toml")),
+            "--workspace",
+            str(workspace),
+            "--on-ask",
+            "allow",
+            "--json",
         ],
-        stdout=subprocess.PIPE if watched else subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        text=True, env=os.environ.copy(),
-    )  # fmt: skip
+        stdout=subprocess.PIPE if watched else subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=os.environ.copy(),
+    )
 
 
 def _resume(db: Path, session_id: str) -> subprocess.Popen[str]:

@@ -23,8 +23,12 @@ AGENT = Path(__file__).parent / "agents" / "scripted_agent.py"
 
 
 def _team(secrets: dict[str, str]) -> Team:
-    implementer = {"backend": "acp", "command": sys.executable, "args": [str(AGENT), "normal"],
-                   "secrets": secrets}  # fmt: skip
+    implementer = {
+        "backend": "acp",
+        "command": sys.executable,
+        "args": [str(AGENT), "normal"],
+        "secrets": secrets,
+    }
     return Team.model_validate(
         {"roles": {"implementer": implementer}, "workflow": {"order": ["implementer"]}}
     )

@@ -40,7 +40,7 @@ async def test_rollback_is_refused_while_a_live_process_runs_the_session_unless_
     db, ws = tmp_path / "q.db", tmp_path / "ws"
     sid = await _session(db, ws)
     engine = open_engine(db)
-    leases.acquire(engine, sid, f"{socket.gethostname()}:{os.getpid()}", 600)  # we are alive
+    leases.acquire(engine, sid, f"{socket.gethostname()}:{os.getpid()}", ttl_s=600)  # we are alive
 
     refused = run_cli(db, "rollback", sid, "--to", "10", "--yes")
     assert refused.returncode == 1 and "is being run by" in refused.stderr
@@ -75,15 +75,27 @@ def test_a_fork_continues_with_the_same_team_and_leaves_its_origin_alone(tmp_pat
     db, ws = tmp_path / "q.db", tmp_path / "ws"
     shutil.copytree(demo_dir() / "workspace", ws)
     team = str(bundled_team("demo-team.toml"))
-    ran = run_cli(db, "run", TASK, "--headless", "--team", team, "--workspace", str(ws),
-                  "--on-ask", "allow", "--json")  # fmt: skip
+    ran = run_cli(
+        db,
+        "run",
+        TASK,
+        "--headless",
+        "--team",
+        team,
+        "--workspace",
+        str(ws),
+        "--on-ask",
+        "allow",
+        "--json",
+    )
     assert ran.returncode == 0, ran.stderr[-2000:]
     records = [json.loads(line) for line in ran.stdout.splitlines()]
     sid = records[0]["session_id"]
     at = next(
-        r["seq"] for r in records
+        r["seq"]
+        for r in records
         if r["kind"] == "handoff" and r["payload"]["to_role"] == "implementer"
-    )  # fmt: skip
+    )
     forked = run_cli(db, "fork", sid[:8], "--at", str(at), "--workspace", str(tmp_path / "fork"))
     assert forked.returncode == 0, forked.stderr
     new = forked.stdout.strip()

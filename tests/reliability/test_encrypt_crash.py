@@ -42,8 +42,11 @@ async def test_killed_after_sealing_no_plaintext_of_the_projections_is_left_in_t
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
         child = subprocess.Popen(
             [sys.executable, str(CHILD), str(db), "sealed"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
-        )  # fmt: skip
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+        )
         assert child.stdout is not None
         reached = child.stdout.readline().decode().strip()
         assert reached == "sealed", child.stderr.read().decode() if child.stderr else ""

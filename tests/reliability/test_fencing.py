@@ -33,8 +33,10 @@ def test_a_second_process_cannot_take_a_leased_session_until_the_lease_expires(
     open_engine(db_path).dispose()
     child = subprocess.Popen(
         [sys.executable, "-c", HOLDER, str(db_path), "60"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert child.stdout is not None
         first = int(child.stdout.readline())
@@ -54,11 +56,11 @@ async def test_appends_of_a_process_whose_lease_was_taken_over_are_refused(
     make_store: StoreFactory,
 ) -> None:
     ours, theirs = make_store(), make_store()
-    token = leases.acquire(ours.engine, "s1", "host-a:1", 30, alive=lambda _o: True)
+    token = leases.acquire(ours.engine, "s1", "host-a:1", ttl_s=30, alive=lambda _o: True)
     ours.fence("s1", token)
     await ours.append_durable("s1", "a", AgentMessage(agent_id="a", text="mine"))
     later = time.time() + 31  # our lease lapsed (a long pause): another process takes over
-    newer = leases.acquire(theirs.engine, "s1", "host-b:2", 30, now=later)
+    newer = leases.acquire(theirs.engine, "s1", "host-b:2", ttl_s=30, now=later)
     theirs.fence("s1", newer)
     with pytest.raises(FencedError, match=f"token {token}\\) was taken over \\(token {newer}"):
         await ours.append_durable("s1", "a", AgentMessage(agent_id="a", text="stale"))

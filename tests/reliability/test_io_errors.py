@@ -68,10 +68,15 @@ def test_injected_io_errors_leave_the_log_all_or_nothing(tmp_path: Path, persist
         outcomes = []
         for group in range(3):
             items = [
-                store.pending_data(f"s{group}", "o", "session.created", {"title": f"g{group}"}),
+                store.pending_data(
+                    f"s{group}", "o", "session.created", data={"title": f"g{group}"}
+                ),
                 *[
                     store.pending_data(
-                        f"s{group}", "a", "agent.message", {"agent_id": "a", "text": f"{group}.{i}"}
+                        f"s{group}",
+                        "a",
+                        "agent.message",
+                        data={"agent_id": "a", "text": f"{group}.{i}"},
                     )
                     for i in range(4)
                 ],

@@ -32,10 +32,19 @@ STEPS = ["pending", "new-key-stored", "rewrapped", "old-key-deleted", "done"]
 async def _add_session(store: EventStore, sid: str) -> None:
     """A titled session with a pending approval and a memory value: sealed projection rows."""
     store.append_sync(sid, "o", SessionCreated(title=f"title of {sid}", workspace=f"/w/{sid}"))
-    store.append_sync(sid, "auth", ApprovalRequested(
-        approval_id=f"ap-{sid}", call_id="c1", agent_id="a", role="implementer", tool="execute",
-        summary=f"summary of {sid}", command=f"make {sid}",
-    ))  # fmt: skip
+    store.append_sync(
+        sid,
+        "auth",
+        ApprovalRequested(
+            approval_id=f"ap-{sid}",
+            call_id="c1",
+            agent_id="a",
+            role="implementer",
+            tool="execute",
+            summary=f"summary of {sid}",
+            command=f"make {sid}",
+        ),
+    )
     await SessionMemory(store, sid).set("note", f"memory of {sid}")
 
 
@@ -78,8 +87,11 @@ async def test_a_rotation_killed_at_any_step_leaves_a_readable_database(
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     child = subprocess.Popen(
         [sys.executable, str(CHILD), str(db), stop_at],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
-    )  # fmt: skip
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
     assert child.stdout is not None
     reached = child.stdout.readline().decode().strip()
     assert reached == stop_at, child.stderr.read().decode() if child.stderr else ""

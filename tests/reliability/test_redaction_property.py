@@ -121,7 +121,7 @@ def _write_database(db: Path, secret: str) -> bytes:
         for text in leaky_texts(secret):
             store.append("s1", "agent", AgentMessage(agent_id="a", text=text))
         data = {secret: leaky_texts(secret)}
-        store.append_group([store.pending_data("s1", "tool", "note", data)]).result()
+        store.append_group([store.pending_data("s1", "tool", "note", data=data)]).result()
         store.flush()
         while_open = _database_bytes(db)
     finally:

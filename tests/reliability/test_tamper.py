@@ -143,8 +143,17 @@ def test_rechaining_after_an_edit_is_caught_by_the_anchor(
     prev = victim.execute("SELECT hash FROM event WHERE seq = 4").fetchone()[0]
     rows = victim.execute("SELECT * FROM event WHERE seq >= 5 ORDER BY seq").fetchall()
     for seq, sid, sseq, ts, actor, kind, ver, payload, _prev, _hash in rows:
-        digest = record_hash(seq=seq, session_id=sid, session_seq=sseq, ts=ts, actor=actor,
-                             kind=kind, schema_version=ver, payload_json=payload, prev_hash=prev)  # fmt: skip
+        digest = record_hash(
+            seq=seq,
+            session_id=sid,
+            session_seq=sseq,
+            ts=ts,
+            actor=actor,
+            kind=kind,
+            schema_version=ver,
+            payload_json=payload,
+            prev_hash=prev,
+        )
         victim.execute("UPDATE event SET prev_hash=?, hash=? WHERE seq=?", (prev, digest, seq))
         prev = digest
     victim.close()

@@ -45,9 +45,17 @@ class Scene:
         n = self._session_seq[session] = self._session_seq.get(session, 0) + 1
         ts = START + timedelta(seconds=dt * seq)
         record = Record(
-            seq, session, n, ts.isoformat(timespec="microseconds"), actor, payload.KIND, 1,
-            orjson.dumps(payload.to_json_obj()).decode(), f"prev{seq}", f"hash{seq}",
-        )  # fmt: skip
+            seq,
+            session,
+            n,
+            ts.isoformat(timespec="microseconds"),
+            actor,
+            payload.KIND,
+            1,
+            orjson.dumps(payload.to_json_obj()).decode(),
+            f"prev{seq}",
+            f"hash{seq}",
+        )
         self.records.append(record)
         return record
 
@@ -56,9 +64,13 @@ def _session(scene: Scene, sid: str, title: str) -> None:
     scene.add(
         sid, "orchestrator", ev.SessionCreated(title=title, workspace="/work/demo", team="demo")
     )
-    scene.add(sid, "orchestrator", ev.SessionStateChanged(
-        from_state=SessionState.CREATED, to_state=SessionState.RUNNING, reason="started"
-    ))  # fmt: skip
+    scene.add(
+        sid,
+        "orchestrator",
+        ev.SessionStateChanged(
+            from_state=SessionState.CREATED, to_state=SessionState.RUNNING, reason="started"
+        ),
+    )
 
 
 def _agent(scene: Scene, sid: str, role: str) -> str:
@@ -70,10 +82,15 @@ def _agent(scene: Scene, sid: str, role: str) -> str:
 def working(*, with_approval: bool = True, rejected: bool = False) -> list[Record]:
     """Two sessions: one finished, one with three agents at work (and an approval waiting)."""
     scene = Scene()
-    scene.add(SYSTEM_SESSION, "auth", ev.PolicyReloaded(
-        path="/home/user/.config/quarterdeck/policy.toml", policy_hash="2bb32883c220" + "0" * 52,
-        rules=50,
-    ))  # fmt: skip
+    scene.add(
+        SYSTEM_SESSION,
+        "auth",
+        ev.PolicyReloaded(
+            path="/home/user/.config/quarterdeck/policy.toml",
+            policy_hash="2bb32883c220" + "0" * 52,
+            rules=50,
+        ),
+    )
     _session(scene, S2, "Add a --json flag to the report command")
     done = _agent(scene, S2, "implementer")
     scene.add(S2, done, ev.AgentMessage(agent_id=done, text="Added the flag and its test.\n"))
@@ -92,49 +109,111 @@ def working(*, with_approval: bool = True, rejected: bool = False) -> list[Recor
         planner,
         ev.AgentPlan(agent_id=planner, entries=[ev.PlanEntry(content="Fix the window")]),
     )
-    scene.add(S1, planner, ev.AgentMessage(
-        agent_id=planner, text="The loop skips the last window.\nThe fix is range(n - w + 1).\n"
-    ))  # fmt: skip
+    scene.add(
+        S1,
+        planner,
+        ev.AgentMessage(
+            agent_id=planner, text="The loop skips the last window.\nThe fix is range(n - w + 1).\n"
+        ),
+    )
     scene.add(S1, planner, ev.AgentStopped(agent_id=planner))
     scene.add(S1, "orchestrator", ev.HandoffMade(from_role="planner", to_role="implementer"))
     impl = _agent(scene, S1, "implementer")
-    scene.add(S1, impl, ev.ToolCallRequested(
-        agent_id=impl, call_id="call-read", tool="read", paths=["calc/stats.py"], role="implementer"
-    ))  # fmt: skip
-    scene.add(S1, "auth", ev.PolicyDecided(
-        call_id="call-read", decision="allow", rule_id="workspace-read",
-        policy_hash="2bb32883c220" + "0" * 52, source="rule",
-    ))  # fmt: skip
+    scene.add(
+        S1,
+        impl,
+        ev.ToolCallRequested(
+            agent_id=impl,
+            call_id="call-read",
+            tool="read",
+            paths=["calc/stats.py"],
+            role="implementer",
+        ),
+    )
+    scene.add(
+        S1,
+        "auth",
+        ev.PolicyDecided(
+            call_id="call-read",
+            decision="allow",
+            rule_id="workspace-read",
+            policy_hash="2bb32883c220" + "0" * 52,
+            source="rule",
+        ),
+    )
     scene.add(S1, impl, ev.ToolResult(call_id="call-read", status="completed"))
-    scene.add(S1, impl, ev.ToolCallRequested(
-        agent_id=impl, call_id="call-edit", tool="edit", paths=["calc/stats.py"], role="implementer"
-    ))  # fmt: skip
-    scene.add(S1, "auth", ev.PolicyDecided(
-        call_id="call-edit", decision="ask", rule_id="edits-ask",
-        policy_hash="2bb32883c220" + "0" * 52, source="rule",
-    ))  # fmt: skip
+    scene.add(
+        S1,
+        impl,
+        ev.ToolCallRequested(
+            agent_id=impl,
+            call_id="call-edit",
+            tool="edit",
+            paths=["calc/stats.py"],
+            role="implementer",
+        ),
+    )
+    scene.add(
+        S1,
+        "auth",
+        ev.PolicyDecided(
+            call_id="call-edit",
+            decision="ask",
+            rule_id="edits-ask",
+            policy_hash="2bb32883c220" + "0" * 52,
+            source="rule",
+        ),
+    )
     if with_approval:
-        scene.add(S1, "auth", ev.ApprovalRequested(
-            approval_id="appr-0001", call_id="call-edit", agent_id=impl, role="implementer",
-            tool="edit", summary="Apply the off-by-one fix to calc/stats.py?", diff=DIFF,
-            paths=["/work/demo/calc/stats.py"], cwd="/work/demo", risk="medium",
-            rule_id="edits-ask", reason="edits are asked", owner="host:1",
-        ))  # fmt: skip
+        scene.add(
+            S1,
+            "auth",
+            ev.ApprovalRequested(
+                approval_id="appr-0001",
+                call_id="call-edit",
+                agent_id=impl,
+                role="implementer",
+                tool="edit",
+                summary="Apply the off-by-one fix to calc/stats.py?",
+                diff=DIFF,
+                paths=["/work/demo/calc/stats.py"],
+                cwd="/work/demo",
+                risk="medium",
+                rule_id="edits-ask",
+                reason="edits are asked",
+                owner="host:1",
+            ),
+        )
     validator = _agent(scene, S1, "validator")
-    scene.add(S1, validator, ev.ToolCallRequested(
-        agent_id=validator, call_id="call-test", tool="execute",
-        command="python -m pytest -q", role="validator",
-    ))  # fmt: skip
+    scene.add(
+        S1,
+        validator,
+        ev.ToolCallRequested(
+            agent_id=validator,
+            call_id="call-test",
+            tool="execute",
+            command="python -m pytest -q",
+            role="validator",
+        ),
+    )
     scene.add(S1, validator, ev.ToolOutput(call_id="call-test", text="..F..\n1 failed, 4 passed\n"))
-    scene.add(S1, "orchestrator", ev.RetryScheduled(
-        operation="reviewer turn", attempt=1, delay_s=2.0, error="agent timed out"
-    ))  # fmt: skip
+    scene.add(
+        S1,
+        "orchestrator",
+        ev.RetryScheduled(
+            operation="reviewer turn", attempt=1, delay_s=2.0, error="agent timed out"
+        ),
+    )
     reviewer = _agent(scene, S1, "reviewer")
     scene.add(S1, reviewer, ev.AgentThought(agent_id=reviewer, text="Waiting for the fix."))
     if rejected:
-        scene.add(SYSTEM_SESSION, "auth", ev.PolicyRejected(
-            path="/home/user/.config/quarterdeck/policy.toml",
-            errors=["policy.toml:12: rule 'edits-ask': unknown field 'decison'"],
-            kept_hash="2bb32883c220" + "0" * 52,
-        ))  # fmt: skip
+        scene.add(
+            SYSTEM_SESSION,
+            "auth",
+            ev.PolicyRejected(
+                path="/home/user/.config/quarterdeck/policy.toml",
+                errors=["policy.toml:12: rule 'edits-ask': unknown field 'decison'"],
+                kept_hash="2bb32883c220" + "0" * 52,
+            ),
+        )
     return scene.records

@@ -86,11 +86,20 @@ def test_rollback_confirmation_lists_the_changes(snap_compare: SnapCompare) -> N
         assert isinstance(dashboard, DashboardScreen)
         session = dashboard.model.view.session(S1)
         assert session is not None
-        good = CheckpointInfo(27, "c0ffee" * 7, 24, True, "validator pass, attempt 1")
+        good = CheckpointInfo(
+            seq=27,
+            checkpoint_id="c0ffee" * 7,
+            at_seq=24,
+            known_good=True,
+            label="validator pass, attempt 1",
+        )
         plan = RollbackPlan(
-            good, modified=["calc/stats.py"], recreated=["tests/test_calc.py"],
-            deleted=["calc/tmp_debug.py"], kept=["notes.txt"],
-        )  # fmt: skip
+            target=good,
+            modified=["calc/stats.py"],
+            recreated=["tests/test_calc.py"],
+            deleted=["calc/tmp_debug.py"],
+            kept=["notes.txt"],
+        )
         text = rollback_text(session, plan)
         pilot.app.push_screen(ConfirmScreen("Roll back this session?", text, yes="Roll back"))
         await ready(pilot)

@@ -104,8 +104,11 @@ async def test_b_shows_the_rollback_plan_and_restores_the_known_good_bytes(tmp_p
         assert (tmp_path / "ws" / "scratch.txt").exists()  # never deletes what it did not make
         tests = subprocess.run(
             [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
-            cwd=tmp_path / "ws", capture_output=True, text=True, check=False,
-        )  # fmt: skip
+            cwd=tmp_path / "ws",
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         assert tests.returncode == 0, tests.stdout
         await wait_for(
             pilot, lambda: "rollback" in _kinds(tmp_path / "q.db", session_id), "the event"

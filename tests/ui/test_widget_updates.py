@@ -22,7 +22,15 @@ from sessions.readmodel.views import ConsoleView, SessionView, TimelineEntry
 def row(seq: int) -> TimelineEntry:
     """A timeline row numbered ``seq``."""
     ts = f"2026-11-24T09:30:{seq % 60:02d}.000000Z"
-    return TimelineEntry(seq, ts, "s1", "impl-1", "agent.thought", f"thought {seq}", "message")
+    return TimelineEntry(
+        seq=seq,
+        ts=ts,
+        session_id="s1",
+        actor="impl-1",
+        kind="agent.thought",
+        summary=f"thought {seq}",
+        category="message",
+    )
 
 
 class Host(App[None]):
@@ -72,7 +80,7 @@ async def test_a_filtered_timeline_keeps_its_own_rows_and_the_owner_list_is_unto
 async def test_sessions_that_read_the_same_are_not_drawn_again() -> None:
     async with Host().run_test(size=(100, 30)) as pilot:
         sessions = pilot.app.query_one(SessionList)
-        one = SessionView("s1", title="fix", created_ts="2026-11-24T09:30:00.000000Z")
+        one = SessionView(session_id="s1", title="fix", created_ts="2026-11-24T09:30:00.000000Z")
         assert sessions.show((one,), now=0.0)
         option = sessions.get_option_at_index(0)
         busier = replace(one, event_count=one.event_count + 500)  # not on screen

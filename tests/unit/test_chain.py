@@ -35,10 +35,15 @@ def test_record_hash_is_sha256_of_the_canonical_record(
     payload: dict[str, object], seq: int
 ) -> None:
     fields = {
-        "seq": seq, "session_id": "sé", "session_seq": 3, "ts": "2026-01-01T00:00:00.000000Z",
-        "actor": "agent \"1\"", "kind": "agent.message", "schema_version": 1,
+        "seq": seq,
+        "session_id": "sé",
+        "session_seq": 3,
+        "ts": "2026-01-01T00:00:00.000000Z",
+        "actor": 'agent "1"',
+        "kind": "agent.message",
+        "schema_version": 1,
         "prev_hash": GENESIS_HASH,
-    }  # fmt: skip
+    }
     expected = hashlib.sha256(_stdlib_canonical({**fields, "payload": payload})).hexdigest()
     got = record_hash(**fields, payload_json=canonical_json(payload).decode())  # type: ignore[arg-type]
     assert got == expected
@@ -46,10 +51,16 @@ def test_record_hash_is_sha256_of_the_canonical_record(
 
 def test_any_change_changes_the_hash() -> None:
     base = {
-        "seq": 1, "session_id": "s", "session_seq": 1, "ts": "2026-01-01T00:00:00.000000Z",
-        "actor": "a", "kind": "k", "schema_version": 1, "payload_json": '{"a":1}',
+        "seq": 1,
+        "session_id": "s",
+        "session_seq": 1,
+        "ts": "2026-01-01T00:00:00.000000Z",
+        "actor": "a",
+        "kind": "k",
+        "schema_version": 1,
+        "payload_json": '{"a":1}',
         "prev_hash": GENESIS_HASH,
-    }  # fmt: skip
+    }
     reference = record_hash(**base)  # type: ignore[arg-type]
     for field, value in [("seq", 2), ("actor", "b"), ("payload_json", '{"a": 1}'), ("ts", "x")]:
         assert record_hash(**{**base, field: value}) != reference  # type: ignore[arg-type]

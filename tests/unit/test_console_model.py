@@ -28,9 +28,13 @@ def test_an_approval_and_a_failed_session_raise_alerts_but_history_does_not() ->
 
     scene = Scene()
     scene.add(S2, "orchestrator", ev.SessionCreated(title="Broken", workspace="/w", team="t"))
-    scene.add(S2, "orchestrator", ev.SessionStateChanged(
-        from_state=SessionState.CREATED, to_state=SessionState.FAILED, reason="boom"
-    ))  # fmt: skip
+    scene.add(
+        S2,
+        "orchestrator",
+        ev.SessionStateChanged(
+            from_state=SessionState.CREATED, to_state=SessionState.FAILED, reason="boom"
+        ),
+    )
     scene.add(S2, "orchestrator", ev.SessionFinished(outcome=SessionState.FAILED, summary="x"))
     failed = ConsoleModel().add(scene.records).alerts
     assert [(a.kind, a.text) for a in failed] == [("failed", "session failed: Broken")]

@@ -54,13 +54,30 @@ async def _fill(store: EventStore, text: str, memory: str) -> None:
     )
     store.append_sync("s2", "o", SessionCreated(title=""))
     for n, sid in ((1, "s1"), (2, "s2")):
-        store.append_sync(sid, "auth", ApprovalRequested(
-            approval_id=f"ap{n}", call_id=f"c{n}", agent_id="a", role="implementer",
-            tool="execute", summary=f"run {text} {n}", command=f"echo {text}", reason=text,
-        ))  # fmt: skip
-    store.append_sync("s1", "human:ann", ApprovalResolved(
-        approval_id="ap1", outcome="denied", decided_by="ann", reason=f"no {text}",
-    ))  # fmt: skip
+        store.append_sync(
+            sid,
+            "auth",
+            ApprovalRequested(
+                approval_id=f"ap{n}",
+                call_id=f"c{n}",
+                agent_id="a",
+                role="implementer",
+                tool="execute",
+                summary=f"run {text} {n}",
+                command=f"echo {text}",
+                reason=text,
+            ),
+        )
+    store.append_sync(
+        "s1",
+        "human:ann",
+        ApprovalResolved(
+            approval_id="ap1",
+            outcome="denied",
+            decided_by="ann",
+            reason=f"no {text}",
+        ),
+    )
     memory_of_s1 = SessionMemory(store, "s1")
     await memory_of_s1.set("plan", {"note": memory})
     await memory_of_s1.set("big", (memory + " ") * 800)
@@ -164,8 +181,10 @@ async def test_a_sealed_value_moved_to_another_row_or_column_fails_naming_it(
     )
     with pytest.raises(DecryptionError, match=r"session row s3, column title: .*or column"):
         list_sessions(open_database(db))
-    tamper("UPDATE approval SET summary = (SELECT summary FROM approval WHERE approval_id = 'ap1')"
-           " WHERE approval_id = 'ap2'")  # fmt: skip
+    tamper(
+        "UPDATE approval SET summary = (SELECT summary FROM approval WHERE approval_id = 'ap1')"
+        " WHERE approval_id = 'ap2'"
+    )
     with pytest.raises(DecryptionError, match=r"approval row ap2, column summary"):
         pending_approvals(open_database(db))
     tamper("UPDATE session_memory SET key = 'moved' WHERE key = 'plan'")
@@ -189,8 +208,12 @@ async def test_without_the_key_readers_say_so_and_the_list_can_do_without_titles
         pending_approvals(bare)
     s1, s2 = list_sessions(bare, keyless=True)
     assert (s1.session_id, s1.state, s1.sealed, s1.title, s1.workspace) == (
-        "s1", "created", True, "", None,
-    )  # fmt: skip
+        "s1",
+        "created",
+        True,
+        "",
+        None,
+    )
     assert (s2.session_id, s2.sealed) == ("s2", False)  # nothing sealed: nothing hidden
 
 

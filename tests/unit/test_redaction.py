@@ -224,7 +224,9 @@ def test_open_store_redacts_payloads_before_they_are_stored(tmp_path: Path) -> N
     redactor = build_redactor([("api", SECRET)])
     store = open_store(tmp_path / "r.db", redactor=redactor)
     try:
-        item = store.pending_data("s1", "user", "note", {"text": f"use {SECRET} jo@example.com"})
+        item = store.pending_data(
+            "s1", "user", "note", data={"text": f"use {SECRET} jo@example.com"}
+        )
     finally:
         store.close()
     assert SECRET not in item[4] and "jo@example.com" not in item[4]

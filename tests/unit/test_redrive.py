@@ -75,19 +75,26 @@ def _prompt(log: Log, agent: str, text: str, request_id: int = 2) -> None:
 
 
 PERMISSION = {
-    "jsonrpc": "2.0", "id": 0, "method": "session/request_permission",
+    "jsonrpc": "2.0",
+    "id": 0,
+    "method": "session/request_permission",
     "params": {
-        "sessionId": "a-1", "toolCall": {"toolCallId": "tc-1", "title": "Edit"},
+        "sessionId": "a-1",
+        "toolCall": {"toolCallId": "tc-1", "title": "Edit"},
         "options": [
             {"optionId": "yes", "name": "Yes", "kind": "allow_once"},
             {"optionId": "no", "name": "No", "kind": "reject_once"},
         ],
     },
-}  # fmt: skip
+}
 
 
 def _selected(option: str) -> dict[str, Any]:
-    return {"jsonrpc": "2.0", "id": 0, "result": {"outcome": {"outcome": "selected", "optionId": option}}}  # fmt: skip
+    return {
+        "jsonrpc": "2.0",
+        "id": 0,
+        "result": {"outcome": {"outcome": "selected", "optionId": option}},
+    }
 
 
 CANCELLED = {"jsonrpc": "2.0", "id": 0, "result": {"outcome": {"outcome": "cancelled"}}}
@@ -98,18 +105,42 @@ def test_a_turn_holds_its_exchanges_with_the_gate_calls_that_served_them() -> No
     _opened(log, "implementer-1")
     _prompt(log, "implementer-1", "do it")
     log.frame("implementer-1", "in", PERMISSION, "session/request_permission")
-    log.add("implementer-1", "tool.requested", agent_id="implementer-1", call_id="tc-1", tool="edit", paths=["/w/a"])  # fmt: skip
+    log.add(
+        "implementer-1",
+        "tool.requested",
+        agent_id="implementer-1",
+        call_id="tc-1",
+        tool="edit",
+        paths=["/w/a"],
+    )
     decided = log.add("auth", "policy.decided", call_id="tc-1", decision="ask", source="default")
     log.add("human:me", "policy.decided", call_id="tc-1", decision="allow", source="human")
     log.frame("implementer-1", "out", _selected("yes"), "session/request_permission")
     read = {"jsonrpc": "2.0", "id": 1, "method": "fs/read_text_file", "params": {"path": "/w/a"}}
     log.frame("implementer-1", "in", read, "fs/read_text_file")
-    log.add("implementer-1", "tool.requested", agent_id="implementer-1", call_id="read-9", tool="read", paths=["/w/a"])  # fmt: skip
+    log.add(
+        "implementer-1",
+        "tool.requested",
+        agent_id="implementer-1",
+        call_id="read-9",
+        tool="read",
+        paths=["/w/a"],
+    )
     log.add(
         "auth", "policy.decided", call_id="read-9", decision="allow", source="rule", rule_id="r"
     )
-    log.frame("implementer-1", "out", {"jsonrpc": "2.0", "id": 1, "result": {"content": "x"}}, "fs/read_text_file")  # fmt: skip
-    log.frame("implementer-1", "in", {"jsonrpc": "2.0", "id": 2, "result": {"stopReason": "end_turn"}}, "session/prompt")  # fmt: skip
+    log.frame(
+        "implementer-1",
+        "out",
+        {"jsonrpc": "2.0", "id": 1, "result": {"content": "x"}},
+        "fs/read_text_file",
+    )
+    log.frame(
+        "implementer-1",
+        "in",
+        {"jsonrpc": "2.0", "id": 2, "result": {"stopReason": "end_turn"}},
+        "session/prompt",
+    )
 
     builder = TapeBuilder()
     for record in log.records:
@@ -147,7 +178,9 @@ def test_a_resumed_session_is_two_runs_and_a_cancelled_dead_one_is_one() -> None
     log.state("created", "running")
     log.add("orchestrator", "handoff", from_role="planner", to_role="orchestrator")
     recovery = log.state("running", "interrupted")
-    log.add("orchestrator", "tool.result", call_id="c", idempotency_key="k", status="outcome_unknown")  # fmt: skip
+    log.add(
+        "orchestrator", "tool.result", call_id="c", idempotency_key="k", status="outcome_unknown"
+    )
     log.state("interrupted", "running")
     log.add("orchestrator", "handoff", from_role="orchestrator", to_role="implementer")
     log.add("orchestrator", "session.finished", outcome="succeeded")
@@ -224,7 +257,9 @@ def test_the_team_is_read_off_the_log() -> None:
 
 async def test_past_the_end_of_a_cut_run_is_no_divergence_but_of_a_whole_one_is() -> None:
     never = asyncio.get_running_loop().create_future()
-    missing = Divergence(5, Kind.HANDOFF, "no further handoff", "a → b (attempt 1)")
+    missing = Divergence(
+        seq=5, kind=Kind.HANDOFF, expected="no further handoff", actual="a → b (attempt 1)"
+    )
     for complete, stopped in ((False, False), (True, True)):
         journal = Journal()
         task: asyncio.Task[object] = asyncio.ensure_future(never)

@@ -17,14 +17,35 @@ SCHEMA_FILE = ROOT / "docs" / "schema" / "session-v1.schema.json"
 FIXTURE = ROOT / "tests" / "fixtures" / "session-basic.jsonl"
 
 REQUIRED_KINDS = {
-    "session.created", "session.state_changed", "session.finished", "agent.started",
-    "agent.message", "agent.thought", "agent.plan", "agent.stopped", "agent.failed",
+    "session.created",
+    "session.state_changed",
+    "session.finished",
+    "agent.started",
+    "agent.message",
+    "agent.thought",
+    "agent.plan",
+    "agent.stopped",
+    "agent.failed",
     "agent.controlled",
-    "tool.requested", "tool.intent", "tool.output", "tool.result", "policy.decided", "approval.requested",
-    "approval.resolved", "handoff", "validation.result", "checkpoint", "rollback",
-    "policy.reloaded", "policy.rejected", "retry.scheduled", "escalation.raised", "memory.set",
-    "memory.purged", "raw",
-}  # fmt: skip
+    "tool.requested",
+    "tool.intent",
+    "tool.output",
+    "tool.result",
+    "policy.decided",
+    "approval.requested",
+    "approval.resolved",
+    "handoff",
+    "validation.result",
+    "checkpoint",
+    "rollback",
+    "policy.reloaded",
+    "policy.rejected",
+    "retry.scheduled",
+    "escalation.raised",
+    "memory.set",
+    "memory.purged",
+    "raw",
+}
 
 
 def test_every_kind_the_later_work_needs_is_modelled() -> None:
@@ -51,10 +72,17 @@ def test_fixture_lines_are_valid_against_the_committed_schema() -> None:
 
 def _record(kind: str, payload: dict[str, object]) -> dict[str, object]:
     return {
-        "seq": 1, "session_id": "s", "session_seq": 1, "ts": "2026-01-01T00:00:00.000000Z",
-        "actor": "a", "kind": kind, "schema_version": 1, "payload": payload,
-        "prev_hash": "0" * 64, "hash": "f" * 64,
-    }  # fmt: skip
+        "seq": 1,
+        "session_id": "s",
+        "session_seq": 1,
+        "ts": "2026-01-01T00:00:00.000000Z",
+        "actor": "a",
+        "kind": kind,
+        "schema_version": 1,
+        "payload": payload,
+        "prev_hash": "0" * 64,
+        "hash": "f" * 64,
+    }
 
 
 def test_the_union_dispatches_on_kind() -> None:

@@ -32,9 +32,14 @@ BASE = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 
 
 def rec(
-    seq: int, kind: str, payload: dict[str, Any], *,
-    session: str = SID, actor: str = "orchestrator", second: float | None = None,
-) -> Record:  # fmt: skip
+    seq: int,
+    kind: str,
+    payload: dict[str, Any],
+    *,
+    session: str = SID,
+    actor: str = "orchestrator",
+    second: float | None = None,
+) -> Record:
     """A record as the store would publish it; hashes are placeholders (the reducer ignores them)."""
     at = BASE + timedelta(seconds=seq / 2 if second is None else second)
     ts = at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
@@ -53,9 +58,17 @@ def fixture_records() -> Iterator[Record]:
         d = json.loads(line)
         body = orjson.dumps(d["payload"], option=orjson.OPT_SORT_KEYS).decode()
         yield Record(
-            d["seq"], d["session_id"], d["session_seq"], d["ts"], d["actor"], d["kind"],
-            d["schema_version"], body, d["prev_hash"], d["hash"],
-        )  # fmt: skip
+            d["seq"],
+            d["session_id"],
+            d["session_seq"],
+            d["ts"],
+            d["actor"],
+            d["kind"],
+            d["schema_version"],
+            body,
+            d["prev_hash"],
+            d["hash"],
+        )
 
 
 START = [
@@ -68,9 +81,16 @@ ASK = (
     {"agent_id": "impl-1", "call_id": "c1", "tool": "execute", "command": "ls"},
 )
 APPROVAL = {
-    "approval_id": "ap1", "call_id": "c1", "agent_id": "impl-1", "role": "implementer",
-    "tool": "execute", "summary": "ls", "command": "ls", "risk": "high", "rule_id": "r9",
-}  # fmt: skip
+    "approval_id": "ap1",
+    "call_id": "c1",
+    "agent_id": "impl-1",
+    "role": "implementer",
+    "tool": "execute",
+    "summary": "ls",
+    "command": "ls",
+    "risk": "high",
+    "rule_id": "r9",
+}
 
 
 def agent_after(*steps: tuple[str, dict[str, Any]]) -> AgentView:
@@ -91,38 +111,70 @@ def agent_after(*steps: tuple[str, dict[str, Any]]) -> AgentView:
         ([("agent.plan", {"agent_id": "impl-1", "entries": []})], AgentState.THINKING, None),
         ([ASK], AgentState.RUNNING_TOOL, "execute ls"),
         ([(ASK[0], {**ASK[1], "announced": True})], AgentState.IDLE, None),
-        ([ASK, ("tool.result", {"call_id": "c1", "status": "completed"})], AgentState.THINKING, None),
+        (
+            [ASK, ("tool.result", {"call_id": "c1", "status": "completed"})],
+            AgentState.THINKING,
+            None,
+        ),
         ([ASK, ("approval.requested", APPROVAL)], AgentState.AWAITING_APPROVAL, "execute ls"),
         (
-            [ASK, ("approval.requested", APPROVAL),
-             ("approval.resolved", {"approval_id": "ap1", "outcome": "approved_once"})],
-            AgentState.RUNNING_TOOL, "execute ls",
+            [
+                ASK,
+                ("approval.requested", APPROVAL),
+                ("approval.resolved", {"approval_id": "ap1", "outcome": "approved_once"}),
+            ],
+            AgentState.RUNNING_TOOL,
+            "execute ls",
         ),
         (
             [ASK, ("tool.intent", {"call_id": "c1", "idempotency_key": "k", "action": "execute"})],
-            AgentState.RUNNING_TOOL, "execute ls",
+            AgentState.RUNNING_TOOL,
+            "execute ls",
         ),
         (
-            [("retry.scheduled", {"operation": "implementer turn", "attempt": 2, "delay_s": 1,
-                                  "error": "boom"})],
-            AgentState.RETRYING, None,
+            [
+                (
+                    "retry.scheduled",
+                    {"operation": "implementer turn", "attempt": 2, "delay_s": 1, "error": "boom"},
+                )
+            ],
+            AgentState.RETRYING,
+            None,
         ),
-        ([("retry.scheduled", {"operation": "acp.start", "attempt": 2, "delay_s": 1,
-                               "error": "x"})], AgentState.IDLE, None),
+        (
+            [
+                (
+                    "retry.scheduled",
+                    {"operation": "acp.start", "attempt": 2, "delay_s": 1, "error": "x"},
+                )
+            ],
+            AgentState.IDLE,
+            None,
+        ),
         ([("agent.failed", {"agent_id": "impl-1", "error": "died"})], AgentState.FAILED, None),
-        ([("agent.stopped", {"agent_id": "impl-1", "stop_reason": "stopped"})], AgentState.DONE, None),
+        (
+            [("agent.stopped", {"agent_id": "impl-1", "stop_reason": "stopped"})],
+            AgentState.DONE,
+            None,
+        ),
         ([("agent.stopped", {"agent_id": "impl-1"})], AgentState.IDLE, None),
         ([ASK, ("session.finished", {"outcome": "succeeded"})], AgentState.DONE, None),
         (
-            [("agent.failed", {"agent_id": "impl-1", "error": "x"}),
-             ("session.finished", {"outcome": "failed"})],
-            AgentState.FAILED, None,
+            [
+                ("agent.failed", {"agent_id": "impl-1", "error": "x"}),
+                ("session.finished", {"outcome": "failed"}),
+            ],
+            AgentState.FAILED,
+            None,
         ),
-        ([("memory.set", {"key": "k", "value_sha256": "0" * 64, "size_bytes": 1})],
-         AgentState.IDLE, None),
+        (
+            [("memory.set", {"key": "k", "value_sha256": "0" * 64, "size_bytes": 1})],
+            AgentState.IDLE,
+            None,
+        ),
         ([("some.future_kind", {"agent_id": "impl-1"})], AgentState.IDLE, None),
     ],
-)  # fmt: skip
+)
 def test_agent_state_rules(
     steps: list[tuple[str, dict[str, Any]]], state: AgentState, tool: str | None
 ) -> None:
@@ -189,7 +241,12 @@ def test_pending_approvals_are_queued_oldest_first_across_sessions() -> None:
     view = fold(records)
     assert [p.approval_id for p in view.pending] == ["a", "b", "c"]
     first = view.pending[0]
-    assert (first.risk, first.command, first.rule_id, first.role) == ("high", "ls", "r9", "implementer")  # fmt: skip
+    assert (first.risk, first.command, first.rule_id, first.role) == (
+        "high",
+        "ls",
+        "r9",
+        "implementer",
+    )
     view = reduce(
         view, rec(4, "approval.resolved", {"approval_id": "a", "outcome": "denied"}, session="x")
     )
@@ -199,13 +256,17 @@ def test_pending_approvals_are_queued_oldest_first_across_sessions() -> None:
 
 
 def test_session_header_checkpoint_rollback_and_escalations() -> None:
-    view = fold(numbered([
-        *START,
-        ("checkpoint", {"checkpoint_id": "cp1", "at_seq": 3, "known_good": True}),
-        ("checkpoint", {"checkpoint_id": "cp2", "at_seq": 4}),
-        ("rollback", {"to_seq": 3, "checkpoint_id": "cp1", "safety_checkpoint_id": "cp3"}),
-        ("escalation.raised", {"reason": "stuck"}),
-    ]))  # fmt: skip
+    view = fold(
+        numbered(
+            [
+                *START,
+                ("checkpoint", {"checkpoint_id": "cp1", "at_seq": 3, "known_good": True}),
+                ("checkpoint", {"checkpoint_id": "cp2", "at_seq": 4}),
+                ("rollback", {"to_seq": 3, "checkpoint_id": "cp1", "safety_checkpoint_id": "cp3"}),
+                ("escalation.raised", {"reason": "stuck"}),
+            ]
+        )
+    )
     session = view.session(SID)
     assert session is not None
     assert (session.title, session.workspace, session.team) == ("T", "/ws", "default")
@@ -217,27 +278,48 @@ def test_session_header_checkpoint_rollback_and_escalations() -> None:
 
 
 def test_terminal_states_are_never_left() -> None:
-    view = fold(numbered([
-        *START,
-        ("session.finished", {"outcome": "failed"}),
-        ("session.state_changed", {"from_state": "failed", "to_state": "running"}),
-    ]))  # fmt: skip
+    view = fold(
+        numbered(
+            [
+                *START,
+                ("session.finished", {"outcome": "failed"}),
+                ("session.state_changed", {"from_state": "failed", "to_state": "running"}),
+            ]
+        )
+    )
     session = view.session(SID)
     assert session is not None
     assert (session.state, session.finished_outcome, view.running) == (
-        SessionState.FAILED, SessionState.FAILED, 0,
-    )  # fmt: skip
+        SessionState.FAILED,
+        SessionState.FAILED,
+        0,
+    )
 
 
 def test_the_system_session_feeds_the_policy_status_not_a_session() -> None:
-    view = fold([
-        rec(1, "policy.reloaded", {"policy_hash": "h1", "rules": 4, "path": "/p"}, session=SYSTEM_SESSION),
-        rec(2, "policy.rejected", {"errors": ["bad rule"], "kept_hash": "h1"}, session=SYSTEM_SESSION),
-    ])  # fmt: skip
+    view = fold(
+        [
+            rec(
+                1,
+                "policy.reloaded",
+                {"policy_hash": "h1", "rules": 4, "path": "/p"},
+                session=SYSTEM_SESSION,
+            ),
+            rec(
+                2,
+                "policy.rejected",
+                {"errors": ["bad rule"], "kept_hash": "h1"},
+                session=SYSTEM_SESSION,
+            ),
+        ]
+    )
     assert view.sessions == ()
     assert (view.policy.hash, view.policy.rules, view.policy.last_result, view.policy.errors) == (
-        "h1", 4, "rejected", ("bad rule",),
-    )  # fmt: skip
+        "h1",
+        4,
+        "rejected",
+        ("bad rule",),
+    )
 
 
 def test_raw_unknown_and_invalid_records_only_count() -> None:
@@ -276,20 +358,42 @@ def test_the_fixture_session_folds_to_a_finished_view() -> None:
     assert view.policy.hash == "a" * 64
     entries = [timeline_entry(r) for r in records]
     assert [e.category if e else None for e in entries] == [
-        "state", "state", "state", "message", "handoff", None, "tool", "decision", "approval",
-        "approval", "tool", "tool", "validation", "checkpoint", None, "state",
-    ]  # fmt: skip
+        "state",
+        "state",
+        "state",
+        "message",
+        "handoff",
+        None,
+        "tool",
+        "decision",
+        "approval",
+        "approval",
+        "tool",
+        "tool",
+        "validation",
+        "checkpoint",
+        None,
+        "state",
+    ]
     resolved = entries[9]
     assert resolved is not None and (resolved.decision, resolved.decided_by) == (
-        "approved_once", "alice",
-    )  # fmt: skip
+        "approved_once",
+        "alice",
+    )
 
 
 def test_timeline_entries_carry_decision_rule_and_agent() -> None:
-    decided = rec(1, "policy.decided", {
-        "call_id": "c1", "decision": "deny", "rule_id": "no-rm", "policy_hash": "h",
-        "source": "rule",
-    })  # fmt: skip
+    decided = rec(
+        1,
+        "policy.decided",
+        {
+            "call_id": "c1",
+            "decision": "deny",
+            "rule_id": "no-rm",
+            "policy_hash": "h",
+            "source": "rule",
+        },
+    )
     entry = timeline_entry(decided)
     assert entry is not None
     assert (entry.category, entry.decision, entry.rule_id) == ("decision", "deny", "no-rm")

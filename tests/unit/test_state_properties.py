@@ -19,44 +19,101 @@ call_id = st.sampled_from(CALLS)
 
 PAYLOADS: list[tuple[str, st.SearchStrategy[dict[str, Any]]]] = [
     ("session.created", st.fixed_dictionaries({"title": st.text(max_size=5)})),
-    ("session.state_changed", st.fixed_dictionaries({
-        "from_state": st.just("created"),
-        "to_state": st.sampled_from(["running", "paused", "awaiting_approval", "succeeded"]),
-    })),
-    ("session.finished", st.fixed_dictionaries({"outcome": st.sampled_from(["succeeded", "failed"])})),
-    ("agent.started", st.fixed_dictionaries({
-        "agent_id": agent_id, "role": st.sampled_from(["planner", "implementer"]),
-        "backend": st.just("demo"),
-    })),
+    (
+        "session.state_changed",
+        st.fixed_dictionaries(
+            {
+                "from_state": st.just("created"),
+                "to_state": st.sampled_from(
+                    ["running", "paused", "awaiting_approval", "succeeded"]
+                ),
+            }
+        ),
+    ),
+    (
+        "session.finished",
+        st.fixed_dictionaries({"outcome": st.sampled_from(["succeeded", "failed"])}),
+    ),
+    (
+        "agent.started",
+        st.fixed_dictionaries(
+            {
+                "agent_id": agent_id,
+                "role": st.sampled_from(["planner", "implementer"]),
+                "backend": st.just("demo"),
+            }
+        ),
+    ),
     ("agent.message", st.fixed_dictionaries({"agent_id": agent_id, "text": st.text(max_size=8)})),
-    ("agent.stopped", st.fixed_dictionaries({
-        "agent_id": agent_id, "stop_reason": st.sampled_from(["end_turn", "stopped"]),
-    })),
+    (
+        "agent.stopped",
+        st.fixed_dictionaries(
+            {
+                "agent_id": agent_id,
+                "stop_reason": st.sampled_from(["end_turn", "stopped"]),
+            }
+        ),
+    ),
     ("agent.failed", st.fixed_dictionaries({"agent_id": agent_id, "error": st.just("x")})),
-    ("tool.requested", st.fixed_dictionaries({
-        "agent_id": agent_id, "call_id": call_id, "tool": st.just("execute"),
-    })),
+    (
+        "tool.requested",
+        st.fixed_dictionaries(
+            {
+                "agent_id": agent_id,
+                "call_id": call_id,
+                "tool": st.just("execute"),
+            }
+        ),
+    ),
     ("tool.output", st.fixed_dictionaries({"call_id": call_id, "text": st.text(max_size=8)})),
     ("tool.result", st.fixed_dictionaries({"call_id": call_id, "status": st.just("completed")})),
-    ("approval.requested", st.fixed_dictionaries({
-        "approval_id": st.sampled_from(["a1", "a2"]), "call_id": call_id, "agent_id": agent_id,
-        "role": st.just("implementer"), "tool": st.just("execute"), "summary": st.just("s"),
-    })),
-    ("approval.resolved", st.fixed_dictionaries({
-        "approval_id": st.sampled_from(["a1", "a2"]), "outcome": st.just("approved_once"),
-    })),
-    ("handoff", st.fixed_dictionaries({
-        "from_role": st.just("orchestrator"), "to_role": st.just("implementer"),
-        "attempt": st.integers(1, 3),
-    })),
-    ("retry.scheduled", st.fixed_dictionaries({
-        "operation": st.just("implementer turn"), "attempt": st.just(2),
-        "delay_s": st.just(0.5), "error": st.just("e"),
-    })),
+    (
+        "approval.requested",
+        st.fixed_dictionaries(
+            {
+                "approval_id": st.sampled_from(["a1", "a2"]),
+                "call_id": call_id,
+                "agent_id": agent_id,
+                "role": st.just("implementer"),
+                "tool": st.just("execute"),
+                "summary": st.just("s"),
+            }
+        ),
+    ),
+    (
+        "approval.resolved",
+        st.fixed_dictionaries(
+            {
+                "approval_id": st.sampled_from(["a1", "a2"]),
+                "outcome": st.just("approved_once"),
+            }
+        ),
+    ),
+    (
+        "handoff",
+        st.fixed_dictionaries(
+            {
+                "from_role": st.just("orchestrator"),
+                "to_role": st.just("implementer"),
+                "attempt": st.integers(1, 3),
+            }
+        ),
+    ),
+    (
+        "retry.scheduled",
+        st.fixed_dictionaries(
+            {
+                "operation": st.just("implementer turn"),
+                "attempt": st.just(2),
+                "delay_s": st.just(0.5),
+                "error": st.just("e"),
+            }
+        ),
+    ),
     ("checkpoint", st.fixed_dictionaries({"checkpoint_id": st.just("cp"), "at_seq": st.just(1)})),
     ("raw", st.fixed_dictionaries({"source": st.just("acp")})),
     ("policy.reloaded", st.fixed_dictionaries({"policy_hash": st.just("h"), "rules": st.just(1)})),
-]  # fmt: skip
+]
 
 
 @st.composite

@@ -97,19 +97,21 @@ async def test_concurrent_durable_callers_share_commits(make_store: StoreFactory
 
 def test_a_group_commits_all_or_nothing(make_store: StoreFactory) -> None:
     store = make_store()
-    good = store.pending_data("s", "a1", "agent.message", {"agent_id": "a1", "text": "ok"})
+    good = store.pending_data("s", "a1", "agent.message", data={"agent_id": "a1", "text": "ok"})
     records = store.append_group([good, good]).result()
     assert [r.session_seq for r in records] == [1, 2]
     with pytest.raises(TypeError):
-        store.pending_data("s", "a1", "agent.message", {"bad": {1, 2}})
+        store.pending_data("s", "a1", "agent.message", data={"bad": {1, 2}})
     assert len(load_session(store.engine, "s")) == 2
 
 
 def test_redaction_happens_before_hashing(make_store: StoreFactory, db_path: Path) -> None:
     def redact(payload: object) -> object:
         assert isinstance(payload, dict)
-        return {k: (v.replace("hunter2", "[REDACTED:pw]") if isinstance(v, str) else v)
-                for k, v in payload.items()}  # fmt: skip
+        return {
+            k: (v.replace("hunter2", "[REDACTED:pw]") if isinstance(v, str) else v)
+            for k, v in payload.items()
+        }
 
     store = make_store(redact=redact)
     record = store.append_sync("s", "a1", AgentMessage(agent_id="a1", text="pw is hunter2"))
@@ -146,10 +148,18 @@ def test_the_session_projection_follows_the_log(make_store: StoreFactory) -> Non
     store.append(sid, "o", SessionStateChanged(from_state="created", to_state="running"))
     store.append(sid, "o", AgentStarted(agent_id="a1", role="implementer", backend="demo"))
     for approval in ("p1", "p2"):
-        store.append(sid, "auth", ApprovalRequested(
-            approval_id=approval, call_id="c", agent_id="a1", role="implementer",
-            tool="execute", summary="ls",
-        ))  # fmt: skip
+        store.append(
+            sid,
+            "auth",
+            ApprovalRequested(
+                approval_id=approval,
+                call_id="c",
+                agent_id="a1",
+                role="implementer",
+                tool="execute",
+                summary="ls",
+            ),
+        )
     store.append(sid, "h", ApprovalResolved(approval_id="p1", outcome="denied"))
     store.flush()
     [summary] = list_sessions(store.engine)

@@ -142,9 +142,14 @@ async def test_validator_checkpoints_when_all_pass(
     checks = [py("pass", name="a"), py("pass", name="b")]
     checkpoints = Checkpoints(store, tmp_path / "shadows")
     validator = Validator(
-        store, session_id="s1", workspace=workspace, checks=checks, env=ENV, actor="val-1",
+        store,
+        session_id="s1",
+        workspace=workspace,
+        checks=checks,
+        env=ENV,
+        actor="val-1",
         checkpoints=checkpoints,
-    )  # fmt: skip
+    )
     passed, outcomes = await validator.validate(attempt=1)
     assert passed and len(outcomes) == 2
     records = load_session(store.engine, "s1")

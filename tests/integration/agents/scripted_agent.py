@@ -110,14 +110,16 @@ class ScriptedAgent:
             answer = await c.request_permission(
                 session_id=session_id,
                 tool_call=ToolCallUpdate(
-                    tool_call_id="p-1", title="Edit", kind="edit",
+                    tool_call_id="p-1",
+                    title="Edit",
+                    kind="edit",
                     raw_input={"path": f"{cwd}/a.txt"},
                 ),
                 options=[
                     PermissionOption(option_id="zz-no", name="No", kind="reject_once"),
                     PermissionOption(option_id="go!", name="Always", kind="allow_always"),
                 ],
-            )  # fmt: skip
+            )
             found["outcome"] = answer.outcome.model_dump(by_alias=True)
         elif SCENARIO == "stderr":
             sys.stderr.write("e" * (4 * 1024 * 1024) + "\nTHE-END\n")
@@ -147,11 +149,13 @@ class ScriptedAgent:
             answer = await c.request_permission(
                 session_id=session_id,
                 tool_call=ToolCallUpdate(
-                    tool_call_id="h-1", title="Run", kind="execute",
+                    tool_call_id="h-1",
+                    title="Run",
+                    kind="execute",
                     raw_input={"command": "python -c 'print(1)'"},
                 ),
                 options=[PermissionOption(option_id="y", name="Yes", kind="allow_once")],
-            )  # fmt: skip
+            )
             await self._say(
                 session_id, json.dumps(answer.outcome.model_dump(by_alias=True, exclude_none=True))
             )

@@ -26,7 +26,9 @@ from tests.conftest import StoreFactory
 
 
 def _request(workspace: Path, command: str = "cargo build") -> ToolRequest:
-    return ToolRequest(ToolKind.EXECUTE, "implementer", workspace, command=command)
+    return ToolRequest(
+        tool=ToolKind.EXECUTE, role="implementer", workspace=workspace, command=command
+    )
 
 
 def _ask(

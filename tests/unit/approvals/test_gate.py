@@ -21,8 +21,12 @@ from tests.conftest import StoreFactory
 
 
 def _call(workspace: Path, command: str, call_id: str = "c1") -> ToolCall:
-    request = ToolRequest(ToolKind.EXECUTE, "implementer", workspace, command=command)
-    return ToolCall("s1", "impl-1", call_id, request, command)
+    request = ToolRequest(
+        tool=ToolKind.EXECUTE, role="implementer", workspace=workspace, command=command
+    )
+    return ToolCall(
+        session_id="s1", agent_id="impl-1", call_id=call_id, request=request, summary=command
+    )
 
 
 def _gate(store: object, holder: PolicyHolder, broker: ApprovalBroker) -> AuthGate:

@@ -27,8 +27,17 @@ POLICY = (
 
 
 def _call(workspace: Path, command: str, call_id: str) -> ToolCall:
-    request = ToolRequest(ToolKind.EXECUTE, "implementer", workspace, command=command)
-    return ToolCall("s1", "impl-1", call_id, request, command, secret_vars=frozenset({"DEPLOY"}))
+    request = ToolRequest(
+        tool=ToolKind.EXECUTE, role="implementer", workspace=workspace, command=command
+    )
+    return ToolCall(
+        session_id="s1",
+        agent_id="impl-1",
+        call_id=call_id,
+        request=request,
+        summary=command,
+        secret_vars=frozenset({"DEPLOY"}),
+    )
 
 
 async def test_a_secret_sent_over_the_network_is_asked_with_the_reason_recorded(

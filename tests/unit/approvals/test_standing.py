@@ -27,7 +27,9 @@ Path_ = Literal["console", "elsewhere"]
 
 async def _ask(broker: ApprovalBroker, workspace: Path, command: str) -> PendingApproval:
     """Start a request in the background (as the gate does) and wait until it is pending."""
-    request = ToolRequest(ToolKind.EXECUTE, "implementer", workspace, command=command)
+    request = ToolRequest(
+        tool=ToolKind.EXECUTE, role="implementer", workspace=workspace, command=command
+    )
     asyncio.get_running_loop().create_task(
         broker.request(
             session_id="s1", agent_id="a1", call_id="c1", request=request, summary=command

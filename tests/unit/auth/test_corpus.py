@@ -35,7 +35,9 @@ class Sandbox:
     outside: Path
 
     def decide(self, policy: LoadedPolicy, command: str) -> Verdict:
-        request = ToolRequest(ToolKind.EXECUTE, "implementer", self.workspace, command=command)
+        request = ToolRequest(
+            tool=ToolKind.EXECUTE, role="implementer", workspace=self.workspace, command=command
+        )
         return decide(policy, request, protected=(self.config, self.data), home=self.home)
 
 

@@ -147,7 +147,9 @@ def test_long_lists_of_secrets_are_summarised() -> None:
 
 
 def _decide(command: str, policy: object = PERMISSIVE, facts: SecretFacts = FACTS) -> Verdict:
-    request = ToolRequest(ToolKind.EXECUTE, "implementer", Path.cwd(), command=command)
+    request = ToolRequest(
+        tool=ToolKind.EXECUTE, role="implementer", workspace=Path.cwd(), command=command
+    )
     return decide(policy, request, secrets=facts)  # type: ignore[arg-type]
 
 

@@ -25,11 +25,13 @@ class Env:
     def run(
         self, command: str, role: str = "implementer", ceiling: Ceiling | None = None
     ) -> Verdict:
-        request = ToolRequest(ToolKind.EXECUTE, role, self.workspace, command=command)
+        request = ToolRequest(
+            tool=ToolKind.EXECUTE, role=role, workspace=self.workspace, command=command
+        )
         return decide(default_policy(), request, ceiling=ceiling, home=self.home)
 
     def tool(self, tool: ToolKind, *paths: str, role: str = "implementer") -> Verdict:
-        request = ToolRequest(tool, role, self.workspace, paths=paths)
+        request = ToolRequest(tool=tool, role=role, workspace=self.workspace, paths=paths)
         return decide(default_policy(), request, home=self.home)
 
 
@@ -270,6 +272,8 @@ def test_every_part_is_reported(env: Env) -> None:
 def test_inert_git_globals_do_not_hide_the_subcommand(
     tmp_path: Path, command: str, rule: str
 ) -> None:
-    request = ToolRequest(ToolKind.EXECUTE, "implementer", tmp_path, command=command)
+    request = ToolRequest(
+        tool=ToolKind.EXECUTE, role="implementer", workspace=tmp_path, command=command
+    )
     verdict = decide(default_policy(), request)
     assert (verdict.decision, verdict.rule_id) == (Decision.DENY, rule)

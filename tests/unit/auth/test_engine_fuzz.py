@@ -88,12 +88,49 @@ def test_loader_raises_only_policy_error_on_toml_shaped_text(lines: list[str]) -
 
 SHELL_BITS = st.sampled_from(
     [
-        "ls", "rm -rf ~", "git status", "cat .env", " && ", " || ", "; ", " | ", " & ", "\n",
-        "$(", ")", "`", "'", '"', "\\", "{", "}", "(", ")", "<(", ">(", "<<EOF", " > x",
-        " 2>&1", "$HOME", "${x:-y}", "*", "?", "~", "sudo ", "X=1 ", "bash -c ", "eval ",
-        "for i in 1; do ", "; done", "if true; then ", "; fi", "$((1+2))", "#", "!",
+        "ls",
+        "rm -rf ~",
+        "git status",
+        "cat .env",
+        " && ",
+        " || ",
+        "; ",
+        " | ",
+        " & ",
+        "\n",
+        "$(",
+        ")",
+        "`",
+        "'",
+        '"',
+        "\\",
+        "{",
+        "}",
+        "(",
+        ")",
+        "<(",
+        ">(",
+        "<<EOF",
+        " > x",
+        " 2>&1",
+        "$HOME",
+        "${x:-y}",
+        "*",
+        "?",
+        "~",
+        "sudo ",
+        "X=1 ",
+        "bash -c ",
+        "eval ",
+        "for i in 1; do ",
+        "; done",
+        "if true; then ",
+        "; fi",
+        "$((1+2))",
+        "#",
+        "!",
     ]
-)  # fmt: skip
+)
 commands = st.one_of(
     st.text(max_size=80),
     st.lists(SHELL_BITS, max_size=12).map("".join),
@@ -103,7 +140,9 @@ commands = st.one_of(
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(commands)
 def test_decide_never_fails_and_never_allows_unparsed(command: str) -> None:
-    request = ToolRequest(ToolKind.EXECUTE, "implementer", WORKSPACE, command=command)
+    request = ToolRequest(
+        tool=ToolKind.EXECUTE, role="implementer", workspace=WORKSPACE, command=command
+    )
     verdict = decide(default_policy(), request, home=HOME)
     assert "internal error" not in verdict.reason
     if not cached_analysis(command).parsed:
@@ -119,6 +158,8 @@ def test_decide_never_fails_and_never_allows_unparsed(command: str) -> None:
 def test_decide_never_fails_on_any_file_request(
     kind: ToolKind, paths: tuple[str, ...], role: str
 ) -> None:
-    request = ToolRequest(kind, role, WORKSPACE, paths=paths, url="https://example.com")
+    request = ToolRequest(
+        tool=kind, role=role, workspace=WORKSPACE, paths=paths, url="https://example.com"
+    )
     verdict = decide(default_policy(), request, home=HOME)
     assert "internal error" not in verdict.reason

@@ -52,12 +52,12 @@ def _home(ws: Path) -> Path:
 
 
 def run(policy: LoadedPolicy, ws: Path, command: str, **kw: object) -> Verdict:
-    request = ToolRequest(ToolKind.EXECUTE, "implementer", ws, command=command)
+    request = ToolRequest(tool=ToolKind.EXECUTE, role="implementer", workspace=ws, command=command)
     return decide(policy, request, home=_home(ws), **kw)  # type: ignore[arg-type]
 
 
 def tool(policy: LoadedPolicy, ws: Path, kind: ToolKind, *paths: str, **kw: object) -> Verdict:
-    request = ToolRequest(kind, "implementer", ws, paths=paths)
+    request = ToolRequest(tool=kind, role="implementer", workspace=ws, paths=paths)
     return decide(policy, request, home=_home(ws), **kw)  # type: ignore[arg-type]
 
 
@@ -175,7 +175,11 @@ def test_cd_moves_relative_paths(ws: Path) -> None:
 def test_a_cwd_outside_the_workspace_is_itself_a_read_outside(ws: Path) -> None:
     policy = load_policy_text(BASE)
     request = ToolRequest(
-        ToolKind.EXECUTE, "implementer", ws, command="ls", cwd=ws.parent / "outside"
+        tool=ToolKind.EXECUTE,
+        role="implementer",
+        workspace=ws,
+        command="ls",
+        cwd=ws.parent / "outside",
     )
     assert decide(policy, request, home=_home(ws)).decision is ASK
 
@@ -225,9 +229,9 @@ tools = ["read"]
 paths = ["/**"]
 """
     )
-    request = ToolRequest(ToolKind.READ, "planner", ws, paths=("src/a.py",))
+    request = ToolRequest(tool=ToolKind.READ, role="planner", workspace=ws, paths=("src/a.py",))
     assert decide(policy, request).decision is ALLOW
-    request = ToolRequest(ToolKind.READ, "planner", ws, paths=("README.md",))
+    request = ToolRequest(tool=ToolKind.READ, role="planner", workspace=ws, paths=("README.md",))
     verdict = decide(policy, request)
     assert (verdict.decision, verdict.source) == (DENY, "ceiling")
 

@@ -13,7 +13,9 @@ from agents.auth.requests import Decision, ToolKind, ToolRequest
 
 
 def _exec(command: str, workspace: Path) -> ToolRequest:
-    return ToolRequest(ToolKind.EXECUTE, "implementer", workspace, command=command)
+    return ToolRequest(
+        tool=ToolKind.EXECUTE, role="implementer", workspace=workspace, command=command
+    )
 
 
 @pytest.mark.parametrize(
@@ -35,11 +37,22 @@ def test_a_grant_names_the_program_and_its_subcommand(
 @pytest.mark.parametrize(
     "command",
     [
-        "bash -c 'ls'", "sh -c ls", "python -c 'print(1)'", "sudo make", "env X=1 make",
-        "ls && rm -rf x", "ls | sh", "eval ls", "X=1 make", "/tmp/make", "xargs rm",
-        "timeout 5 make", "find . -exec rm {} ;", "$(echo make)",
+        "bash -c 'ls'",
+        "sh -c ls",
+        "python -c 'print(1)'",
+        "sudo make",
+        "env X=1 make",
+        "ls && rm -rf x",
+        "ls | sh",
+        "eval ls",
+        "X=1 make",
+        "/tmp/make",
+        "xargs rm",
+        "timeout 5 make",
+        "find . -exec rm {} ;",
+        "$(echo make)",
     ],
-)  # fmt: skip
+)
 def test_never_a_grant_for_a_shell_a_wrapper_or_a_compound(tmp_path: Path, command: str) -> None:
     with pytest.raises(GrantError):
         narrowed_rule(_exec(command, tmp_path), Decision.ALLOW, rule_id="grant-1")
@@ -53,8 +66,15 @@ def test_grants_round_trip_through_the_policy_file(tmp_path: Path) -> None:
     before = decide(load_policy_file(policy) if policy.exists() else _default(), request)
     assert before.decision is Decision.ASK
     rule = narrowed_rule(request, Decision.ALLOW, rule_id="grant-abc")
-    add_grant(policy, rule, rule_id="grant-abc", session_id="s1", role="implementer",
-              subject="cargo build", request=request)  # fmt: skip
+    add_grant(
+        policy,
+        rule,
+        rule_id="grant-abc",
+        session_id="s1",
+        role="implementer",
+        subject="cargo build",
+        request=request,
+    )
     loaded = load_policy_file(policy)  # created from the default, plus the grant
     after = decide(loaded, request)
     assert (after.decision, after.rule_id) == (Decision.ALLOW, "grant-abc")
@@ -95,8 +115,15 @@ def test_a_grant_an_explicit_ask_rule_would_outrank_is_refused(tmp_path: Path) -
     request = _exec("git push origin main", tmp_path)
     rule = narrowed_rule(request, Decision.ALLOW, rule_id="grant-p")
     with pytest.raises(GrantError, match="outranks it"):
-        add_grant(policy, rule, rule_id="grant-p", session_id="s", role="implementer",
-                  subject="git push", request=request)  # fmt: skip
+        add_grant(
+            policy,
+            rule,
+            rule_id="grant-p",
+            session_id="s",
+            role="implementer",
+            subject="git push",
+            request=request,
+        )
     assert not policy.exists()
 
 

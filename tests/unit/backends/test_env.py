@@ -45,8 +45,16 @@ def test_granted_variables_win_secrets_included() -> None:
 
 
 def test_secret_looking_names() -> None:
-    for name in ("OPENAI_API_KEY", "my_secret", "GH_TOKEN", "AWS_REGION", "DB_PASSWORD",
-                 "GOOGLE_APPLICATION_CREDENTIALS", "AZURE_X", "GITHUB_TOKEN"):  # fmt: skip
+    for name in (
+        "OPENAI_API_KEY",
+        "my_secret",
+        "GH_TOKEN",
+        "AWS_REGION",
+        "DB_PASSWORD",
+        "GOOGLE_APPLICATION_CREDENTIALS",
+        "AZURE_X",
+        "GITHUB_TOKEN",
+    ):
         assert looks_secret(name), name
     for name in ("PATH", "HOME", "LANG", "TERM", "SHELL", "TZ"):
         assert not looks_secret(name), name

@@ -93,9 +93,11 @@ def test_rollback_restores_exact_bytes_and_deletes_only_what_the_session_created
 
 
 async def _scenario(
-    base: Path, start: dict[str, bytes], before: list[tuple[str, str, bytes]],
+    base: Path,
+    start: dict[str, bytes],
+    before: list[tuple[str, str, bytes]],
     after: list[tuple[str, str, bytes]],
-) -> None:  # fmt: skip
+) -> None:
     s = Scenario(base)
     try:
         await s.start(start)
@@ -108,7 +110,7 @@ async def _scenario(
             await s.apply(*step)
         current = _snapshot(s.ws)
         session_wrote = {name for who, name, _ in [*before, *after] if who == "session"}
-        done = await roll_back(s.store, s.root, s.sid, Target(to_seq=seq))
+        done = await roll_back(s.store, s.root, s.sid, target=Target(to_seq=seq))
         restored = _snapshot(s.ws)
         # Every file of the checkpoint is back, byte for byte.
         assert {k: restored.get(k) for k in expected} == expected
@@ -119,7 +121,7 @@ async def _scenario(
         # The safety checkpoint holds exactly what was there before.
         assert done.safety_id is not None
         assert s.checkpoints.repo(s.ws).paths(done.safety_id) == set(current)
-        undone = await roll_back(s.store, s.root, s.sid, Target(undo=True))
+        undone = await roll_back(s.store, s.root, s.sid, target=Target(undo=True))
         assert undone.safety_id is not None and _snapshot(s.ws) == current
     finally:
         s.store.close()
@@ -130,17 +132,17 @@ async def test_dry_run_changes_nothing_and_bad_targets_are_clear(tmp_path: Path)
     try:
         await s.start({"a.txt": b"1"})
         await s.apply("session", "a.txt", b"2")
-        done = await roll_back(s.store, s.root, s.sid, Target(to_seq=10**6), dry_run=True)
+        done = await roll_back(s.store, s.root, s.sid, target=Target(to_seq=10**6), dry_run=True)
         assert done.safety_id is None and done.plan.modified == ["a.txt"]
         assert (s.ws / "a.txt").read_bytes() == b"2"
         with pytest.raises(RollbackError, match="no known-good checkpoint"):
-            await roll_back(s.store, s.root, s.sid, Target(last_good=True))
+            await roll_back(s.store, s.root, s.sid, target=Target(last_good=True))
         with pytest.raises(RollbackError, match="no rollback to undo"):
-            await roll_back(s.store, s.root, s.sid, Target(undo=True))
+            await roll_back(s.store, s.root, s.sid, target=Target(undo=True))
         with pytest.raises(RollbackError, match="matches no"):
-            await roll_back(s.store, s.root, s.sid, Target(checkpoint="ffff"))
+            await roll_back(s.store, s.root, s.sid, target=Target(checkpoint="ffff"))
         with pytest.raises(RollbackError, match="no checkpoint at or before seq 0"):
-            await roll_back(s.store, s.root, s.sid, Target(to_seq=0))
+            await roll_back(s.store, s.root, s.sid, target=Target(to_seq=0))
     finally:
         s.store.close()
 
@@ -156,7 +158,7 @@ async def test_a_fork_starts_from_the_nearest_checkpoint_and_can_roll_back_to_co
         at = load_session(s.store.engine, s.sid)[-1].seq
         await s.apply("session", "a.txt", b"later")
         await s.checkpoint()
-        forked = await fork_session(s.store, s.root, s.sid, at, workspace=tmp_path / "fork")
+        forked = await fork_session(s.store, s.root, s.sid, at_seq=at, workspace=tmp_path / "fork")
         assert forked.checkpoint_id == first and forked.files == 2
         assert _snapshot(tmp_path / "fork") == {"a.txt": b"1", "b.txt": b"new"}
         records = load_session(s.store.engine, forked.session_id)
@@ -167,13 +169,15 @@ async def test_a_fork_starts_from_the_nearest_checkpoint_and_can_roll_back_to_co
         ]
         # The fork's own numbering: its start checkpoint is at or before its first copied seq.
         (tmp_path / "fork" / "b.txt").write_bytes(b"edited in the fork")
-        done = await roll_back(s.store, s.root, forked.session_id, Target(to_seq=records[1].seq))
+        done = await roll_back(
+            s.store, s.root, forked.session_id, target=Target(to_seq=records[1].seq)
+        )
         assert (
             done.plan.target.checkpoint_id
             == load_session(s.store.engine, s.sid)[1].payload["checkpoint_id"]
         )
         assert _snapshot(tmp_path / "fork") == {"a.txt": b"1"}  # b.txt: the session wrote it
         with pytest.raises(RollbackError, match="not empty"):
-            await fork_session(s.store, s.root, s.sid, at, workspace=tmp_path / "fork")
+            await fork_session(s.store, s.root, s.sid, at_seq=at, workspace=tmp_path / "fork")
     finally:
         s.store.close()

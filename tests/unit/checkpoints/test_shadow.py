@@ -26,11 +26,18 @@ def test_a_snapshot_holds_ignored_files_but_not_excluded_names_or_the_users_git(
     tmp_path: Path,
 ) -> None:
     ws = tmp_path / "ws"
-    _tree(ws, {
-        "src/a.py": b"a\n", ".gitignore": b"*.log\nsecret/\n", "run.log": b"x",
-        "secret/k": b"k", ".venv/lib/x.py": b"v", "pkg/node_modules/m.js": b"m",
-        "pkg/__pycache__/a.pyc": b"c",
-    })  # fmt: skip
+    _tree(
+        ws,
+        {
+            "src/a.py": b"a\n",
+            ".gitignore": b"*.log\nsecret/\n",
+            "run.log": b"x",
+            "secret/k": b"k",
+            ".venv/lib/x.py": b"v",
+            "pkg/node_modules/m.js": b"m",
+            "pkg/__pycache__/a.pyc": b"c",
+        },
+    )
     subprocess.run(["git", "init", "-q", str(ws)], check=True)
     user_git = sorted(p.name for p in (ws / ".git").iterdir())
     repo = ShadowRepo(tmp_path / "shadows", ws)
@@ -74,7 +81,11 @@ async def test_a_failed_checkpoint_is_an_escalation_and_the_call_goes_on(
     ws.mkdir()
     checkpoints = Checkpoints(store, tmp_path / "shadows")
     call = ToolCall(
-        "s1", "implementer-1", "c1", ToolRequest(ToolKind.EDIT, "implementer", ws), "write x"
+        session_id="s1",
+        agent_id="implementer-1",
+        call_id="c1",
+        request=ToolRequest(tool=ToolKind.EDIT, role="implementer", workspace=ws),
+        summary="write x",
     )
     monkeypatch.setenv("PATH", str(tmp_path / "nowhere"))  # no git to be found
     await checkpoints.before_call(call)  # does not raise
@@ -94,12 +105,18 @@ async def test_reads_take_no_checkpoint_and_writes_do(
     _tree(ws, {"a.txt": b"a"})
     checkpoints = Checkpoints(store, tmp_path / "shadows")
     checkpoints.watch("s1", ws, exclude=[])
-    read = ToolRequest(ToolKind.READ, "implementer", ws)
-    await checkpoints.before_call(ToolCall("s1", "i-1", "c1", read, "read a"))
-    run = ToolRequest(ToolKind.EXECUTE, "implementer", ws, command="make")
-    await checkpoints.before_call(ToolCall("s1", "i-1", "c2", run, "run make"))
+    read = ToolRequest(tool=ToolKind.READ, role="implementer", workspace=ws)
+    await checkpoints.before_call(
+        ToolCall(session_id="s1", agent_id="i-1", call_id="c1", request=read, summary="read a")
+    )
+    run = ToolRequest(tool=ToolKind.EXECUTE, role="implementer", workspace=ws, command="make")
+    await checkpoints.before_call(
+        ToolCall(session_id="s1", agent_id="i-1", call_id="c2", request=run, summary="run make")
+    )
     records = load_session(store.engine, "s1")
     assert [(r.kind, r.payload["label"]) for r in records] == [("checkpoint", "before run make")]
     checkpoints.watch("s2", ws, enabled=False)
-    await checkpoints.before_call(ToolCall("s2", "i-1", "c3", run, "run make"))
+    await checkpoints.before_call(
+        ToolCall(session_id="s2", agent_id="i-1", call_id="c3", request=run, summary="run make")
+    )
     assert load_session(store.engine, "s2") == []

@@ -42,10 +42,20 @@ CONTEXT = SessionContext(task="fix it", constraints=["no new deps"])
 
 def _records(*payloads: Payload, actor: str = "orchestrator") -> list[Record]:
     return [
-        Record(i, SID, i, "2026-11-24T00:00:00.000000Z", actor, p.KIND, 1,
-               orjson.dumps(p.model_dump(mode="json")).decode(), "0" * 64, "0" * 64)
+        Record(
+            i,
+            SID,
+            i,
+            "2026-11-24T00:00:00.000000Z",
+            actor,
+            p.KIND,
+            1,
+            orjson.dumps(p.model_dump(mode="json")).decode(),
+            "0" * 64,
+            "0" * 64,
+        )
         for i, p in enumerate(payloads, start=1)
-    ]  # fmt: skip
+    ]
 
 
 def _created() -> list[Payload]:
@@ -87,13 +97,14 @@ def test_a_failed_validation_moves_to_the_next_attempt_with_its_output() -> None
     progress = fold_progress(
         SID,
         _records(
-            *_created(), _h("planner", "orchestrator", PLAN),
+            *_created(),
+            _h("planner", "orchestrator", PLAN),
             _h("orchestrator", "implementer", _task(1)),
             _h("implementer", "validator", report),
             _h("validator", "implementer", failure),
             _h("orchestrator", "implementer", _task(2), attempt=2),
         ),
-    )  # fmt: skip
+    )
     assert progress.step is Step.IMPLEMENT and progress.attempt == 2
     assert progress.failures == ("1 failed",)
     assert progress.last_handoff == ("orchestrator", "implementer")
@@ -112,8 +123,11 @@ def test_each_handoff_names_the_next_step() -> None:
     assert at_review.step is Step.REVIEW
     rejected = ReviewVerdict(approved=False, comments="needs a test")
     verdict = fold_progress(
-        SID, _records(*base, _h("implementer", "reviewer", report), _h("reviewer", "orchestrator", rejected))
-    )  # fmt: skip
+        SID,
+        _records(
+            *base, _h("implementer", "reviewer", report), _h("reviewer", "orchestrator", rejected)
+        ),
+    )
     assert verdict.step is Step.VERDICT and not verdict.approved
     assert verdict.failures == ("review: needs a test",)
 
@@ -177,7 +191,7 @@ class _FakeRunner:
         self.checks_left_to_fail = 1
 
     async def turn(
-        self, role: str, _c: SessionContext, attempt: int, _f: list[str]
+        self, role: str, _c: SessionContext, attempt: int, *, failures: list[str]
     ) -> tuple[str, list[str]]:
         self.calls.append(f"turn {role} {attempt}")
         return f"{role} said", []
@@ -191,7 +205,18 @@ class _FakeRunner:
         self.calls.append(f"validate {attempt}")
         if self.checks_left_to_fail:
             self.checks_left_to_fail -= 1
-            return False, [CheckOutcome("pytest", ("pytest",), False, 1, "boom", False, 0.1, False)]
+            return False, [
+                CheckOutcome(
+                    name="pytest",
+                    command=("pytest",),
+                    passed=False,
+                    exit_code=1,
+                    output="boom",
+                    truncated=False,
+                    duration_s=0.1,
+                    timed_out=False,
+                )
+            ]
         return True, []
 
     async def review(self, _c: SessionContext, attempt: int) -> ReviewVerdict:
@@ -209,17 +234,24 @@ def test_a_resumed_workflow_continues_at_the_checks_without_handing_over_again()
     runner = _FakeRunner()
     state, summary = _continue(
         _records(
-            *_created(), _h("planner", "orchestrator", PLAN),
+            *_created(),
+            _h("planner", "orchestrator", PLAN),
             _h("orchestrator", "implementer", _task(2), attempt=2),
             _h("implementer", "validator", report, attempt=2),
         ),
         runner,
-    )  # fmt: skip
+    )
     assert runner.calls == [
-        "validate 2", "validator>implementer 2",
-        "orchestrator>implementer 3", "turn implementer 3", "implementer>validator 3",
-        "validate 3", "implementer>reviewer 3", "review 3", "reviewer>orchestrator 3",
-    ]  # fmt: skip
+        "validate 2",
+        "validator>implementer 2",
+        "orchestrator>implementer 3",
+        "turn implementer 3",
+        "implementer>validator 3",
+        "validate 3",
+        "implementer>reviewer 3",
+        "review 3",
+        "reviewer>orchestrator 3",
+    ]
     assert state is SessionState.SUCCEEDED and summary == "done in 3 attempt(s)"
 
 
@@ -229,9 +261,11 @@ def test_a_resumed_workflow_acts_on_a_recorded_verdict() -> None:
     approved = ReviewVerdict(approved=True)
     runner = _FakeRunner()
     state, _ = _continue(
-        _records(*base, _h("implementer", "reviewer", report), _h("reviewer", "orchestrator", approved)),
+        _records(
+            *base, _h("implementer", "reviewer", report), _h("reviewer", "orchestrator", approved)
+        ),
         runner,
-    )  # fmt: skip
+    )
     assert state is SessionState.SUCCEEDED and runner.calls == []
     runner = _FakeRunner()
     state, _ = _continue(_records(*_created()), runner)
