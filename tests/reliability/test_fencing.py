@@ -21,7 +21,9 @@ HOLDER = """
 import sys
 from sessions.store import leases
 from sessions.store.engine import open_engine
-token = leases.acquire(open_engine(sys.argv[1]), "s1", leases.owner_id(), float(sys.argv[2]))
+token = leases.acquire(
+    open_engine(sys.argv[1]), "s1", leases.owner_id(), ttl_s=float(sys.argv[2])
+)
 print(token, flush=True)
 sys.stdin.read()  # hold it (alive) until the parent closes our stdin
 """
