@@ -27,6 +27,7 @@ from screens.confirm import ConfirmScreen
 from screens.dashboard import DashboardScreen
 from screens.messages import HistoryProgress, LogAdvanced
 from screens.stylesheets import FirstScreen, first_stylesheets
+from screens.worker_errors import ReportsFailedWorkers
 from sessions.readmodel.console_model import Alert, AlertThrottle, ConsoleModel, stuck_sessions
 
 FIRST_FRAME_WAIT_S = 1.0
@@ -40,7 +41,7 @@ if TYPE_CHECKING:
     from sessions.store.record import Record
 
 
-class QuarterdeckApp(App[int]):
+class QuarterdeckApp(ReportsFailedWorkers, App[int]):
     """The console. ``boot`` says which database to open and what to run in it."""
 
     TITLE = "Quarterdeck"
@@ -218,16 +219,25 @@ class QuarterdeckApp(App[int]):
         candidates = [
             (s.session_id, s.state) for s in self.model.view.sessions if s.state in UNFINISHED
         ]
-        if candidates:
-            self._read_leases(supervisor, candidates)
+        if candidates:  # what runs here is the loop's to read, the leases the thread's
+            self._read_leases(supervisor, candidates, frozenset(supervisor.running()))
         else:
             self._show_interrupted(frozenset())
 
-    @work(thread=True, exclusive=True, group="interrupted")
+    @work(
+        thread=True,
+        exclusive=True,
+        group="interrupted",
+        exit_on_error=False,
+        name="looking for interrupted sessions",
+    )
     def _read_leases(
-        self, supervisor: Supervisor, candidates: list[tuple[str, SessionState]]
+        self,
+        supervisor: Supervisor,
+        candidates: list[tuple[str, SessionState]],
+        running_here: frozenset[str],
     ) -> None:
-        found = frozenset(supervisor.interrupted(candidates))
+        found = frozenset(supervisor.interrupted(candidates, running_here=running_here))
         self.call_from_thread(self._show_interrupted, found)
 
     def _show_interrupted(self, found: frozenset[str]) -> None:

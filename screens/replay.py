@@ -26,6 +26,7 @@ from screens.widgets.agent_grid import AgentGrid
 from screens.widgets.approval_queue import ApprovalQueue
 from screens.widgets.key_bar import KeyBar
 from screens.widgets.timeline import SessionTimeline
+from screens.worker_errors import ReportsFailedWorkers
 from sessions.readmodel.gc_pause import paused_gc, release_frozen
 from sessions.store.record import Record
 
@@ -39,7 +40,7 @@ STEPS_PER_SECOND = 20.0
 TICK_S = 0.05
 
 
-class ReplayScreen(Screen[None]):
+class ReplayScreen(ReportsFailedWorkers, Screen[None]):
     """Play, pause, step and jump through one session; nothing here can change it."""
 
     CSS_PATH = stylesheets.REPLAY
@@ -93,7 +94,13 @@ class ReplayScreen(Screen[None]):
         self._header("loading…")
         self.load()
 
-    @work(thread=True, exclusive=True, group="replay-load")
+    @work(
+        thread=True,
+        exclusive=True,
+        group="replay-load",
+        exit_on_error=False,
+        name="loading the replay",
+    )
     def load(self) -> None:
         """Read and fold the session off the UI thread, reporting progress."""
 

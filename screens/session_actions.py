@@ -3,6 +3,8 @@ session too), cancel, and roll back to the last known-good checkpoint.
 
 Each asks the :class:`~agents.supervisor.actions.Supervisor` and says what happened in a notification; anything
 that cannot be taken back is confirmed first, and a rollback shows every file it would change.
+The supervisor's async methods do their reads on threads; an unexpected failure is told by the
+dashboard's worker-error handler (:mod:`screens.worker_errors`).
 """
 
 from __future__ import annotations
@@ -65,7 +67,7 @@ class SessionActions(_Base):
     def _supervisor(self) -> Supervisor | None:
         raise NotImplementedError
 
-    @work(group="control")
+    @work(group="control", exit_on_error=False, name="pausing or resuming a session")
     async def action_pause(self) -> None:
         """Pause the selected session between steps, resume it, or resume it after a crash."""
         session, supervisor = self._session(), self._supervisor()
@@ -88,7 +90,7 @@ class SessionActions(_Base):
         except SupervisorError as exc:
             self.notify(str(exc), severity="error")
 
-    @work(group="control")
+    @work(group="control", exit_on_error=False, name="cancelling a session")
     async def action_cancel_session(self) -> None:
         """Cancel the selected session, after confirming."""
         session, supervisor = self._session(), self._supervisor()
@@ -112,7 +114,7 @@ class SessionActions(_Base):
         except SupervisorError as exc:
             self.notify(str(exc), severity="error")
 
-    @work(group="control")
+    @work(group="control", exit_on_error=False, name="rolling back a session")
     async def action_rollback(self) -> None:
         """Show what going back to the last known-good checkpoint changes; do it on yes."""
         session, supervisor = self._session(), self._supervisor()

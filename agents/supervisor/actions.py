@@ -115,7 +115,7 @@ class Supervisor:
     # -- approvals ---------------------------------------------------------------------------
 
     def approval(self, approval_id: str) -> ApprovalView:
-        """The approval as the database has it; ``SupervisorError`` if unknown."""
+        """The approval as the database has it; ``SupervisorError`` if unknown (blocking)."""
         found = approvals_by_id(self.store.engine, [approval_id])
         if not found:
             raise SupervisorError(f"no approval {approval_id}")
@@ -123,7 +123,8 @@ class Supervisor:
 
     def proposal(self, approval_id: str, outcome: Outcome) -> str:
         """The TOML of the narrowed rule an "always"/"never" answer would add; ``GrantError``
-        when no narrow rule is safe (then only a one-off answer is possible)."""
+        when no narrow rule is safe (then only a one-off answer is possible). Blocking (it
+        reads the database): call it on a thread."""
         decision = outcome.standing
         if decision is None:
             raise SupervisorError(f"{outcome} adds no rule")
@@ -224,9 +225,13 @@ class Supervisor:
 
     # -- time travel -------------------------------------------------------------------------
 
-    def interrupted(self, candidates: Iterable[tuple[str, SessionState]]) -> set[str]:
-        """Unfinished sessions no live process holds (blocking: call it on a thread)."""
-        return recovery.interrupted(self.store, candidates, set(self.running()))
+    def interrupted(
+        self, candidates: Iterable[tuple[str, SessionState]], *, running_here: Iterable[str]
+    ) -> set[str]:
+        """Unfinished sessions no live process holds (blocking: call it on a thread).
+        ``running_here`` is :meth:`running`, read on the loop first: the orchestrator's tasks
+        are the loop's, not the thread's, to read."""
+        return recovery.interrupted(self.store, candidates, set(running_here))
 
     async def resume_interrupted(self, session_id: str) -> str:
         """Continue an interrupted session here; returns what happened, in words."""
@@ -271,17 +276,17 @@ class Supervisor:
     # -- policy ------------------------------------------------------------------------------
 
     def reload_policy(self) -> ReloadResult:
-        """Load the policy file again now (the watcher also does it on every change)."""
+        """Load the policy file again now (the watcher also does it on every change); blocking."""
         if self.holder is None:
             raise SupervisorError("this console enforces no policy (it runs no sessions)")
         return self.holder.load()
 
     def grants(self) -> list[Grant]:
-        """The standing grants in the user's policy file."""
+        """The standing grants in the user's policy file (blocking: it reads the file)."""
         return list_grants(self.policy_path)
 
     def revoke(self, rule_id: str) -> None:
-        """Remove a standing grant; ``SupervisorError`` when there is no such grant."""
+        """Remove a standing grant; ``SupervisorError`` when there is no such grant (blocking)."""
         try:
             _revoke_grant(self.policy_path, rule_id)
         except GrantError as exc:
