@@ -7,6 +7,12 @@ thousands of chunks is spread over frames and a keypress is never stuck behind i
 single :class:`~screens.messages.LogAdvanced`. Records of other processes writing the same
 database arrive by polling; a gap in ``seq`` (another process committed in between) is filled
 from the database, so the view never skips a record.
+
+The event loop only draws: every database read (the history, a poll, a gap) runs on a thread,
+and the loop only folds what comes back. The model is folded by one thread at a time — the
+history load's thread until :attr:`Bridge.loaded` is set (no flush runs and no poll starts
+before), then only the loop, and while a read is in flight nothing else folds: its records
+and any queued after it are folded in ``seq`` order when it is back.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import Engine
 from textual.app import App
+from textual.worker import Worker
 
 from screens.messages import HistoryProgress, LogAdvanced
 from sessions.readmodel.console_model import ConsoleModel
@@ -127,6 +134,10 @@ class Bridge:
         self._unsubscribe: Unsubscribe | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._context: contextvars.Context | None = None
+        self._reading: Worker[None] | None = None
+        """The read in flight (a gap or a poll); flushes wait for it."""
+        self._stalled = False
+        """The last read failed: its records are queued again, and the next poll retries."""
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -148,6 +159,8 @@ class Bridge:
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
+        if self._reading is not None:
+            self._reading.cancel()
 
     def _load_history(self) -> None:
         total = self.source.size()
@@ -183,37 +196,70 @@ class Bridge:
             self.flush()
 
     def flush(self) -> None:
-        """Fold what is queued (bounded), post one message, and come back for the rest."""
+        """Fold what is queued (bounded), post one message, and come back for the rest; a
+        ``seq`` gap is first read from the log, off the loop."""
+        if self._reading is not None or self._stalled:
+            return  # the read's end (or the next poll) flushes what is queued
         with self._lock:
             take = min(len(self._queue), self.max_per_flush)
             batch = [self._queue.popleft() for _ in range(take)]
             more = bool(self._queue)
             self._scheduled = more
         self._last_flush = time.monotonic()
-        records = self._contiguous(batch)
+        last = self.model.last_seq
+        fresh = [r for r in batch if r.seq > last]  # a poll may have folded some already
+        if fresh and fresh[0].seq != last + 1:  # another process committed in between
+            self._read(last, fresh[0].seq - last - 1, fresh)
+            return
+        self._fold(fresh)
+        if more:
+            self._schedule()
+
+    def _poll(self) -> None:
+        """Read what other processes committed (nothing queued here covers it)."""
+        if self._reading is not None:
+            return  # one read at a time: this one's records are not folded yet
+        with self._lock:
+            if self._scheduled and not self._stalled:
+                return  # a flush is coming, and reads any gap itself
+            retry = bool(self._queue)  # left by a failed gap read
+            self._scheduled = retry
+        self._stalled = False
+        if retry:
+            self._schedule()
+        else:
+            self._read(self.model.last_seq, self.max_per_flush, [])
+
+    def _read(self, after: int, limit: int, fresh: list[Record]) -> None:
+        """Read up to ``limit`` records past ``after`` on a thread, then fold them and ``fresh``
+        on the loop; a failure reaches the user through the app's worker-error handler."""
+        work = self._read_then_fold(after, limit, fresh)
+        self._reading = self.app.run_worker(
+            work, name="reading the log", group="bridge-read", exit_on_error=False
+        )
+
+    async def _read_then_fold(self, after: int, limit: int, fresh: list[Record]) -> None:
+        try:
+            read = await asyncio.to_thread(self.source.read_after, after, limit)
+        except BaseException:
+            # Nothing taken is lost: the records wait in the queue, and the next poll (or,
+            # without polling, the next commit) tries the gap again — not every frame.
+            with self._lock:
+                self._queue.extendleft(reversed(fresh))
+                self._scheduled = False  # no flush is pending now (one may have returned early)
+            self._stalled = bool(fresh) and self.poll_s is not None
+            raise
+        finally:
+            self._reading = None
+        last = self.model.last_seq  # unchanged: nothing folds while a read is in flight
+        self._fold([r for r in read if r.seq > last] + fresh)
+        with self._lock:
+            more = self._scheduled = bool(self._queue)
+        if more:
+            self._schedule()
+
+    def _fold(self, records: list[Record]) -> None:
         if records:
             changes = self.model.add(records)
             if changes.records:
                 self.app.post_message(LogAdvanced(changes))
-        if more:
-            self._schedule()
-
-    def _contiguous(self, batch: list[Record]) -> list[Record]:
-        """``batch`` without what is already folded, with any ``seq`` gap read from the log."""
-        last = self.model.last_seq
-        fresh = [r for r in batch if r.seq > last]
-        if not fresh or fresh[0].seq == last + 1:
-            return fresh
-        gap = self.source.read_after(last, fresh[0].seq - last - 1)
-        return [*gap, *fresh]
-
-    def _poll(self) -> None:
-        """Read what other processes committed (nothing queued here covers it)."""
-        with self._lock:
-            busy = self._scheduled or bool(self._queue)
-        if busy:
-            return
-        records = self.source.read_after(self.model.last_seq, self.max_per_flush)
-        if records:
-            changes = self.model.add(records)
-            self.app.post_message(LogAdvanced(changes))
