@@ -32,6 +32,7 @@ from screens.widgets.policy_banner import PolicyBanner
 from screens.widgets.session_list import SessionList
 from screens.widgets.status_bar import StatusBar
 from screens.widgets.timeline import SessionTimeline, TimelineFilter
+from screens.worker_errors import ReportsFailedWorkers
 from sessions.readmodel.console_model import Changes, ConsoleModel
 from sessions.readmodel.views import PendingApprovalView, SessionView
 
@@ -51,7 +52,7 @@ def console_commands() -> type[Provider]:
     return ConsoleCommands
 
 
-class DashboardScreen(SessionActions, Screen[None]):
+class DashboardScreen(ReportsFailedWorkers, SessionActions, Screen[None]):
     """What ``quarterdeck`` opens on: everything live, every key one action."""
 
     CSS_PATH = stylesheets.DASHBOARD
@@ -176,14 +177,23 @@ class DashboardScreen(SessionActions, Screen[None]):
     def reload_policy(self) -> None:
         """Load the policy file now and say how it went (a rejection also shows the banner)."""
         supervisor = self._supervisor()
-        if supervisor is None:
-            return
+        if supervisor is not None:
+            self._reload_policy(supervisor)
+
+    @work(
+        thread=True,
+        exclusive=True,
+        group="policy-reload",
+        exit_on_error=False,
+        name="reloading the policy",
+    )
+    def _reload_policy(self, supervisor: Supervisor) -> None:
         from agents.supervisor.actions import SupervisorError
 
         try:
             result = supervisor.reload_policy()
         except SupervisorError as exc:
-            self.notify(str(exc), severity="error")
+            self.notify(str(exc), severity="error")  # notify is thread-safe
             return
         if result.errors:
             self.notify("; ".join(result.errors[:3]), title="Policy rejected", severity="error")
@@ -193,8 +203,11 @@ class DashboardScreen(SessionActions, Screen[None]):
     def revoke_grant(self, rule_id: str) -> None:
         """Remove a standing grant from the policy file (the watcher reloads it)."""
         supervisor = self._supervisor()
-        if supervisor is None:
-            return
+        if supervisor is not None:
+            self._revoke_grant(supervisor, rule_id)
+
+    @work(thread=True, group="grant-revoke", exit_on_error=False, name="revoking a grant")
+    def _revoke_grant(self, supervisor: Supervisor, rule_id: str) -> None:
         from agents.supervisor.actions import SupervisorError
 
         try:
@@ -235,7 +248,7 @@ class DashboardScreen(SessionActions, Screen[None]):
 
             self.answer(approval.approval_id, Outcome(outcome))
 
-    @work(group="answers")
+    @work(group="answers", exit_on_error=False, name="answering an approval")
     async def answer(self, approval_id: str, outcome: Outcome) -> None:
         """Answer one approval (asking to confirm the rule of an "always" or "never")."""
         supervisor = self._supervisor()
@@ -247,7 +260,7 @@ class DashboardScreen(SessionActions, Screen[None]):
 
         if outcome in (Outcome.APPROVED_ALWAYS, Outcome.DENIED_ALWAYS):
             try:
-                rule = supervisor.proposal(approval_id, outcome)
+                rule = await asyncio.to_thread(supervisor.proposal, approval_id, outcome)
             except (GrantError, SupervisorError) as exc:
                 self.notify(f"No standing rule is possible: {exc}", severity="error")
                 return

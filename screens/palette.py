@@ -1,7 +1,12 @@
-"""The command palette (``ctrl+p``): jump to a session or an agent, replay, reload, grants."""
+"""The command palette (``ctrl+p``): jump to a session or an agent, replay, reload, grants.
+
+The standing grants live in the policy file: they are read once, on a thread, when the palette
+opens — never on the loop, and not again for every key typed.
+"""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterator
 from functools import partial
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
@@ -11,6 +16,7 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 from sessions.readmodel.console_model import ConsoleModel
 
 if TYPE_CHECKING:  # agents is slow to import and loaded after the first paint (see dashboard)
+    from agents.auth.grants import Grant
     from agents.supervisor.actions import Supervisor
 
 
@@ -38,6 +44,21 @@ class PaletteHost(Protocol):
 class ConsoleCommands(Provider):
     """Sessions, agents, replays, the policy reload and every standing grant, as commands."""
 
+    grants: tuple[Grant, ...] = ()
+    """The standing grants, as read when the palette opened."""
+
+    async def startup(self) -> None:
+        """Read the standing grants off the loop; a file that cannot be read is said."""
+        host = self.screen
+        if not isinstance(host, PaletteHost) or host.supervisor is None:
+            return
+        try:
+            self.grants = tuple(await asyncio.to_thread(host.supervisor.grants))
+        except (OSError, ValueError) as exc:  # Textual would only log a failed startup
+            self.app.notify(
+                f"cannot read the standing grants: {exc}", severity="error", markup=False
+            )
+
     def _commands(self) -> Iterator[tuple[str, Callable[[], object], str]]:
         host = self.screen
         if not isinstance(host, PaletteHost):
@@ -63,11 +84,7 @@ class ConsoleCommands(Provider):
                 )
         if host.supervisor is not None:
             yield "Reload the policy", host.reload_policy, str(host.supervisor.policy_path)
-            try:
-                grants = host.supervisor.grants()
-            except OSError:
-                grants = []
-            for g in grants:
+            for g in self.grants:
                 yield (
                     f"Revoke grant: {g.rule_id} ({g.decision.value} {g.role}: {g.subject})",
                     partial(host.revoke_grant, g.rule_id),

@@ -87,14 +87,14 @@ class SessionMemory:
         self, reason: PurgeReason = "completed", *, keys: list[str] | None = None
     ) -> Record:
         """Delete ``keys`` (default: all) and log which were purged; the values are gone."""
-        doomed = self.keys() if keys is None else keys
+        doomed = await asyncio.to_thread(self.keys) if keys is None else keys  # off the loop
         return await self._store.append_durable(
             self.session_id, self._actor, MemoryPurged(keys=doomed, reason=reason)
         )
 
     async def purge_expired(self, *, now: float | None = None) -> Record | None:
         """Delete the values whose expiry has passed (logged as ``expired``); None if none."""
-        expired = self.expired_keys(now=now)
+        expired = await asyncio.to_thread(self.expired_keys, now=now)
         if not expired:
             return None
         return await self.purge("expired", keys=expired)
