@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import getpass
 
@@ -14,12 +13,18 @@ from agents.approvals.broker import (
     RequestAdded,
 )
 from agents.approvals.on_ask import OnAsk
+from agents.background import Background
 
 
-def answer_automatically(broker: ApprovalBroker, mode: OnAsk) -> None:
-    """Subscribe ``broker`` so every request is answered as ``mode`` says (wait: not at all)."""
+def answer_automatically(broker: ApprovalBroker, mode: OnAsk) -> Background:
+    """Subscribe ``broker`` so every request is answered as ``mode`` says (wait: not at all).
+
+    The answers in flight are the returned tasks; closing them, when the run ends, cancels
+    them and answers nothing more.
+    """
+    answers = Background(f"--on-ask {mode.value}")
     if mode is OnAsk.WAIT:
-        return
+        return answers
     outcome = Outcome.APPROVED_ONCE if mode is OnAsk.ALLOW else Outcome.DENIED
     who = f"{getpass.getuser()} (--on-ask {mode.value})"
     reason = f"answered by --on-ask {mode.value}"
@@ -30,7 +35,9 @@ def answer_automatically(broker: ApprovalBroker, mode: OnAsk) -> None:
             await broker.resolve(approval_id, outcome, decided_by=who, reason=reason)
 
     def listener(event: BrokerEvent) -> None:
-        if isinstance(event, RequestAdded):
-            asyncio.get_running_loop().create_task(answer(event.approval.approval_id))
+        if isinstance(event, RequestAdded) and not answers.closed:
+            approval_id = event.approval.approval_id
+            answers.spawn(answer(approval_id), name=f"answer-{approval_id}")
 
     broker.subscribe(listener)
+    return answers

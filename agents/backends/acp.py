@@ -303,6 +303,7 @@ class AcpAgent:
             await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
         except asyncio.CancelledError:
             task.cancel()
+            await asyncio.gather(task, return_exceptions=True)  # ended before we go, not dropped
             raise
         if task.done():
             try:
@@ -314,6 +315,7 @@ class AcpAgent:
                 except TimeoutError:
                     raise AgentDiedError(f"the connection to the agent broke: {exc}") from exc
         task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
         raise died.result()
 
     # -- turns -----------------------------------------------------------------------------

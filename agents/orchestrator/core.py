@@ -15,6 +15,7 @@ from typing import Literal
 
 from agents.approvals.broker import ApprovalBroker, BrokerEvent
 from agents.auth.gate import AuthGate
+from agents.background import Background
 from agents.checkpoints.recorder import Checkpoints
 from agents.orchestrator.progress import Progress
 from agents.orchestrator.session import SessionRunner, SessionSpec
@@ -48,6 +49,8 @@ class Orchestrator:
         self.log_dir = log_dir
         self.runners: dict[str, SessionRunner] = {}
         self.tasks: dict[str, asyncio.Task[SessionState]] = {}
+        self.background = Background("orchestrator")
+        """State moves started by approval changes (a broker listener cannot await them)."""
         broker.subscribe(self._approval_changed)
 
     def start(
@@ -180,8 +183,10 @@ class Orchestrator:
             await asyncio.gather(task, return_exceptions=True)
 
     async def shutdown(self) -> None:
-        """Cancel every running session (quitting): no agent process survives."""
+        """Cancel every running session (quitting): no agent process survives; then the
+        state moves still in flight."""
         await asyncio.gather(*(self.cancel(sid) for sid in list(self.tasks)))
+        await self.background.close()
 
     def _approval_changed(self, event: BrokerEvent) -> None:
         approval = event.approval  # asked or resolved: either may change who is waiting
@@ -194,4 +199,4 @@ class Orchestrator:
         waiting = any(p.session_id == approval.session_id for p in self.broker.pending())
         target = SessionState.AWAITING_APPROVAL if waiting else SessionState.RUNNING
         if target is not runner.state:
-            asyncio.get_running_loop().create_task(runner.move(target))
+            self.background.spawn(runner.move(target), name=f"move-{approval.session_id}")

@@ -32,6 +32,7 @@ from agents.auth.egress import KnownSecret
 from agents.auth.gate import AuthGate
 from agents.auth.holder import PolicyHolder
 from agents.backends.spec import TurnAgent
+from agents.background import Background
 from agents.orchestrator.session import SessionRunner, SessionSpec
 from agents.redrive.agent import ReplayAgent
 from agents.redrive.journal import Divergence, Journal, Kind, RedriveReport
@@ -154,14 +155,17 @@ class RecordedAnswers:
     def __init__(self, broker: ApprovalBroker) -> None:
         self.segment: Segment | None = None
         self._broker = broker
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._answers = Background("re-drive answers")
         broker.subscribe(self._changed)
 
     def _changed(self, event: BrokerEvent) -> None:
-        if isinstance(event, RequestAdded):
-            task = asyncio.get_running_loop().create_task(self._answer(event.approval))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+        if isinstance(event, RequestAdded) and not self._answers.closed:
+            approval = event.approval
+            self._answers.spawn(self._answer(approval), name=f"answer-{approval.approval_id}")
+
+    async def close(self) -> None:
+        """Answer nothing more; cancel the answers in flight and wait for them."""
+        await self._answers.close()
 
     async def _answer(self, approval: PendingApproval) -> None:
         segment, broker, approval_id = self.segment, self._broker, approval.approval_id
@@ -210,9 +214,9 @@ async def redrive(
     gate's does."""
     store = scratch_store(scratch, sealed=sealed)
     journal = Journal()
+    broker = ApprovalBroker(store, timeout_s=ANSWER_TIMEOUT_S, user="re-drive")
+    answers = RecordedAnswers(broker)
     try:
-        broker = ApprovalBroker(store, timeout_s=ANSWER_TIMEOUT_S, user="re-drive")
-        answers = RecordedAnswers(broker)
         holder = PolicyHolder.fixed(policy)
         gate = AuthGate(
             holder,
@@ -250,6 +254,7 @@ async def redrive(
             if journal.stopped:
                 break
     finally:
+        await answers.close()
         store.close()
         store.engine.dispose()
     last = recording.segments[-1] if recording.segments else None

@@ -14,7 +14,6 @@ import signal
 import sys
 from pathlib import Path
 
-from agents.approvals.autoanswer import answer_automatically
 from agents.approvals.on_ask import OnAsk
 from agents.orchestrator.progress import Progress, describe_progress, fold_progress
 from agents.orchestrator.recovery import LeaseKeeper, record_recovery
@@ -153,7 +152,7 @@ async def _resume(args: argparse.Namespace, progress: Progress, team: Team, *, p
                 print(f"quarterdeck: error: {error}", file=sys.stderr)
             return EXIT_CONFIG
         runtime.store.subscribe(lambda batch: print_records(batch, {session_id}, as_json=args.json))
-        answer_automatically(runtime.broker, args.on_ask)
+        runtime.answer_asks(args.on_ask)
         runtime.start_workers()
         runtime.orchestrator.recover(progress, team, path)
         try:

@@ -119,7 +119,6 @@ def _start(args: argparse.Namespace, runs: Sequence[tuple[str, Team, Path]]) -> 
 
 
 async def _headless(args: argparse.Namespace, runs: Sequence[tuple[str, Team, Path]]) -> int:
-    from agents.approvals.autoanswer import answer_automatically
     from app.wiring.runtime import build_runtime
 
     runtime, loaded = build_runtime(args.db, policy=args.policy)
@@ -135,7 +134,7 @@ async def _headless(args: argparse.Namespace, runs: Sequence[tuple[str, Team, Pa
             return EXIT_CONFIG
         mine: set[str] = set()
         runtime.store.subscribe(lambda batch: print_records(batch, mine, as_json=args.json))
-        answer_automatically(runtime.broker, args.on_ask)
+        runtime.answer_asks(args.on_ask)
         runtime.start_workers()
         for task, team, workspace in runs:
             mine.add(runtime.orchestrator.start(task, team, workspace))

@@ -75,9 +75,7 @@ class Boot:
 
         runtime, loaded = build_runtime(self.db, policy=self.policy)
         if self.on_ask is not None:
-            from agents.approvals.autoanswer import answer_automatically
-
-            answer_automatically(runtime.broker, self.on_ask)  # wait: answers nothing
+            runtime.answer_asks(self.on_ask)  # wait: answers nothing
         problems = [f"policy {loaded.path}: {e}" for e in loaded.errors]
         if runtime.holder.current is None and self.runs:
             problems.append("no valid policy is in force, so no session was started")

@@ -6,10 +6,13 @@ import asyncio
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from agents.approvals.autoanswer import answer_automatically
 from agents.approvals.broker import ApprovalBroker
+from agents.approvals.on_ask import OnAsk
 from agents.auth.gate import AuthGate
 from agents.auth.holder import PolicyHolder, ReloadResult
 from agents.auth.watch import record_policy_changes, watch_policy
+from agents.background import Background
 from agents.checkpoints.recorder import Checkpoints
 from agents.orchestrator.core import Orchestrator
 from agents.secrets.keyring_store import SecretStore, SecretsUnavailableError
@@ -28,18 +31,27 @@ class Runtime:
     gate: AuthGate
     orchestrator: Orchestrator
     stop: asyncio.Event = field(default_factory=asyncio.Event)
-    workers: list[asyncio.Task[None]] = field(default_factory=list)
+    workers: Background = field(default_factory=lambda: Background("runtime"))
+    answers: Background | None = None
+    """The automatic answers of :meth:`answer_asks`, if asked for."""
 
     def start_workers(self) -> None:
         """Hot reload of the policy and answers from other terminals, as background workers."""
-        self.workers.append(asyncio.create_task(watch_policy(self.holder, stop=self.stop)))
-        self.workers.append(asyncio.create_task(self.broker.follow_external(self.stop)))
+        self.workers.spawn(watch_policy(self.holder, stop=self.stop), name="policy-watch")
+        self.workers.spawn(self.broker.follow_external(self.stop), name="external-answers")
+
+    def answer_asks(self, mode: OnAsk) -> None:
+        """Answer every "ask" as ``mode`` says (``--on-ask``) until :meth:`close`."""
+        self.answers = answer_automatically(self.broker, mode)
 
     async def close(self) -> None:
-        """Cancel sessions (stopping every agent), stop the workers, close the store."""
+        """Stop answering, cancel sessions (stopping every agent), stop the workers, close the
+        store."""
+        if self.answers is not None:
+            await self.answers.close()
         await self.orchestrator.shutdown()
         self.stop.set()
-        await asyncio.gather(*self.workers, return_exceptions=True)
+        await self.workers.close(cancel=False)  # they end on their own once told to stop
         self.store.close()
 
 

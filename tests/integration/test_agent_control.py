@@ -7,7 +7,6 @@ import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
-from agents.approvals.autoanswer import answer_automatically
 from agents.approvals.on_ask import OnAsk
 from agents.team import bundled_team, demo_dir, load_team
 from app.wiring.runtime import build_runtime
@@ -22,7 +21,7 @@ async def _scenario(tmp_path: Path) -> None:
     team = load_team(bundled_team("demo-team.toml"))
     runtime, loaded = build_runtime(str(tmp_path / "q.db"))
     assert loaded.ok
-    answer_automatically(runtime.broker, OnAsk.ALLOW)
+    runtime.answer_asks(OnAsk.ALLOW)
     loop = asyncio.get_running_loop()
     reached = asyncio.Event()
     try:
