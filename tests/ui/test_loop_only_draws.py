@@ -1,0 +1,189 @@
+"""The UI loop only draws: no flow of the console runs a database statement on the loop's thread.
+
+The console runs on a real database with a history, real demo agents, a policy file with a
+standing grant, and a second store on the same file — another process, as far as the console
+can tell: its records arrive by polling, or by filling a gap in ``seq`` before the console's
+own. Every SQLite connection carries a trace callback (:mod:`tests.ui.loop_guard`); the test
+drives the flows a user has, then asserts that none of their statements ran on the loop's
+thread. (With the bridge's poll reading on the loop again, it fails at once.)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from textual.message import Message
+from textual.notifications import Notify
+from textual.pilot import Pilot
+
+from agents.auth.grants import add_grant, narrowed_rule
+from agents.auth.requests import Decision, ToolKind, ToolRequest
+from agents.demo.workspace import copy_demo_workspace
+from app.console import QuarterdeckApp
+from app.wiring.console_boot import Boot
+from app.wiring.store import policy_file
+from screens.approval_details import ApprovalDetailsScreen
+from screens.confirm import ConfirmScreen
+from screens.replay import ReplayScreen
+from sessions.schema.session import SessionCreated, SessionState
+from sessions.store.engine import open_engine
+from sessions.store.event_store import EventStore
+from sessions.store.transfer import import_session
+from tests.ui.loop_guard import install
+from tests.ui.test_flows import _team, wait_for
+
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "session-basic.jsonl"
+GRANT = "grant-test"
+
+
+def _history(db: Path) -> str:
+    """A finished session already in the database: the console loads it at start."""
+    with EventStore(open_engine(db)) as store:
+        return import_session(store, FIXTURE).session_id
+
+
+def _grant(workspace: Path) -> None:
+    """A standing grant in the user's policy file, for the palette to list and revoke."""
+    request = ToolRequest(
+        tool=ToolKind.EXECUTE, role="implementer", workspace=workspace, command="cksum notes.txt"
+    )
+    rule = narrowed_rule(request, Decision.ALLOW, rule_id=GRANT)
+    add_grant(
+        policy_file(),
+        rule,
+        rule_id=GRANT,
+        session_id="s",
+        role="implementer",
+        subject="cksum notes.txt",
+        request=request,
+    )
+
+
+def _created(title: str) -> tuple[str, str, SessionCreated]:
+    return str(uuid.uuid4()), "elsewhere", SessionCreated(title=title)
+
+
+def _told(notes: list[str]) -> Callable[[], bool]:
+    """True once one more notification than now was posted."""
+    before = len(notes)
+    return lambda: len(notes) > before
+
+
+async def _other_process_commits(app: QuarterdeckApp, pilot: Pilot[int], db: Path) -> None:
+    """Records of another store: alone (the poll brings them), then just before one of the
+    console's own (the flush reads the gap) — until a gap read was seen."""
+    assert app.bridge is not None and app.opened is not None and app.opened.runtime is not None
+    bridge, ours = app.bridge, app.opened.runtime.store
+    limits: list[int] = []
+    read_after = bridge.source.read_after
+
+    def recording(seq: int, limit: int) -> list[object]:
+        limits.append(limit)
+        return list(read_after(seq, limit))
+
+    bridge.source.read_after = recording  # type: ignore[method-assign, assignment]
+    other = await asyncio.to_thread(lambda: EventStore(open_engine(db, create=False)))
+    try:
+        sid, actor, payload = _created("polled")
+        await asyncio.to_thread(other.append_sync, sid, actor, payload)
+        await wait_for(pilot, lambda: app.model.view.session(sid) is not None, "the poll")
+        for _ in range(20):  # a poll may read the other's record first: then try again
+            theirs, ours_ = _created("gap"), _created("ours")
+            await asyncio.to_thread(other.append_sync, *theirs)
+            await asyncio.to_thread(ours.append_sync, *ours_)
+            both = lambda: all(app.model.view.session(s[0]) for s in (theirs, ours_))  # noqa: B023, E731
+            await wait_for(pilot, both, "the gap and ours")
+            if any(limit < bridge.max_per_flush for limit in limits):
+                break
+        else:
+            raise AssertionError("no gap was ever read")
+    finally:
+        await asyncio.to_thread(other.close)
+
+
+async def test_no_flow_touches_the_database_on_the_loop(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = tmp_path / "q.db"
+    workspace = tmp_path / "ws"
+    copy_demo_workspace(workspace)
+    imported = await asyncio.to_thread(_history, db)
+    await asyncio.to_thread(_grant, workspace)
+    guard = install(monkeypatch)
+    boot = Boot(db=str(db), runs=[("Fix the failing test", _team(), workspace)])
+    app = QuarterdeckApp(boot, tick_s=None)
+    notes: list[str] = []
+
+    def hook(message: Message) -> None:
+        if isinstance(message, Notify):
+            notes.append(message.notification.message)
+
+    async with app.run_test(size=(140, 44), message_hook=hook) as pilot:
+        await wait_for(pilot, lambda: bool(app.model.view.pending), "an approval")
+        assert app.model.view.session(imported) is not None  # the history was loaded
+        await _other_process_commits(app, pilot, db)
+        dashboard = app.dashboard
+        assert dashboard is not None
+        sid = app.started[0]
+        dashboard.show_session(sid)
+
+        def pending() -> set[str]:
+            return {p.approval_id for p in app.model.view.pending}
+
+        # The approvals queue: the rule an "always" would add (or why none), details, an answer.
+        first = app.model.view.pending[0].approval_id
+        told = _told(notes)
+        await pilot.press("A")
+        shown = lambda: isinstance(app.screen, ConfirmScreen)  # noqa: E731
+        await wait_for(pilot, lambda: shown() or told(), "the proposed rule")
+        if shown():
+            await pilot.press("n")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ApprovalDetailsScreen), "details")
+        await pilot.press("a")
+        await wait_for(pilot, lambda: first not in pending(), "the answer")
+
+        # Session actions: pause, the rollback plan (or why none), resume.
+        def state() -> SessionState | None:
+            session = app.model.view.session(sid)
+            return session.state if session is not None else None
+
+        await pilot.press("p")
+        await wait_for(pilot, lambda: state() is SessionState.PAUSED, "paused")
+        told = _told(notes)
+        await pilot.press("b")
+        await wait_for(pilot, lambda: shown() or told(), "the rollback plan")
+        if shown():
+            await pilot.press("n")
+        await pilot.press("p")
+        await wait_for(pilot, lambda: state() is not SessionState.PAUSED, "resumed")
+
+        # The palette: the policy reloaded, the standing grant listed and revoked.
+        for command, result in (
+            ("Reload the policy", "policy reloaded"),
+            (f"Revoke grant: {GRANT}", f"revoked {GRANT}"),
+        ):
+            await pilot.press("ctrl+p")
+            await pilot.pause()
+            await pilot.press(*command, "enter")
+            await wait_for(pilot, lambda r=result: r in notes, result)
+
+        # A replay, read from the database.
+        await pilot.press("r")
+        replaying = lambda: isinstance(app.screen, ReplayScreen) and app.screen.replay is not None  # noqa: E731
+        await wait_for(pilot, replaying, "the replay")
+        await pilot.press("escape")
+
+        # Cancel the session, then quit.
+        await pilot.press("c")
+        await wait_for(pilot, shown, "the confirmation")
+        await pilot.press("y")
+        await wait_for(pilot, lambda: sid not in app.running_here(), "the cancel")
+        await pilot.press("ctrl+q")
+        await asyncio.wait_for(app.closed.wait(), 60)  # no pilot: the app is exiting
+    assert guard.statements > 0  # the guard saw the console's reads (off the loop)
+    assert not guard.hits, "database statements on the loop:\n" + guard.report()
