@@ -231,7 +231,9 @@ class ApprovalBroker:
         added = None
         decision = outcome.standing
         if decision is not None:
-            added = write_standing_grant(
+            # The policy file is written on a thread: the console's loop only draws.
+            added = await asyncio.to_thread(
+                write_standing_grant,
                 self._policy_path,
                 approval_id=approval_id,
                 decision=decision,
