@@ -1,8 +1,13 @@
 """Quarterdeck's own settings: ``config.toml`` in the config directory (``QUARTERDECK_CONFIG``
-overrides the path). Absent means every default. This module reads the ``[storage]`` table::
+overrides the path). Absent means every default. This module reads the ``[storage]`` and
+``[logs]`` tables::
 
     [storage]
     encrypt = true   # seal event payloads with AES-256-GCM, the key in the OS keyring
+
+    [logs]
+    agent_stderr_max_bytes = 2097152   # an agent's stderr log rotates at this size
+    agent_stderr_backups = 2           # rotated files kept per agent
 
 and only names the console's tables (``[console]``, ``[keymap]``), which
 ``app/console_settings.py`` reads: any other table is an error, so a misspelt ``[storage]``
@@ -16,12 +21,20 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, StrictBool, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, ValidationError
 
 from app.config_file import CONSOLE_TABLES, SettingsError, settings_file
 
-__all__ = ["Settings", "SettingsError", "StorageSettings", "load_settings", "settings_file"]
+__all__ = [
+    "LogSettings",
+    "Settings",
+    "SettingsError",
+    "StorageSettings",
+    "load_settings",
+    "settings_file",
+]
 
 
 class StorageSettings(BaseModel):
@@ -33,12 +46,24 @@ class StorageSettings(BaseModel):
     """Seal every new event payload (AES-256-GCM, data keys wrapped by a keyring key)."""
 
 
+class LogSettings(BaseModel):
+    """``[logs]``: how much of what agents print is kept (masked) on disk."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    agent_stderr_max_bytes: Annotated[StrictInt, Field(ge=64 * 1024)] = 2 * 1024 * 1024
+    """Size at which one agent's stderr log rotates."""
+    agent_stderr_backups: Annotated[StrictInt, Field(ge=0, le=20)] = 2
+    """Rotated stderr logs kept per agent (``.1`` is the newest)."""
+
+
 class Settings(BaseModel):
     """``config.toml`` but the console's tables."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     storage: StorageSettings = StorageSettings()
+    logs: LogSettings = LogSettings()
 
 
 def load_settings(path: Path | None = None) -> Settings:

@@ -33,7 +33,7 @@ from agents.backends.env import scrubbed_env
 from agents.backends.executor import ToolExecutor
 from agents.backends.frames import FrameRecorder
 from agents.backends.handshake import LoginNeeded, Refused, VersionMismatch, open_session
-from agents.backends.process import STDOUT_LIMIT, PipeTransport, StderrDrain, terminate
+from agents.backends.process import STDOUT_LIMIT, PipeTransport, terminate
 from agents.backends.spec import (
     AcpBackendError,
     AgentAuthRequiredError,
@@ -41,6 +41,7 @@ from agents.backends.spec import (
     AgentSpec,
     ProtocolMismatchError,
 )
+from agents.backends.stderr_log import LogLimits, StderrDrain
 from sessions.schema.agent import AgentFailed, AgentStarted, AgentStopped
 from sessions.schema.flow import EscalationRaised, RetryScheduled
 from sessions.store.event_store import EventStore
@@ -71,6 +72,7 @@ class AcpAgent:
         store: EventStore,
         gate: AuthGate,
         log_dir: Path,
+        log_limits: LogLimits | None = None,
         ceiling: Ceiling | None = None,
         retry_attempts: int = 3,
         retry_max_s: float = 30.0,
@@ -86,6 +88,7 @@ class AcpAgent:
         self._store = store
         self._gate = gate
         self.log_path = log_dir / f"{session_id}.{agent_id}.stderr.log"
+        self._log_limits = log_limits
         self._ceiling = ceiling
         self._retry_attempts = max(1, retry_attempts)
         self._retry_max_s = retry_max_s
@@ -175,7 +178,9 @@ class AcpAgent:
             raise AcpBackendError(error) from exc
         assert process.stderr is not None
         self._process = process
-        self._stderr = StderrDrain(process.stderr, self.log_path)
+        self._stderr = StderrDrain(
+            process.stderr, self.log_path, redact=self._store.redact_text, limits=self._log_limits
+        )
         self._executor = ToolExecutor(
             session_id=self.session_id,
             agent_id=self.agent_id,

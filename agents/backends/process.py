@@ -1,4 +1,6 @@
-"""The agent process's pipes: a JSON-RPC transport over stdin/stdout, stderr drained to a file.
+"""The agent process's pipes (a JSON-RPC transport over stdin/stdout) and its teardown.
+
+Its stderr is drained by :mod:`agents.backends.stderr_log`.
 
 We hand the SDK a message-level transport instead of the raw streams because the SDK's own
 reader logs and skips a line that is not JSON (acp.md §6.11); an agent that prints garbage on
@@ -13,18 +15,13 @@ import json
 import logging
 import os
 import signal
-from collections import deque
 from collections.abc import Callable
-from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 logger = logging.getLogger(__name__)
 
 STDOUT_LIMIT = 64 * 1024 * 1024
 """Longest JSON-RPC line we accept (a whole file's content can travel in one)."""
-
-STDERR_TAIL = 4096
-"""Bytes of an agent's stderr kept in memory for ``agent.failed``."""
 
 
 class PipeTransport:
@@ -78,59 +75,6 @@ class PipeTransport:
                 self._stdin.write_eof()
         with contextlib.suppress(Exception):
             self._stdin.close()
-
-
-class StderrDrain:
-    """Reads an agent's stderr continuously into a log file, keeping the tail in memory.
-
-    A pipe nobody reads fills at 64 KB and then blocks the agent (acp.md §5.2).
-    """
-
-    def __init__(self, stream: asyncio.StreamReader, log_path: Path) -> None:
-        self.log_path = log_path
-        self._tail: deque[bytes] = deque()
-        self._tail_size = 0
-        self._task = asyncio.create_task(self._run(stream), name=f"stderr-{log_path.name}")
-
-    def tail(self) -> str:
-        """The last ~4 KB of stderr, decoded leniently."""
-        return b"".join(self._tail)[-STDERR_TAIL:].decode("utf-8", errors="replace")
-
-    async def finished(self) -> None:
-        """Return once stderr hit EOF (the process and its children closed it)."""
-        await asyncio.shield(self._task)
-
-    def cancel(self) -> None:
-        """Stop reading (a grandchild may hold stderr open after the agent died)."""
-        self._task.cancel()
-
-    def _keep(self, chunk: bytes) -> None:
-        self._tail.append(chunk)
-        self._tail_size += len(chunk)
-        while self._tail_size - len(self._tail[0]) >= STDERR_TAIL:
-            self._tail_size -= len(self._tail.popleft())
-
-    async def _run(self, stream: asyncio.StreamReader) -> None:
-        try:
-            self.log_path.parent.mkdir(parents=True, exist_ok=True)
-            log: BinaryIO | None = self.log_path.open("ab")
-        except OSError as exc:
-            # Keep draining anyway: an unwritable log must not become a blocked agent.
-            logger.warning("cannot write the agent log %s: %s", self.log_path, exc)
-            log = None
-        try:
-            while chunk := await stream.read(64 * 1024):
-                self._keep(chunk)
-                if log is not None:
-                    try:
-                        log.write(chunk)
-                    except OSError as exc:
-                        logger.warning("agent log %s stopped: %s", self.log_path, exc)
-                        log.close()
-                        log = None
-        finally:
-            if log is not None:
-                log.close()
 
 
 def kill_group(process: asyncio.subprocess.Process, sig: signal.Signals) -> None:

@@ -15,6 +15,7 @@ from typing import Literal
 
 from agents.approvals.broker import ApprovalBroker, BrokerEvent
 from agents.auth.gate import AuthGate
+from agents.backends.stderr_log import LogLimits
 from agents.background import Background
 from agents.checkpoints.recorder import Checkpoints
 from agents.orchestrator.progress import Progress
@@ -38,6 +39,7 @@ class Orchestrator:
         broker: ApprovalBroker,
         *,
         log_dir: Path,
+        log_limits: LogLimits | None = None,
         secrets: Callable[[], SecretStore] | None = None,
         checkpoints: Checkpoints | None = None,
     ) -> None:
@@ -47,6 +49,7 @@ class Orchestrator:
         self.gate = gate
         self.broker = broker
         self.log_dir = log_dir
+        self.log_limits = log_limits if log_limits is not None else LogLimits()
         self.runners: dict[str, SessionRunner] = {}
         self.tasks: dict[str, asyncio.Task[SessionState]] = {}
         self.background = Background("orchestrator")
@@ -81,6 +84,7 @@ class Orchestrator:
             gate=self.gate,
             broker=self.broker,
             log_dir=self.log_dir,
+            log_limits=self.log_limits,
             secrets=self.secrets,
             checkpoints=self.checkpoints,
         )
@@ -110,6 +114,7 @@ class Orchestrator:
             gate=self.gate,
             broker=self.broker,
             log_dir=self.log_dir,
+            log_limits=self.log_limits,
             start=progress,
             secrets=self.secrets,
             checkpoints=self.checkpoints,

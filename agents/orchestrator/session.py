@@ -29,6 +29,7 @@ from agents.auth.gate import AuthGate
 from agents.backends.acp import AcpAgent
 from agents.backends.env import scrubbed_env
 from agents.backends.spec import AgentDiedError, TurnAgent
+from agents.backends.stderr_log import LogLimits
 from agents.checkpoints.recorder import Checkpoints
 from agents.orchestrator.agent_launch import agent_spec
 from agents.orchestrator.progress import Progress
@@ -90,15 +91,17 @@ class SessionRunner:
     gate: AuthGate
     broker: ApprovalBroker
     log_dir: Path
+    log_limits: LogLimits = field(default_factory=LogLimits)
+    """How much of each agent's stderr is kept on disk."""
     state: SessionState = SessionState.CREATED
     agents: dict[str, TurnAgent] = field(default_factory=dict)
     resumed: asyncio.Event = field(default_factory=asyncio.Event)
     role_gates: dict[str, asyncio.Event] = field(default_factory=dict)
     on_state: Callable[[str, SessionState], None] | None = None
     start: Progress | None = None
+    """Where a crashed run stopped: set when resuming, None for a new session."""
     secrets: Callable[[], SecretStore] | None = None
     """Opens the secret store, only when a role names secrets (the keyring may be absent)."""
-    """Where a crashed run stopped: set when resuming, None for a new session."""
     lease_ttl_s: float = 30.0
     checkpoints: Checkpoints | None = None
     """Snapshots before risky calls and at validator passes; None: no checkpoints."""
@@ -248,6 +251,7 @@ class SessionRunner:
             store=self.store,
             gate=self.gate,
             log_dir=self.log_dir,
+            log_limits=self.log_limits,
         )
 
     def _secret_store(self, config: RoleConfig) -> SecretStore | None:

@@ -12,11 +12,14 @@ from agents.approvals.on_ask import OnAsk
 from agents.auth.gate import AuthGate
 from agents.auth.holder import PolicyHolder, ReloadResult
 from agents.auth.watch import record_policy_changes, watch_policy
+from agents.backends.stderr_log import LogLimits
 from agents.background import Background
 from agents.checkpoints.recorder import Checkpoints
 from agents.orchestrator.core import Orchestrator
 from agents.secrets.keyring_store import SecretStore, SecretsUnavailableError
 from app.paths import checkpoints_dir, data_dir
+from app.settings import load_settings
+from app.wiring.logs import log_to_file
 from app.wiring.store import open_store, policy_file, policy_redactor, protected_dirs
 from sessions.store.event_store import EventStore
 
@@ -66,7 +69,9 @@ def _keyring_values() -> list[tuple[str, str]]:
 
 def build_runtime(db: str, *, policy: Path | None = None) -> tuple[Runtime, ReloadResult]:
     """Wire the system for ``db``; the policy result tells whether a valid policy loaded."""
+    settings = load_settings()
     redactor = policy_redactor(_keyring_values(), policy=policy)
+    log_to_file(data_dir() / "logs", redactor)
     store = open_store(db, redactor=redactor)
     holder = PolicyHolder(policy or policy_file())
     record_policy_changes(holder, store)
@@ -88,6 +93,10 @@ def build_runtime(db: str, *, policy: Path | None = None) -> tuple[Runtime, Relo
         gate,
         broker,
         log_dir=data_dir() / "logs",
+        log_limits=LogLimits(
+            max_bytes=settings.logs.agent_stderr_max_bytes,
+            backups=settings.logs.agent_stderr_backups,
+        ),
         secrets=lambda: SecretStore(data_dir() / "secrets.json"),
         checkpoints=checkpoints,
     )

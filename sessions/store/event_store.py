@@ -111,6 +111,13 @@ class EventStore:
 
     # -- writing ---------------------------------------------------------------------------
 
+    def redact_text(self, text: str) -> str:
+        """``text`` masked as payloads are: the one funnel for what reaches the disk."""
+        if self._redact is None:
+            return text
+        masked = self._redact(text)
+        return masked if isinstance(masked, str) else text
+
     def _pending(
         self, session_id: str, actor: str, payload: Payload, *, side: Any = None
     ) -> Pending:

@@ -31,8 +31,10 @@ from agents.backends.acp import (
     ProtocolMismatchError,
 )
 from agents.backends.executor import DENIED
+from agents.backends.stderr_log import LogLimits
 from sessions.store.event_store import EventStore
 from sessions.store.record import Record
+from sessions.store.redaction import Redactor
 
 AGENT = Path(__file__).parent / "agents" / "scripted_agent.py"
 SESSION = "sess-acp"
@@ -191,12 +193,44 @@ async def test_permission_is_answered_by_option_kind_not_id(h: Harness) -> None:
     assert (outcome["outcome"], outcome["optionId"]) == ("selected", "go!")
 
 
-async def test_four_megabytes_of_stderr_neither_block_nor_vanish(h: Harness) -> None:
-    agent = h.agent("stderr")
-    await agent.start()
-    assert await agent.prompt("go") == "end_turn"
-    await agent.stop()
-    assert agent.log_path.stat().st_size > 4 * 1024 * 1024
+async def test_four_megabytes_of_stderr_neither_block_nor_fill_the_disk(
+    tmp_path: Path, make_store: Callable[..., EventStore]
+) -> None:
+    secret = "sk-test-0a1b2c3d4e5f6a7b8c9d"
+    store = make_store(redact=Redactor({"API_KEY": secret}))
+    holder = PolicyHolder(None)
+    holder.load()
+    broker = ApprovalBroker(store, timeout_s=60)
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+    limits = LogLimits(max_bytes=1024 * 1024, backups=1)
+    spec = AgentSpec(
+        command=sys.executable,
+        args=(str(AGENT), "stderr"),
+        env={"GRANTED_API_KEY": secret},
+        secret_vars=frozenset({"GRANTED_API_KEY"}),
+    )
+    agent = AcpAgent(
+        spec,
+        session_id=SESSION,
+        agent_id="impl-1",
+        role="implementer",
+        workspace=workspace,
+        store=store,
+        gate=AuthGate(holder, store, broker),
+        log_dir=tmp_path / "logs",
+        log_limits=limits,
+    )
+    try:
+        await agent.start()
+        assert await agent.prompt("go") == "end_turn"
+    finally:
+        await agent.stop()
+    files = sorted((tmp_path / "logs").iterdir())
+    assert [f.name for f in files] == [agent.log_path.name, agent.log_path.name + ".1"]
+    assert all(f.stat().st_size <= limits.max_bytes for f in files)
+    assert not any(secret.encode() in f.read_bytes() for f in files)
+    assert b"using key [REDACTED:API_KEY]" in agent.log_path.read_bytes()
     assert agent.stderr_tail().endswith("THE-END\n")
     assert len(agent.stderr_tail()) <= 4096
 

@@ -122,7 +122,8 @@ class ScriptedAgent:
             )
             found["outcome"] = answer.outcome.model_dump(by_alias=True)
         elif SCENARIO == "stderr":
-            sys.stderr.write("e" * (4 * 1024 * 1024) + "\nTHE-END\n")
+            key = os.environ.get("GRANTED_API_KEY", "")
+            sys.stderr.write("e" * (4 * 1024 * 1024) + f"\ndebug: using key {key}\nTHE-END\n")
             sys.stderr.flush()
         elif SCENARIO == "crash":
             sys.stderr.write("fatal: the model exploded\n")
