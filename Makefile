@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint typecheck contracts unit bench fuzz clean snapshot-update
+.PHONY: run test lint typecheck contracts unit bench fuzz clean snapshot-update conformance
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,11 @@ unit: $(STAMP)
 
 test: lint contracts typecheck unit
 
+# Real third-party ACP agents (installed into build/agents) through the real `quarterdeck run`;
+# writes docs/agents.md. Needs the package registries (PyPI, npm) and a Python >= 3.13.
+conformance: $(STAMP)
+	$(BIN)/python -m tests.conformance
+
 snapshot-update: $(STAMP)
 	$(BIN)/python -m pytest -q tests/ui --snapshot-update
 
@@ -49,4 +54,4 @@ fuzz: $(STAMP)
 	done
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build
