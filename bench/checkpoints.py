@@ -93,13 +93,15 @@ def main(argv: list[str] | None = None) -> int:
             ours.append(timed(lambda: repo.snapshot(ref, "step")))
             baseline.append(timed(lambda: plain_git(plain)))
             edit(ws, args.changed, round_ + 1000)  # more edits, then go back to `before`
-            target = CheckpointInfo(0, before, 0, False, "bench")
+            target = CheckpointInfo(
+                seq=0, checkpoint_id=before, at_seq=0, known_good=False, label="bench"
+            )
 
             def roll_back(target: CheckpointInfo = target) -> None:
                 with repo.locked():
                     now = repo.snapshot_tree()
                     repo.commit(now, "safety", parent=repo.ref(ref))
-                    apply_rollback(repo, plan_rollback(repo, now, target, set()))
+                    apply_rollback(repo, plan_rollback(repo, now, target, created=set()))
 
             rollback.append(timed(roll_back))
             dest = tmp / f"copy-{round_}"
