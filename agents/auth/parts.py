@@ -24,6 +24,7 @@ from agents.auth.operands import extra_paths
 from agents.auth.paths import command_paths, is_within, resolve
 from agents.auth.requests import PATH_TOOLS, WRITE_TOOLS, Decision, ToolKind, ToolRequest
 from agents.auth.shell import ShellAnalysis, SimpleCommand, analyze
+from agents.auth.shell_unwrap import Script, script_of
 
 #: More expansions than this and a glob is judged unknowable rather than enumerated.
 MAX_GLOB_MATCHES = 256
@@ -37,6 +38,12 @@ _EXEC_EDIT = frozenset({ToolKind.EXECUTE, ToolKind.EDIT})
 def cached_analysis(command: str) -> ShellAnalysis:
     """`shell.analyze`, memoised by the command text (analysis is a pure function of it)."""
     return analyze(command)
+
+
+@lru_cache(maxsize=8192)
+def cached_script(command: str) -> Script:
+    """`shell_unwrap.script_of`, memoised by the command text."""
+    return script_of(command)
 
 
 @lru_cache(maxsize=8192)
@@ -93,17 +100,21 @@ def _command_parts(command: str | None, ctx: Context) -> Iterator[Part]:
             subject="(empty command)", tools=_EXEC, floors=((Decision.ASK, "there is no command"),)
         )
         return
-    analysis = cached_analysis(command)
+    # `/bin/sh -lc 'SCRIPT'` runs SCRIPT: judge the script, so both shapes get one verdict.
+    script = cached_script(command)
+    analysis = cached_analysis(script.text)
     # The egress floor comes first so that, among equal floors, its reason is the one shown.
+    # It reads the whole line: a secret may sit in a variable the wrapper sets.
     egress = egress_floor(command, analysis, ctx.secrets)
     floors: list[Floor] = [egress] if egress is not None else []
+    floors += [f for a in script.assignments if (f := hazards.assignment_floor(a)) is not None]
     floors += [(Decision.ASK, c) for c in analysis.concerns]
     if not analysis.parsed:
         floors.append((Decision.ASK, "the command could not be fully parsed"))
     elif not analysis.commands:
         floors.append((Decision.ASK, "the command runs nothing recognisable"))
     if floors:
-        yield Part(subject=command, tools=_EXEC, floors=tuple(floors))
+        yield Part(subject=script.text, tools=_EXEC, floors=tuple(floors))
     cwds = _possible_cwds(analysis.commands, ctx)
     for cmd in analysis.commands:
         yield from _simple_command_parts(cmd, cwds, ctx)

@@ -28,6 +28,7 @@ __all__ = [
     "ShellParseError",
     "SimpleCommand",
     "analyze",
+    "parse",
 ]
 
 #: Longer command lines are not parsed at all (bashlex is slow on huge input; agents do not
@@ -89,7 +90,8 @@ def _check_blank(gap: str) -> None:
             raise ShellParseError(f"text bashlex skipped: {stripped[:40]!r}")
 
 
-def _parse(text: str) -> list[Any]:
+def parse(text: str) -> list[Any]:
+    """bashlex's nodes for `text`; raises `ShellParseError` when any of it is not understood."""
     if all(not line.strip() or line.strip().startswith("#") for line in text.split("\n")):
         return []  # bashlex fails on input that is only blanks and comments
     try:
@@ -120,7 +122,7 @@ class _Walker:
         self.source = text
         try:
             self._guard(text)
-            for node in _parse(text):
+            for node in parse(text):
                 self._walk(node, ())
         except ShellParseError as exc:
             self.concerns.append(f"could not parse: {exc}")

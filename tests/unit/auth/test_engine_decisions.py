@@ -137,7 +137,10 @@ ANALYSIS = [
     ("cat {a,b}.txt", ASK),
     ("/tmp/cat README.md", ASK),
     ("find . -exec cat {} +", DENY),
-    ("bash -c 'ls'", ASK),
+    ("bash -c 'ls'", ALLOW),  # a literal script is judged as the script
+    ("/bin/sh -lc 'ls | wc -l'", ALLOW),
+    ('bash -c "$X"', ASK),
+    ("bash -c 'ls' name", ASK),
     ("ls (", ASK),
     ("", ASK),
     ("   ", ASK),
