@@ -198,6 +198,7 @@ def _simple_command_parts(
         tokens=tokens,
         paths=resolved,
         floors=tuple(_command_floors(cmd, cwds, ctx)),
+        flows=frozenset(cmd.flows),
     )
     yield from path_parts
 
