@@ -21,7 +21,7 @@ from agents.auth.compiled import Part
 from agents.auth.egress import NO_SECRETS, SecretFacts, egress_floor
 from agents.auth.hazards import Floor
 from agents.auth.operands import extra_paths
-from agents.auth.paths import command_paths, is_within, resolve
+from agents.auth.paths import command_paths, file_url_path, is_url, is_within, resolve
 from agents.auth.requests import PATH_TOOLS, WRITE_TOOLS, Decision, ToolKind, ToolRequest
 from agents.auth.shell import ShellAnalysis, SimpleCommand, analyze
 from agents.auth.shell_unwrap import Script, script_of
@@ -266,7 +266,15 @@ def _path_part(
     ctx: Context,
     floors: tuple[Floor, ...] = (),
 ) -> Part:
-    resolved = str(resolve(raw, cwd=cwd, home=ctx.home))
+    if is_url(raw):
+        # Never a workspace path, whatever it resolves to; a `file:` URL is judged as the file
+        # it names too (so `secrets` still denies), any other stays the URL it is.
+        local = file_url_path(raw)
+        resolved = str(resolve(local, cwd=cwd, home=ctx.home)) if local is not None else raw
+        floor = (Decision.DENY if write else Decision.ASK, "a URL is not a workspace path")
+        floors = (*floors, floor)
+    else:
+        resolved = str(resolve(raw, cwd=cwd, home=ctx.home))
     plain = resolved == raw or (cwd == ctx.cwd and resolved == str(cwd / raw))
     subject = raw if plain else f"{raw} (→ {resolved})"
     return Part(
