@@ -169,7 +169,26 @@ def _matchable(cmd: SimpleCommand) -> tuple[str, ...]:
     inert = _INERT_GLOBALS.get(cmd.program, frozenset())
     while args and args[0] in inert:
         args.pop(0)
+    if cmd.program in _PYTEST or args[:2] == ["-m", "pytest"]:
+        args = _without_disabled_plugins(args)
     return (cmd.program, *args)
+
+
+_PYTEST = frozenset({"pytest", "py.test"})
+
+
+def _without_disabled_plugins(args: list[str]) -> list[str]:
+    """pytest's args minus `-p no:NAME` / `-pno:NAME`: disabling a plugin loads nothing."""
+    kept: list[str] = []
+    skip = False
+    for i, arg in enumerate(args):
+        if skip:
+            skip = False
+        elif arg == "-p" and i + 1 < len(args) and args[i + 1].startswith("no:"):
+            skip = True
+        elif not arg.startswith("-pno:"):
+            kept.append(arg)
+    return kept
 
 
 def _simple_command_parts(

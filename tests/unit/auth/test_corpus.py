@@ -1,4 +1,4 @@
-"""The bypass corpus is never allowed; the everyday corpus is mostly allowed (≥ 80 %).
+"""The bypass corpus is never allowed; the everyday corpus is mostly allowed (≥ 95 %).
 
 Both run for the implementer under the shipped default policy, in a temporary workspace and
 home built to make the attacks real: secrets exist, `.git/hooks` exists, and the symlinks the
@@ -22,7 +22,7 @@ from agents.auth.requests import Decision, ToolKind, ToolRequest, Verdict
 
 CORPUS = Path(__file__).parent / "corpus"
 CLASS_HEADER = re.compile(r"# class (\d+): (.+)")
-EVERYDAY_ALLOW_RATE = 0.80
+EVERYDAY_ALLOW_RATE = 0.95
 
 
 @dataclass(frozen=True)
