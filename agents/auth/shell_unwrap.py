@@ -13,6 +13,7 @@ where glob qualifiers such as `*(e:…:)` run code).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -32,6 +33,9 @@ _SET_OPTIONS = frozenset({"pipefail", "errexit", "nounset", "xtrace", "verbose"}
 _LONG_OPTIONS = frozenset({"--login", "--noprofile", "--norc", "--posix"})
 #: How many shells inside each other are peeled (`sh -c "bash -lc '…'"`).
 MAX_LAYERS = 4
+#: A cheap test before parsing: a line that never names one of the shells as a word cannot be
+#: one (a quoted or escaped name is missed, and such a line is simply judged as written).
+_NAMES_A_SHELL = re.compile(r"(?:^|[\s/])(?:sh|bash|dash|ash|zsh)\s")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -63,6 +67,8 @@ def script_of(line: str) -> Script:
 
 def _peel(text: str) -> tuple[str, list[str]] | None:
     """(script, assignments) when `text` is exactly one shell running a literal script."""
+    if _NAMES_A_SHELL.search(text) is None:
+        return None
     try:
         nodes = parse(text)
     except ShellParseError:
