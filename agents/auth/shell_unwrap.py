@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from agents.auth.hazards import wrapper_floor
-from agents.auth.shell import ShellParseError, parse
+from agents.auth.shell import MAX_SOURCE_BYTES, ShellParseError, parse
 from agents.auth.shell_words import Word, decode_word, program_of
 from agents.auth.wrappers import unwrap
 
@@ -67,8 +67,8 @@ def script_of(line: str) -> Script:
 
 def _peel(text: str) -> tuple[str, list[str]] | None:
     """(script, assignments) when `text` is exactly one shell running a literal script."""
-    if _NAMES_A_SHELL.search(text) is None:
-        return None
+    if len(text) > MAX_SOURCE_BYTES or _NAMES_A_SHELL.search(text) is None:
+        return None  # too long to parse twice: the analysis refuses it anyway
     try:
         nodes = parse(text)
     except ShellParseError:

@@ -180,3 +180,8 @@ def test_peeling_stops_after_a_few_layers() -> None:
     for _ in range(6):
         line = shlex.join(["sh", "-c", line])
     assert script_of(line).layers == 4
+
+
+def test_a_huge_line_is_not_parsed_twice() -> None:
+    line = "sh -c 'ls " + "x " * 40_000 + "'"
+    assert script_of(line).text == line
