@@ -113,10 +113,13 @@ def mix(n: int, ws: Path) -> list[ToolRequest]:
     simple, compound, files = SHARE
     commands = [SIMPLE[(i + n) % len(SIMPLE)] for i in range(simple)]
     commands += [COMPOUND[(i + n) % len(COMPOUND)] for i in range(compound)]
-    out = [ToolRequest(ToolKind.EXECUTE, ROLE, ws, command=_fill(c, n)) for c in commands]
+    out = [
+        ToolRequest(tool=ToolKind.EXECUTE, role=ROLE, workspace=ws, command=_fill(c, n))
+        for c in commands
+    ]
     for i in range(files):
         tool, path = FILES[(i + n) % len(FILES)]
-        out.append(ToolRequest(tool, ROLE, ws, paths=(_fill(path, n),)))
+        out.append(ToolRequest(tool=tool, role=ROLE, workspace=ws, paths=(_fill(path, n),)))
     return out
 
 

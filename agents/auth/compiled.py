@@ -16,6 +16,7 @@ from agents.auth.hazards import Floor
 from agents.auth.matchers import ArgGlobs, CommandPattern, any_glob_matches, arg_words
 from agents.auth.policy_model import PolicyFile
 from agents.auth.requests import Decision, ToolKind
+from agents.auth.shell_types import Flow
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -25,7 +26,8 @@ class Part:
     `tokens` is the normalised argv (program first) of a command part; `paths` are resolved
     absolute paths (a command part carries all of its command's paths); `path` is set on path
     parts only, with `write` telling whether it is written. Path parts carry no tokens, so
-    `commands` rules judge commands and path rules judge every file they touch.
+    `commands` rules judge commands and path rules judge every file they touch. `flows` are
+    what reaches a command part from other commands of its line (see `downloads`).
     """
 
     subject: str
@@ -35,6 +37,7 @@ class Part:
     path: str | None = None
     write: bool = False
     floors: tuple[Floor, ...] = ()
+    flows: frozenset[Flow] = frozenset()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -51,6 +54,7 @@ class CompiledRule:
     only_args: ArgGlobs | None = None
     paths: tuple[str, ...] | None = None
     roles: frozenset[str] | None = None
+    flows: frozenset[Flow] | None = None
 
     def applies(self, part: Part, role: str, *, workspace: str, home: str) -> bool:
         """True when every matcher of the rule is satisfied by `part` for `role`.
@@ -62,6 +66,8 @@ class CompiledRule:
         if self.roles is not None and role not in self.roles:
             return False
         if self.tools is not None and self.tools.isdisjoint(part.tools):
+            return False
+        if self.flows is not None and self.flows.isdisjoint(part.flows):
             return False
         if (self.commands is not None or self.with_args is not None) and not (
             part.tokens and self._command_matches(part.tokens)

@@ -19,14 +19,23 @@ SHELLS = frozenset({"sh", "bash", "rbash", "zsh", "dash", "ksh", "mksh", "ash", 
 _PYTHON = re.compile(r"(python|pypy)[0-9.]*")
 _STDIN = "{} reads its program from stdin"
 _HARMLESS = frozenset({"--version", "-v", "-V", "--help", "-h"})
+#: Script operands that are the program's own stdin.
+STDIN_FILES = frozenset({"-", "/dev/stdin", "/dev/fd/0", "/proc/self/fd/0"})
 
 
 @dataclass(frozen=True, slots=True)
 class CodeFindings:
-    """Concerns about code run from strings, and the shell code to analyse recursively."""
+    """Concerns about code run from strings, and the shell code to analyse recursively.
+
+    `code_at` are the indices (in the arguments) of the words run as code: inline code or the
+    script file; `reads_stdin` says the program's code comes from its stdin. Both let the
+    analysis see code that arrives from the network (`curl … | sh`, `bash -c "$(curl …)"`).
+    """
 
     concerns: tuple[str, ...] = ()
     shell_code: tuple[str, ...] = ()
+    code_at: tuple[int, ...] = ()
+    reads_stdin: bool = False
 
 
 #: Inline-code options of other interpreters, matched against every argument (conservatively:
@@ -101,7 +110,10 @@ def _shell(program: str, args: Sequence[str]) -> CodeFindings:
         concerns.append(f"{program} -c without a command string")
     elif reads_stdin or not operands:
         concerns.append(_STDIN.format(program))
-    return CodeFindings(tuple(concerns), tuple(code))
+        return CodeFindings(tuple(concerns), tuple(code), reads_stdin=True)
+    at = (i,) if operands else ()
+    stdin = not inline and bool(operands) and operands[0] in STDIN_FILES
+    return CodeFindings(tuple(concerns), tuple(code), code_at=at, reads_stdin=stdin)
 
 
 def _python(program: str, args: Sequence[str]) -> CodeFindings:
@@ -112,14 +124,19 @@ def _python(program: str, args: Sequence[str]) -> CodeFindings:
         if arg == "-":
             break
         if arg == "--" or not arg.startswith("-"):
-            return CodeFindings()  # a script file: the policy judges the program and its args
+            # A script file: the policy judges the program and its args.
+            at = i if arg == "--" else i - 1
+            stdin = at < len(args) and args[at] in STDIN_FILES
+            return CodeFindings(code_at=(at,), reads_stdin=stdin)
         if arg.startswith("--"):
             i += 1 if arg == "--check-hash-based-pycs" else 0
             continue
         for pos, letter in enumerate(arg[1:]):
             rest = arg[pos + 2 :]
             if letter == "c":
-                return CodeFindings((f"{program} -c runs inline code",))
+                return CodeFindings(
+                    (f"{program} -c runs inline code",), code_at=(i - 1 if rest else i,)
+                )
             if letter == "m":
                 module = rest or (args[i] if i < len(args) else "")
                 return _module(program, module, args[i + (0 if rest else 1) :])
@@ -128,7 +145,7 @@ def _python(program: str, args: Sequence[str]) -> CodeFindings:
                 break
     if any(arg in _HARMLESS for arg in args):
         return CodeFindings()
-    return CodeFindings((_STDIN.format(program),))
+    return CodeFindings((_STDIN.format(program),), reads_stdin=True)
 
 
 def _module(program: str, module: str, args: Sequence[str]) -> CodeFindings:
@@ -139,22 +156,31 @@ def _module(program: str, module: str, args: Sequence[str]) -> CodeFindings:
 
 def _inline(program: str, args: Sequence[str]) -> CodeFindings:
     pattern = _INLINE[program]
-    hits = [arg for arg in args if pattern.match(arg)]
+    hits = [i for i, arg in enumerate(args) if pattern.match(arg)]
     if program in ("pwsh", "powershell"):
-        return CodeFindings(("PowerShell code is not analysed",))
+        return CodeFindings(("PowerShell code is not analysed",), code_at=tuple(range(len(args))))
     if hits:
-        return CodeFindings((f"{program} {hits[0]} runs inline code",))
+        # The code is the option's next word, or the option itself (`-e=…`, `-ecode`).
+        at = tuple(j for i in hits for j in (i, i + 1) if j < len(args))
+        return CodeFindings((f"{program} {args[hits[0]]} runs inline code",), code_at=at)
     if all(arg.startswith("-") for arg in args) and not any(a in _HARMLESS for a in args):
-        return CodeFindings((_STDIN.format(program),))
-    return CodeFindings()
+        return CodeFindings((_STDIN.format(program),), reads_stdin=True)
+    script = next((i for i, arg in enumerate(args) if not arg.startswith("-")), None)
+    if script is None:
+        return CodeFindings()
+    return CodeFindings(code_at=(script,), reads_stdin=args[script] in STDIN_FILES)
 
 
 def _eval(program: str, args: Sequence[str]) -> CodeFindings:
-    return CodeFindings(("eval runs its arguments as shell code",), (" ".join(args),))
+    concerns = ("eval runs its arguments as shell code",)
+    return CodeFindings(concerns, (" ".join(args),), code_at=tuple(range(len(args))))
 
 
 def _source(program: str, args: Sequence[str]) -> CodeFindings:
-    return CodeFindings((f"{program} runs a script in the current shell",))
+    at = 1 if args and args[0] == "--" else 0
+    stdin = at < len(args) and args[at] in STDIN_FILES
+    concerns = (f"{program} runs a script in the current shell",)
+    return CodeFindings(concerns, code_at=(at,) if at < len(args) else (), reads_stdin=stdin)
 
 
 def _trap(program: str, args: Sequence[str]) -> CodeFindings:

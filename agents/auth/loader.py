@@ -145,6 +145,7 @@ class _Loader:
             only_args=ArgGlobs.of(rule.only_args) if rule.only_args is not None else None,
             paths=None if rule.paths is None else self._paths(rule.paths, where, rule.id),
             roles=frozenset(rule.roles) if rule.roles is not None else None,
+            flows=frozenset(rule.flows) if rule.flows is not None else None,
         )
 
     def _commands(

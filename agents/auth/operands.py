@@ -102,6 +102,16 @@ def _git_paths(args: tuple[str, ...]) -> tuple[tuple[str, bool], ...]:
     if any(o.name in ("-e", "-f", "--file") for o in opts):
         skip = 0  # `git grep -e PATTERN`: every operand is a path
     operands = [o.value for o in opts if not o.name and o.value is not None][skip:]
-    # Revisions (`HEAD~1`, `main...HEAD`, `HEAD:README.md`) resolve inside the workspace, so
-    # reading every operand as a path only adds harmless reads.
-    return tuple((operand, False) for operand in operands)
+    # Revisions (`HEAD~1`, `main...HEAD`) resolve inside the workspace, so reading every
+    # operand as a path only adds harmless reads; `REV:PATH` reads PATH as of REV.
+    return tuple((_revision_path(operand), False) for operand in operands)
+
+
+def _revision_path(operand: str) -> str:
+    """`HEAD:src/a.py`, `:src/a.py`, `:2:src/a.py` → `src/a.py` (the tree root for `HEAD:`)."""
+    rev, colon, path = operand.partition(":")
+    if not colon:
+        return operand
+    if not rev and path[:1] in "0123" and path[1:2] == ":":
+        path = path[2:]  # an index stage
+    return path or "."

@@ -21,9 +21,10 @@ from agents.auth.compiled import Part
 from agents.auth.egress import NO_SECRETS, SecretFacts, egress_floor
 from agents.auth.hazards import Floor
 from agents.auth.operands import extra_paths
-from agents.auth.paths import command_paths, is_within, resolve
+from agents.auth.paths import command_paths, file_url_path, is_url, is_within, resolve
 from agents.auth.requests import PATH_TOOLS, WRITE_TOOLS, Decision, ToolKind, ToolRequest
 from agents.auth.shell import ShellAnalysis, SimpleCommand, analyze
+from agents.auth.shell_unwrap import Script, script_of
 
 #: More expansions than this and a glob is judged unknowable rather than enumerated.
 MAX_GLOB_MATCHES = 256
@@ -37,6 +38,12 @@ _EXEC_EDIT = frozenset({ToolKind.EXECUTE, ToolKind.EDIT})
 def cached_analysis(command: str) -> ShellAnalysis:
     """`shell.analyze`, memoised by the command text (analysis is a pure function of it)."""
     return analyze(command)
+
+
+@lru_cache(maxsize=8192)
+def cached_script(command: str) -> Script:
+    """`shell_unwrap.script_of`, memoised by the command text."""
+    return script_of(command)
 
 
 @lru_cache(maxsize=8192)
@@ -93,17 +100,21 @@ def _command_parts(command: str | None, ctx: Context) -> Iterator[Part]:
             subject="(empty command)", tools=_EXEC, floors=((Decision.ASK, "there is no command"),)
         )
         return
-    analysis = cached_analysis(command)
+    # `/bin/sh -lc 'SCRIPT'` runs SCRIPT: judge the script, so both shapes get one verdict.
+    script = cached_script(command)
+    analysis = cached_analysis(script.text)
     # The egress floor comes first so that, among equal floors, its reason is the one shown.
+    # It reads the whole line: a secret may sit in a variable the wrapper sets.
     egress = egress_floor(command, analysis, ctx.secrets)
     floors: list[Floor] = [egress] if egress is not None else []
+    floors += [f for a in script.assignments if (f := hazards.assignment_floor(a)) is not None]
     floors += [(Decision.ASK, c) for c in analysis.concerns]
     if not analysis.parsed:
         floors.append((Decision.ASK, "the command could not be fully parsed"))
     elif not analysis.commands:
         floors.append((Decision.ASK, "the command runs nothing recognisable"))
     if floors:
-        yield Part(subject=command, tools=_EXEC, floors=tuple(floors))
+        yield Part(subject=script.text, tools=_EXEC, floors=tuple(floors))
     cwds = _possible_cwds(analysis.commands, ctx)
     for cmd in analysis.commands:
         yield from _simple_command_parts(cmd, cwds, ctx)
@@ -158,7 +169,26 @@ def _matchable(cmd: SimpleCommand) -> tuple[str, ...]:
     inert = _INERT_GLOBALS.get(cmd.program, frozenset())
     while args and args[0] in inert:
         args.pop(0)
+    if cmd.program in _PYTEST or args[:2] == ["-m", "pytest"]:
+        args = _without_disabled_plugins(args)
     return (cmd.program, *args)
+
+
+_PYTEST = frozenset({"pytest", "py.test"})
+
+
+def _without_disabled_plugins(args: list[str]) -> list[str]:
+    """pytest's args minus `-p no:NAME` / `-pno:NAME`: disabling a plugin loads nothing."""
+    kept: list[str] = []
+    skip = False
+    for i, arg in enumerate(args):
+        if skip:
+            skip = False
+        elif arg == "-p" and i + 1 < len(args) and args[i + 1].startswith("no:"):
+            skip = True
+        elif not arg.startswith("-pno:"):
+            kept.append(arg)
+    return kept
 
 
 def _simple_command_parts(
@@ -187,6 +217,7 @@ def _simple_command_parts(
         tokens=tokens,
         paths=resolved,
         floors=tuple(_command_floors(cmd, cwds, ctx)),
+        flows=frozenset(cmd.flows),
     )
     yield from path_parts
 
@@ -254,7 +285,15 @@ def _path_part(
     ctx: Context,
     floors: tuple[Floor, ...] = (),
 ) -> Part:
-    resolved = str(resolve(raw, cwd=cwd, home=ctx.home))
+    if is_url(raw):
+        # Never a workspace path, whatever it resolves to; a `file:` URL is judged as the file
+        # it names too (so `secrets` still denies), any other stays the URL it is.
+        local = file_url_path(raw)
+        resolved = str(resolve(local, cwd=cwd, home=ctx.home)) if local is not None else raw
+        floor = (Decision.DENY if write else Decision.ASK, "a URL is not a workspace path")
+        floors = (*floors, floor)
+    else:
+        resolved = str(resolve(raw, cwd=cwd, home=ctx.home))
     plain = resolved == raw or (cwd == ctx.cwd and resolved == str(cwd / raw))
     subject = raw if plain else f"{raw} (→ {resolved})"
     return Part(

@@ -8,10 +8,12 @@ dangling link whose target the command would create. `resolve` follows every com
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
+from urllib.parse import unquote, urlsplit
 
 from agents.auth.argv import PLAIN, Opt, Syntax, scan
 from agents.auth.shell_types import SimpleCommand
@@ -31,6 +33,31 @@ def resolve(path: str, *, cwd: Path, home: Path | None = None) -> Path:
     joined = os.path.join(os.fspath(cwd), path)
     # realpath(strict=False) follows a dangling final link to its target and stops at loops.
     return Path(os.path.realpath(joined))
+
+
+#: RFC 3986: a scheme is a letter, then letters, digits, `+`, `-` or `.`, then `:`.
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
+#: scp and rsync's remote `user@host:path`.
+_REMOTE = re.compile(r"[^/\s]*@[^/\s]*:")
+
+
+def is_url(path: str) -> bool:
+    """Whether `path` is a URL or a remote `host:path`, never a file of the workspace.
+
+    Joined to a directory, `file:///etc/passwd` would read as `DIR/file:/etc/passwd`. Any
+    scheme prefix counts (`file:`, `https:`, `s3:`), and so does scp's `host:path` (a host name
+    is a valid scheme) and `user@host:path`; a local file whose first component has a colon is
+    written `./a:b`, and an absolute path never matches.
+    """
+    return _SCHEME.match(path) is not None or _REMOTE.match(path) is not None
+
+
+def file_url_path(url: str) -> str | None:
+    """The local path a `file:` URL names (`file:///etc/passwd` → `/etc/passwd`), else None."""
+    parts = urlsplit(url)
+    if parts.scheme.lower() != "file" or parts.netloc.lower() not in ("", "localhost"):
+        return None
+    return unquote(parts.path) or "/"
 
 
 def is_within(path: Path, root: Path) -> bool:

@@ -19,6 +19,7 @@ from pydantic import (
 )
 
 from agents.auth.requests import Decision, ToolKind
+from agents.auth.shell_types import Flow
 
 Name = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$", max_length=64)]
 Token = Annotated[str, StringConstraints(min_length=1)]
@@ -74,14 +75,17 @@ class Rule(_Model):
     only_args: list[Token] | None = None
     paths: Annotated[list[Token], Field(min_length=1)] | None = None
     roles: Annotated[list[Name], Field(min_length=1)] | None = None
+    flows: Annotated[list[Flow], Field(min_length=1)] | None = None
     match: list[Example] = Field(default_factory=list)
     not_match: list[Example] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _has_matcher(self) -> Self:
-        matchers = (self.tools, self.commands, self.with_args, self.paths, self.roles)
+        matchers = (self.tools, self.commands, self.with_args, self.paths, self.roles, self.flows)
         if all(m is None for m in matchers):
-            raise ValueError("a rule needs at least one matcher (tools, commands, paths, roles)")
+            raise ValueError(
+                "a rule needs at least one matcher (tools, commands, paths, roles, flows)"
+            )
         if self.only_args is not None and self.commands is None:
             raise ValueError("'only_args' needs 'commands' (it constrains what follows a prefix)")
         return self

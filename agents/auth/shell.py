@@ -16,7 +16,7 @@ from typing import Any
 
 import bashlex
 
-from agents.auth import dangerous, interpreters
+from agents.auth import dangerous, downloads, interpreters
 from agents.auth.shell_types import WRITE_OPS, Redirect, ShellAnalysis, SimpleCommand
 from agents.auth.shell_words import Word, decode_word, find_substitutions, program_of
 from agents.auth.wrappers import unwrap
@@ -28,6 +28,7 @@ __all__ = [
     "ShellParseError",
     "SimpleCommand",
     "analyze",
+    "parse",
 ]
 
 #: Longer command lines are not parsed at all (bashlex is slow on huge input; agents do not
@@ -43,6 +44,8 @@ MAX_TOTAL_CHARS = 4 * MAX_SOURCE_BYTES
 _TIME_KEYWORD = re.compile(r"(?<![^\s;&|(){}!`])time(?=[\s;&|)]|$)")
 _QUOTED_DELIMITER = re.compile(r"(?<!<)<<(?!<)-?[ \t]*(?:'\w+'|\"\w+\"|\\\w+)")
 _NETWORK_PATHS = ("/dev/tcp/", "/dev/udp/")
+#: Redirections that fill a command's stdin (a file, a heredoc, a here-string).
+_STDIN_OPS = frozenset({"<", "<<", "<<<"})
 
 
 class ShellParseError(ValueError):
@@ -89,7 +92,8 @@ def _check_blank(gap: str) -> None:
             raise ShellParseError(f"text bashlex skipped: {stripped[:40]!r}")
 
 
-def _parse(text: str) -> list[Any]:
+def parse(text: str) -> list[Any]:
+    """bashlex's nodes for `text`; raises `ShellParseError` when any of it is not understood."""
     if all(not line.strip() or line.strip().startswith("#") for line in text.split("\n")):
         return []  # bashlex fails on input that is only blanks and comments
     try:
@@ -120,8 +124,9 @@ class _Walker:
         self.source = text
         try:
             self._guard(text)
-            for node in _parse(text):
+            for node in parse(text):
                 self._walk(node, ())
+            downloads.mark_fetched_scripts(self.commands)
         except ShellParseError as exc:
             self.concerns.append(f"could not parse: {exc}")
             return self._result(parsed=False)
@@ -144,9 +149,16 @@ class _Walker:
 
     def _walk(self, node: Any, inherited: tuple[Redirect, ...]) -> None:
         kind = node.kind
-        if kind in ("list", "pipeline", "if", "for", "while", "until"):
+        if kind in ("list", "if", "for", "while", "until"):
             for part in node.parts:
                 self._walk(part, inherited)
+        elif kind == "pipeline":
+            stages: list[tuple[int, int]] = []
+            for part in node.parts:
+                start = len(self.commands)
+                self._walk(part, inherited)
+                stages.append((start, len(self.commands)))
+            downloads.mark_pipeline(self.commands, stages)
         elif kind == "compound":
             inner: list[SimpleCommand] = []
             outer = tuple(self._redirect(r, inner, self.concerns)[0] for r in node.redirects)
@@ -190,15 +202,21 @@ class _Walker:
         feeds: list[tuple[str, str]] = []
         inner: list[SimpleCommand] = []
         concerns: list[str] = []
+        fetched: dict[int, bool] = {}  # by id(word): a substitution in it talks to the network
+        stdin_fetched = False
         for part in node.parts:
+            start = len(inner)
             if part.kind in ("assignment", "word"):
                 word = self._word(part)
                 (prefix if part.kind == "assignment" and not words else words).append(word)
                 inner.extend(self._substitutions(word, concerns))
+                fetched[id(word)] = downloads.fetches(inner[start:])
             elif part.kind == "redirect":
                 redirect, feed = self._redirect(part, inner, concerns)
                 redirects.append(redirect)
                 feeds.extend([feed] if feed else [])
+                if redirect.op in _STDIN_OPS and downloads.fetches(inner[start:]):
+                    stdin_fetched = True
             else:
                 raise ShellParseError(f"unsupported construct in a command: {part.kind}")
         unwrapped = unwrap(words)
@@ -211,6 +229,8 @@ class _Walker:
             concerns.append("${IFS} in arguments")
         code = interpreters.inspect(program, argv[1:])
         concerns.extend(code.concerns)
+        computed = [fetched.get(id(w), False) for w in argv_words[1:]]
+        runs_download = downloads.runs_fetched(code, computed, stdin_fetched=stdin_fetched)
         for text in (*unwrapped.shell_code, *code.shell_code):
             inner.extend(self._nested(text, concerns, "inline shell code"))
         inner.extend(self._feeds(program, feeds, concerns))
@@ -232,6 +252,7 @@ class _Walker:
                 nested=self.nested,
                 concerns=tuple(dict.fromkeys(concerns)),
                 dangerous=tuple(dict.fromkeys(danger)),
+                flows=(downloads.DOWNLOAD_EXEC,) if runs_download else (),
             )
         )
         self.commands.extend(inner)

@@ -7,6 +7,11 @@ name them without importing the parser.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
+
+Flow = Literal["download-exec"]
+"""Data moving between a line's commands that a rule may name (`flows = [...]`):
+`download-exec` is code fetched from the network and run by a shell or interpreter."""
 
 #: Redirection operators that open their target for writing (`<>` opens it read-write).
 WRITE_OPS = frozenset({">", ">>", ">|", "&>", "&>>", "<>"})
@@ -39,7 +44,8 @@ class SimpleCommand:
     """One simple command as bash would run it, after unwrapping wrappers and prefixes.
 
     A command with no words (only `VAR=x` assignments and/or redirections, e.g. `X=1` or
-    `> file`) has `argv == ()` and `program == ""`.
+    `> file`) has `argv == ()` and `program == ""`. `flows` says what reaches it from other
+    commands of the line (`download-exec`: it runs code another command fetched).
     """
 
     argv: tuple[str, ...]
@@ -50,6 +56,7 @@ class SimpleCommand:
     nested: bool
     concerns: tuple[str, ...]
     dangerous: tuple[str, ...]
+    flows: tuple[Flow, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -75,6 +75,19 @@ def command_argv(command: str, args: Sequence[str]) -> list[str]:
     return ["/bin/sh", "-c", command]
 
 
+def gated_line(command: str, args: Sequence[str], env: Mapping[str, str]) -> str:
+    """The shell line the gate judges for a ``terminal/create``: what the agent would run.
+
+    A command with args is that argv quoted (``/bin/sh -lc '…'`` stays a shell running its
+    script, which the policy unwraps when the script is literal); a command alone is the line.
+    """
+    line = command if not args else shlex.join([command, *args])
+    # Variables the agent sets are shown to the policy as VAR=value prefixes, so its floor for
+    # them ("ask") applies instead of letting them through unseen.
+    shown = " ".join(f"{shlex.quote(k)}={shlex.quote(v)}" for k, v in env.items())
+    return f"{shown} {line}" if shown else line
+
+
 def _read_lines(path: Path, line: int | None, limit: int | None) -> str:
     text = path.read_text(encoding="utf-8", errors="replace")
     if line is None and limit is None:
@@ -256,11 +269,7 @@ class ToolExecutor:
         if not workdir.is_relative_to(self.workspace):
             raise RequestError(DENIED, f"refused: cwd {workdir} is outside the workspace")
         argv = command_argv(command, args)
-        line = command if not args else shlex.join(argv)
-        # Variables the agent sets are shown to the policy as VAR=value prefixes, so its floor
-        # for them ("ask") applies instead of letting them through unseen.
-        shown = " ".join(f"{shlex.quote(k)}={shlex.quote(v)}" for k, v in env.items())
-        gated = f"{shown} {line}" if shown else line
+        gated = gated_line(command, args, env)
         call_id = self._call_id("exec")
         request = self.request(ToolKind.EXECUTE, command=gated, cwd=workdir)
         await self._require(call_id, request, f"run {gated}")

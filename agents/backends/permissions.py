@@ -22,6 +22,7 @@ from acp.schema import (
     ToolCallUpdate,
 )
 
+from agents.auth.paths import is_url
 from agents.auth.requests import ToolKind, ToolRequest
 
 CANCELLED = RequestPermissionResponse(outcome=DeniedOutcome(outcome="cancelled"))
@@ -64,8 +65,11 @@ def request_for(tool_call: ToolCallUpdate, *, role: str, workspace: Path) -> Too
         paths.extend(p for p in listed if isinstance(p, str))
     # A proposed edit names its file in its diff: the policy must see it even without locations.
     paths.extend(d.path for d in _diffs(tool_call))
-    # Relative paths are taken to be the workspace's, where the agent runs.
-    resolved = tuple(dict.fromkeys(str((workspace / p).resolve()) for p in paths))
+    # Relative paths are taken to be the workspace's, where the agent runs; a URL is left as
+    # it is (joined, `file:///etc/passwd` would pass for a workspace file).
+    resolved = tuple(
+        dict.fromkeys(p if is_url(p) else str((workspace / p).resolve()) for p in paths)
+    )
     cwd = raw.get("cwd")
     url = raw.get("url")
     return ToolRequest(

@@ -1,4 +1,4 @@
-"""The bypass corpus is never allowed; the everyday corpus is mostly allowed (≥ 80 %).
+"""The bypass corpus is never allowed; the everyday corpus is mostly allowed (≥ 95 %).
 
 Both run for the implementer under the shipped default policy, in a temporary workspace and
 home built to make the attacks real: secrets exist, `.git/hooks` exists, and the symlinks the
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from agents.auth.requests import Decision, ToolKind, ToolRequest, Verdict
 
 CORPUS = Path(__file__).parent / "corpus"
 CLASS_HEADER = re.compile(r"# class (\d+): (.+)")
-EVERYDAY_ALLOW_RATE = 0.80
+EVERYDAY_ALLOW_RATE = 0.95
 
 
 @dataclass(frozen=True)
@@ -119,6 +120,18 @@ def test_no_attack_is_allowed(sandbox: Sandbox) -> None:
         command = _fill(line, sandbox, policy)
         verdict = sandbox.decide(policy, command)
         if verdict.decision is Decision.ALLOW:
+            allowed.append(f"{klass}: {command!r}")
+    assert not allowed, f"{len(allowed)} attack(s) allowed:\n" + "\n".join(allowed)
+
+
+@pytest.mark.parametrize("wrap", [["/bin/sh", "-lc"], ["bash", "-c"], ["env", "sh", "-c"]])
+def test_no_attack_is_allowed_wrapped_in_a_shell(sandbox: Sandbox, wrap: list[str]) -> None:
+    """Agents send shell lines as `/bin/sh -lc LINE`; unwrapping them must open no bypass."""
+    policy = default_policy()
+    allowed = []
+    for klass, line in _lines("attacks.txt"):
+        command = shlex.join([*wrap, _fill(line, sandbox, policy)])
+        if sandbox.decide(policy, command).decision is Decision.ALLOW:
             allowed.append(f"{klass}: {command!r}")
     assert not allowed, f"{len(allowed)} attack(s) allowed:\n" + "\n".join(allowed)
 
