@@ -11,7 +11,7 @@ import pytest
 from app.wiring.logs import ProcessLogHandler, log_to_file
 from sessions.store.redaction import Redactor
 
-SECRET = "sk-live-9f8e7d6c5b4a39281706"
+SECRET = "quarterdeck-test-value-9f8e7d6c"
 
 
 @pytest.fixture
