@@ -142,13 +142,22 @@ async def gate_and_journal(tmp: Path, calls: int) -> tuple[float, float]:
     workspace.mkdir(exist_ok=True)
     store = new_store(tmp, "gate.db")
     gate = gate_for(store)
-    request = ToolRequest(ToolKind.EXECUTE, "implementer", workspace, command="ls", cwd=workspace)
+    request = ToolRequest(
+        tool=ToolKind.EXECUTE, role="implementer", workspace=workspace, command="ls", cwd=workspace
+    )
     samples: list[float] = []
     try:
         for i in range(calls + 10):  # the first 10 warm the caches and are not counted
             call_id = f"term-{i}"
             start = time.perf_counter()
-            auth = await gate.authorize(ToolCall("s-gate", "impl-1", call_id, request, "ls"))
+            call = ToolCall(
+                session_id="s-gate",
+                agent_id="impl-1",
+                call_id=call_id,
+                request=request,
+                summary="ls",
+            )
+            auth = await gate.authorize(call)
             if not auth.allowed:
                 raise SystemExit(f"bench: `ls` was not allowed: {auth.reason}")
             intent = ToolIntent(
