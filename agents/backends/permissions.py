@@ -87,6 +87,11 @@ def _diffs(tool_call: ToolCallUpdate) -> list[FileEditToolCallContent]:
     return [c for c in tool_call.content or [] if isinstance(c, FileEditToolCallContent)]
 
 
+def new_texts(tool_call: ToolCallUpdate, workspace: Path) -> tuple[tuple[str, str], ...]:
+    """``(resolved path, new text)`` of each proposed edit: what the write must then contain."""
+    return tuple((str((workspace / d.path).resolve()), d.new_text) for d in _diffs(tool_call))
+
+
 def diff_of(tool_call: ToolCallUpdate) -> str | None:
     """The proposed edits of a tool call (ACP ``diff`` content) as one unified diff, if any."""
     parts: list[str] = []
