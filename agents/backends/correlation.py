@@ -13,6 +13,7 @@ own); a refused one refuses every matching execution until the turn ends. Pure: 
 
 from __future__ import annotations
 
+import re
 import shlex
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -26,6 +27,8 @@ PERMITS_PER_TURN = 256
 
 _SHELLS = frozenset({"sh", "bash", "dash", "zsh", "ksh"})
 _SCRIPT_FLAGS = frozenset({"-c", "-lc", "-cl"})
+_QUOTED_WRAPPER = re.compile(r"""[\w./-]+ +-(?:c|lc|cl) +(?:'[^']*'|"[^"$`\\!]*")""")
+"""A wrapper whose script is one quoted string that the outer shell expands nothing in."""
 _SHELL_CHARS = frozenset("|&;<>()$`*?[]~{}\n\\!#=")
 """Characters whose meaning can depend on quoting: a line with any must match verbatim. Without
 them quotes only group words, so ``'a b'`` and ``"a b"`` are the same word."""
@@ -45,8 +48,9 @@ def script_of(line: str) -> str:
     """The script a ``sh -c 'SCRIPT'`` (or ``bash -lc``, ``/bin/sh -c`` …) line runs, unwrapped
     as often as it is wrapped; any other line as it is.
 
-    Only a wrapper written exactly as ``shlex.join`` writes it is unwrapped (the form
-    ``terminal/create`` with ``args`` takes here), so nothing outside the quotes can run too.
+    Only a wrapper that is exactly three words is unwrapped — written as ``shlex.join``
+    writes it (the form ``terminal/create`` with ``args`` takes here) or with its script in one
+    pair of quotes the outer shell expands nothing in — so nothing outside the script can run.
     """
     current = line.strip()
     for _ in range(8):
@@ -58,7 +62,7 @@ def script_of(line: str) -> str:
             len(words) == 3
             and PurePosixPath(words[0]).name in _SHELLS
             and words[1] in _SCRIPT_FLAGS
-            and shlex.join(words) == current
+            and (shlex.join(words) == current or _QUOTED_WRAPPER.fullmatch(current) is not None)
         )
         if not wrapped:
             return current
