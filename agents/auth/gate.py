@@ -176,19 +176,28 @@ class AuthGate:
         """Decide an execution by the permission decision it carries out: never asked again.
 
         An allowed verdict is recorded as it is; an "ask" is recorded, then answered by the
-        permission's approval; a refused permission refuses the execution (the agent tried it
-        anyway, which is escalated).
+        permission's approval; a refused permission refuses the execution after its verdict (the
+        agent tried it anyway, which is escalated).
         """
         precedent = call.rides_on
         assert precedent is not None
+        # The policy's own verdict stays in the log (`policy diff` reads it); the durable answer
+        # below commits after it.
+        if verdict.decision is not Decision.ALLOW or not precedent.allowed:
+            self._store.append(
+                call.session_id,
+                "auth",
+                self._decided(
+                    call, verdict.decision, verdict, policy_path=policy_path, source=verdict.source
+                ),
+            )
         if not precedent.allowed:
-            verdict = replace(verdict, rule_id=None)  # no rule refused it: the permission did
             why = f"refused at its permission request {precedent.call_id}"
             why = f"{why}: {precedent.reason}" if precedent.reason else why
             await self._record(
                 call,
                 Decision.DENY,
-                verdict,
+                replace(verdict, rule_id=None),  # no rule refused it: the permission did
                 policy_path=policy_path,
                 source="permission",
                 resolution=None,
@@ -200,18 +209,9 @@ class AuthGate:
             return Authorization(
                 allowed=False, decision=Decision.DENY, verdict=verdict, precedent=precedent
             )
-        source: DecisionSource = verdict.source
-        if verdict.decision is Decision.ASK:
-            # The policy's own verdict stays in the log (`policy diff` reads it); the durable
-            # answer below commits after it.
-            self._store.append(
-                call.session_id,
-                "auth",
-                self._decided(
-                    call, Decision.ASK, verdict, policy_path=policy_path, source=verdict.source
-                ),
-            )
-            source = "permission"
+        source: DecisionSource = (
+            "permission" if verdict.decision is Decision.ASK else verdict.source
+        )
         await self._record(
             call,
             Decision.ALLOW,

@@ -184,7 +184,8 @@ async def test_a_refused_permission_refuses_the_execution_the_agent_tries_anyway
     assert found["write"]["error"] == DENIED
     assert not envrc.exists()
     assert len(rig.asked) == 1  # refused once, not asked again
-    [write] = rig.decided("write-")
+    [verdict, write] = rig.decided("write-")
+    assert verdict["decision"] == "ask"  # the policy's own verdict, then the refusal it rides on
     assert (write["decision"], write["source"]) == ("deny", "permission")
     assert write["rides_on"] == rig.asked[0].call_id
     assert any("tried anyway" in e.payload["reason"] for e in rig.events("escalation.raised"))

@@ -98,7 +98,8 @@ async def test_a_refused_permission_refuses_its_execution_and_escalates(
     gate, asked = _gate(store)
     auth = await gate.authorize(_call(tmp_path, "ls -la", REFUSED))  # the policy allows it
     assert not auth.allowed and asked == []
-    [decided] = _decided(store)
+    verdict, decided = _decided(store)
+    assert (verdict["decision"], verdict["source"]) == ("allow", "rule")  # for `policy diff`
     assert (decided["decision"], decided["source"], decided.get("rule_id")) == (
         "deny",
         "permission",
