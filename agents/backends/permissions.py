@@ -98,8 +98,8 @@ def diff_of(tool_call: ToolCallUpdate) -> str | None:
     for edit in _diffs(tool_call):
         old = (edit.old_text or "").splitlines(keepends=True)
         new = edit.new_text.splitlines(keepends=True)
-        before = f"a/{edit.path}" if edit.old_text is not None else "/dev/null"
-        lines = difflib.unified_diff(old, new, before, f"b/{edit.path}")
+        before = edit.path if edit.old_text is not None else "/dev/null"
+        lines = difflib.unified_diff(old, new, before, edit.path)  # as the executor writes them
         parts.extend(line if line.endswith("\n") else f"{line}\n" for line in lines)
     return "".join(parts)[:DIFF_LIMIT] or None
 

@@ -45,7 +45,7 @@ def test_a_bare_permission_gets_the_announced_path_diff_and_input() -> None:
     assert request.tool is ToolKind.EDIT and request.paths == ("/ws/hello.txt",)
     assert summary_of(enriched, request) == "write_text_file: /ws/hello.txt"
     shown = diff_of(enriched)
-    assert shown is not None and "+hi there" in shown and "b//ws/hello.txt" in shown
+    assert shown is not None and "+hi there" in shown and "+++ /ws/hello.txt" in shown
     # Without the announcement the gate would decide an edit with no path and no diff.
     assert request_for(bare, role="implementer", workspace=WS).paths == ()
     assert diff_of(bare) is None
