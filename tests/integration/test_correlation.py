@@ -199,3 +199,12 @@ async def test_permits_lapse_when_the_turn_ends(rig: Rig) -> None:
     rig.asked.clear()
     await rig.run(_execute("true", run="rm c.txt"))
     assert [a.request.command for a in rig.asked] == ["/bin/sh -lc 'rm c.txt'"]
+
+
+async def test_a_progress_meter_is_logged_once_in_its_last_state(rig: Rig) -> None:
+    meter = "for i in 1 2 3 4 5 6 7 8 9; do printf '\\r%s0%%' $i; done; printf '\\r100%%\\ndone\\n'"
+    [found] = await rig.run(_execute(meter))
+    assert found["terminal"]["output"].endswith("100%\ndone\n")  # the agent gets every byte
+    assert len(rig.asked) == 1  # asked for the loop once; its /bin/sh -lc run rides on that
+    outputs = [r.payload["text"] for r in rig.events("tool.output")]
+    assert outputs == ["100%\ndone\n"]
