@@ -209,18 +209,16 @@ class AuthGate:
             return Authorization(
                 allowed=False, decision=Decision.DENY, verdict=verdict, precedent=precedent
             )
-        source: DecisionSource = (
-            "permission" if verdict.decision is Decision.ASK else verdict.source
-        )
+        answered = verdict.decision is Decision.ASK  # else the policy allowed it on its own
         await self._record(
             call,
             Decision.ALLOW,
             verdict,
             policy_path=policy_path,
-            source=source,
+            source="permission" if answered else verdict.source,
             resolution=None,
             since=since,
-            reason=f"carries out permission request {precedent.call_id}",
+            reason=f"allowed at its permission request {precedent.call_id}" if answered else None,
             rides_on=precedent,
         )
         await self._allowed(call)
