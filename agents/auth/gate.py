@@ -188,7 +188,12 @@ class AuthGate:
                 call.session_id,
                 "auth",
                 self._decided(
-                    call, verdict.decision, verdict, policy_path=policy_path, source=verdict.source
+                    call,
+                    verdict.decision,
+                    verdict,
+                    policy_path=policy_path,
+                    source=verdict.source,
+                    rides_on=precedent,
                 ),
             )
         if not precedent.allowed:

@@ -58,10 +58,11 @@ async def test_an_ask_is_answered_by_the_approval_it_rides_on(
     assert auth.allowed and auth.precedent == APPROVED and auth.approval_id == "ap-9"
     assert asked == [] and "approval.requested" not in _kinds(store)
     verdict, answer = _decided(store)
-    assert (verdict["decision"], verdict["source"], verdict.get("rides_on")) == (
+    # The policy's own verdict stays on record (`policy diff` reads it), marked as riding too.
+    assert (verdict["decision"], verdict["source"], verdict["rides_on"]) == (
         "ask",
         "default",
-        None,
+        "tc-9",
     )
     assert (answer["decision"], answer["source"]) == ("allow", "permission")
     assert (answer["rides_on"], answer["approval_id"]) == ("tc-9", "ap-9")
@@ -100,6 +101,7 @@ async def test_a_refused_permission_refuses_its_execution_and_escalates(
     assert not auth.allowed and asked == []
     verdict, decided = _decided(store)
     assert (verdict["decision"], verdict["source"]) == ("allow", "rule")  # for `policy diff`
+    assert verdict["rides_on"] == "tc-9"
     assert (decided["decision"], decided["source"], decided.get("rule_id")) == (
         "deny",
         "permission",
