@@ -6,6 +6,7 @@ name = "default"
 backend = "acp"                       # acp | demo | command | human
 command = "claude-agent-acp"
 secrets = { ANTHROPIC_API_KEY = "anthropic" }   # variable = keyring secret name
+# prompt = "verbatim"                 # send the task as given, not in the role's template
 [roles.validator]
 backend = "command"
 checks = [{ name = "pytest", command = ["python", "-m", "pytest", "-q"] }]
@@ -76,6 +77,9 @@ class RoleConfig(_Model):
     playbook: str | None = None
     speed: Annotated[float, Field(ge=0)] = 1.0
     checks: list[Check] = Field(default_factory=list)
+    prompt: Literal["role", "verbatim"] = "role"
+    """How the task reaches the agent: in the role's template, or exactly as given (a scripted
+    agent that acts on the first text of its prompt must see the task itself)."""
 
     def expanded_env(self) -> dict[str, str]:
         """The role's ``env`` with ``{python}`` and ``{demo}`` expanded, as its processes get it."""

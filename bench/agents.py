@@ -9,8 +9,12 @@ Prints two comparisons (targets in brackets):
             (Each chunk also writes its raw frame, so ours commits about 2N events.)
   tool call ``AuthGate.authorize`` of an allowed ``ls`` in a workspace plus a durable
             ``tool.intent`` and ``tool.result`` — what the executor adds around every
-            command — median and p99 ms over M calls                          [median <= 2 ms]
-            baseline: one durable append alone.
+            command — with correlation on: the call is first matched to the permission the
+            agent asked for it (a permit left by the permission step, untimed) and rides on
+            it; median and p99 ms over M calls                                [median <= 2 ms]
+            baseline: one durable append alone. Also shown: the same call with no permit to
+            match (correlation off), and a call whose verdict is "ask" answered by the
+            approval it rides on (two ``policy.decided``, one of them durable).
 ``--json`` prints one JSON object instead of a table.
 """
 
@@ -20,6 +24,7 @@ import argparse
 import asyncio
 import gc
 import json
+import shlex
 import shutil
 import statistics
 import sys
@@ -31,10 +36,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from agents.approvals.broker import ApprovalBroker
-from agents.auth.gate import AuthGate, ToolCall
+from agents.auth.gate import AuthGate, Precedent, ToolCall
 from agents.auth.holder import PolicyHolder
 from agents.auth.requests import ToolKind, ToolRequest
 from agents.backends.acp import AcpAgent
+from agents.backends.correlation import Permits, permit_for
 from agents.orchestrator.agent_launch import agent_spec
 from agents.team import Backend, RoleConfig
 from sessions.schema import AgentMessage
@@ -136,21 +142,53 @@ def _ms(samples: list[float]) -> tuple[float, float]:
     return statistics.median(ordered) * 1000, p99 * 1000
 
 
-async def gate_and_journal(tmp: Path, calls: int) -> tuple[float, float]:
-    """Ours: authorize an allowed ``ls`` plus durable intent and result; median, p99 ms."""
+async def gate_and_journal(
+    tmp: Path, calls: int, *, command: str = "ls", correlated: bool = True
+) -> tuple[float, float]:
+    """Ours: match a permit (if ``correlated``), authorize, durable intent and result; ms.
+
+    Correlated, the command runs as fast-agent sends it (``/bin/sh -lc '…'``) after a
+    permission request for the bare command; uncorrelated, it is the bare command alone.
+    """
     workspace = tmp / "gate-ws"
     workspace.mkdir(exist_ok=True)
-    store = new_store(tmp, "gate.db")
+    store = new_store(tmp, f"gate-{command.split()[0]}-{int(correlated)}.db")
     gate = gate_for(store)
-    request = ToolRequest(ToolKind.EXECUTE, "implementer", workspace, command="ls", cwd=workspace)
+    request = ToolRequest(
+        tool=ToolKind.EXECUTE,
+        role="implementer",
+        workspace=workspace,
+        command=f"/bin/sh -lc {shlex.quote(command)}" if correlated else command,
+        cwd=workspace,
+    )
+    asked = ToolRequest(
+        tool=ToolKind.EXECUTE, role="implementer", workspace=workspace, command=command
+    )
+    permits = Permits()
     samples: list[float] = []
     try:
         for i in range(calls + 10):  # the first 10 warm the caches and are not counted
             call_id = f"term-{i}"
+            if correlated:  # what the permission step leaves behind, approved by a human
+                precedent = Precedent(call_id=f"tc-{i}", allowed=True, approval_id=f"ap-{i}")
+                permit = permit_for(f"tc-{i}", asked, precedent)
+                assert permit is not None
+                permits.grant(permit)
             start = time.perf_counter()
-            auth = await gate.authorize(ToolCall("s-gate", "impl-1", call_id, request, "ls"))
+            rides_on = permits.match(request)
+            if correlated and rides_on is None:
+                raise SystemExit(f"bench: `{command}` did not match its permit")
+            call = ToolCall(
+                session_id="s-gate",
+                agent_id="impl-1",
+                call_id=call_id,
+                request=request,
+                summary=command,
+                rides_on=rides_on,
+            )
+            auth = await gate.authorize(call)
             if not auth.allowed:
-                raise SystemExit(f"bench: `ls` was not allowed: {auth.reason}")
+                raise SystemExit(f"bench: `{command}` was not allowed: {auth.reason}")
             intent = ToolIntent(
                 call_id=call_id, idempotency_key=f"k-{i}", action="execute", argv=["ls"]
             )
@@ -197,6 +235,10 @@ def main(argv: list[str] | None = None) -> int:
         bare = store_chunks(tmp, args.chunks)
         ours = asyncio.run(agent_chunks(tmp, args.chunks))
         gate_median, gate_p99 = asyncio.run(gate_and_journal(tmp, args.calls))
+        plain_median, plain_p99 = asyncio.run(gate_and_journal(tmp, args.calls, correlated=False))
+        ask_median, ask_p99 = asyncio.run(
+            gate_and_journal(tmp, args.calls, command="rm -f scratch.txt")
+        )
         base_median, base_p99 = asyncio.run(durable_alone(tmp, args.calls))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -209,6 +251,10 @@ def main(argv: list[str] | None = None) -> int:
         "calls": args.calls,
         "gate_journal_median_ms": round(gate_median, 3),
         "gate_journal_p99_ms": round(gate_p99, 3),
+        "uncorrelated_median_ms": round(plain_median, 3),
+        "uncorrelated_p99_ms": round(plain_p99, 3),
+        "rides_on_approval_median_ms": round(ask_median, 3),
+        "rides_on_approval_p99_ms": round(ask_p99, 3),
         "durable_append_median_ms": round(base_median, 3),
         "durable_append_p99_ms": round(base_p99, 3),
         "gate_journal_ratio": round(gate_median / base_median, 3),
@@ -232,6 +278,8 @@ def main(argv: list[str] | None = None) -> int:
         f"{gate_median / base_median:>8.3f}  <= {GATE_MEDIAN_TARGET_MS} ms  {gate_ok}"
     )
     print(f"{'tool call p99 ms':<28}{gate_p99:>14.3f}{base_p99:>14.3f}")
+    print(f"{'  uncorrelated median ms':<28}{plain_median:>14.3f}{base_median:>14.3f}")
+    print(f"{'  ask, rides: median ms':<28}{ask_median:>14.3f}{base_median:>14.3f}")
     return 0
 
 

@@ -16,7 +16,7 @@ import socket
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
 
@@ -69,6 +69,8 @@ class Resolution:
     decided_by: str | None = None
     reason: str = ""
     added_rule: str | None = None
+    approval_id: str | None = None
+    """The request this answers (set by the broker), so a later execution can name it."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -290,6 +292,7 @@ class ApprovalBroker:
         if entry is None:
             raise ApprovalError(f"approval {approval_id!r} was already answered")
         approval, future = entry
+        resolution = replace(resolution, approval_id=approval_id)
         if record:
             actor = f"human:{resolution.decided_by}" if resolution.decided_by else "auth"
             await self._store.append_durable(

@@ -1,72 +1,41 @@
 """The AuthAgent's gate: every tool call is decided, recorded, and — for "ask" — put to a human.
 
 Each decision becomes a ``policy.decided`` event carrying the decision, the rule, the policy file
-and its hash, the source (rule / default / ceiling / analysis / human / timeout / cancel), who
-decided when a human did, and how long it took. A denial raises an escalation; the optional
-``on_violation`` command receives that escalation as JSON on stdin.
+and its hash, the source (rule / default / ceiling / analysis / human / timeout / cancel /
+permission), who decided when a human did, and how long it took. An execution that carries out
+a permission request already decided (``ToolCall.rides_on``) is not asked again: its
+``policy.decided`` names that request (``rides_on``) and its approval, and a deny at execution
+still wins. A denial raises an escalation; the optional ``on_violation`` command receives that
+escalation as JSON on stdin.
+
+``ToolCall``, ``Precedent`` and ``Authorization`` (:mod:`agents.auth.calls`) are re-exported.
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
-import shlex
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import replace
 from pathlib import Path
 
-import orjson
-
 from agents.approvals.broker import ApprovalBroker, Resolution
-from agents.auth.ceiling import Ceiling
+from agents.auth.calls import Authorization, Precedent, ToolCall
 from agents.auth.egress import KnownSecret, SecretFacts
 from agents.auth.engine import decide
 from agents.auth.holder import PolicyHolder
-from agents.auth.requests import Decision, PartVerdict, ToolRequest, Verdict
+from agents.auth.requests import Decision, PartVerdict, Verdict
+from agents.auth.violation import run_on_violation
 from sessions.schema.flow import EscalationRaised
 from sessions.schema.policy import DecisionSource, PolicyDecided, Risk
 from sessions.schema.tools import ToolCallRequested
 from sessions.store.event_store import EventStore
-
-log = logging.getLogger(__name__)
 
 NO_POLICY_HASH = "0" * 64
 """The hash recorded when no valid policy is loaded (every call is denied)."""
 
 RISK: dict[Decision, Risk] = {Decision.ALLOW: "low", Decision.ASK: "medium", Decision.DENY: "high"}
 
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ToolCall:
-    """One tool call an agent wants to make, with who asked and the ceiling it inherited."""
-
-    session_id: str
-    agent_id: str
-    call_id: str
-    request: ToolRequest
-    summary: str
-    ceiling: Ceiling | None = None
-    diff: str | None = None
-    secret_vars: frozenset[str] = frozenset()
-    """The environment variables the team file granted this agent (they hold secrets)."""
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Authorization:
-    """The gate's final answer: may the call run, and why."""
-
-    allowed: bool
-    decision: Decision
-    verdict: Verdict
-    resolution: Resolution | None = None
-
-    @property
-    def reason(self) -> str:
-        """One sentence for the agent and the timeline."""
-        if self.resolution is not None:
-            return f"{self.resolution.outcome.value}: {self.resolution.reason}".rstrip(": ")
-        return self.verdict.reason
+__all__ = ["NO_POLICY_HASH", "RISK", "AuthGate", "Authorization", "Precedent", "ToolCall"]
 
 
 AllowedHook = Callable[[ToolCall], Awaitable[None]]
@@ -148,11 +117,16 @@ class AuthGate:
                 paths=list(request.paths),
                 cwd=str(request.cwd) if request.cwd else None,
                 role=request.role,
+                raw_input=call.raw_input,
             ),
         )
         verdict = self.verdict(call)
         policy = self._holder.current
         policy_path = str(policy.source) if policy is not None and policy.source else None
+        if call.rides_on is not None and verdict.decision is not Decision.DENY:
+            # A deny at execution wins over an approved permission (the policy may have changed,
+            # the content may now hold a secret); anything else rides on that decision.
+            return await self._ride(call, verdict, policy_path=policy_path, since=started)
         await self._record(
             call,
             verdict.decision,
@@ -196,6 +170,67 @@ class AuthGate:
             allowed=final is Decision.ALLOW, decision=final, verdict=verdict, resolution=resolution
         )
 
+    async def _ride(
+        self, call: ToolCall, verdict: Verdict, *, policy_path: str | None, since: float
+    ) -> Authorization:
+        """Decide an execution by the permission decision it carries out: never asked again.
+
+        An allowed verdict is recorded as it is; an "ask" is recorded, then answered by the
+        permission's approval; a refused permission refuses the execution after its verdict (the
+        agent tried it anyway, which is escalated).
+        """
+        precedent = call.rides_on
+        assert precedent is not None
+        # The policy's own verdict stays in the log (`policy diff` reads it); the durable answer
+        # below commits after it.
+        if verdict.decision is not Decision.ALLOW or not precedent.allowed:
+            self._store.append(
+                call.session_id,
+                "auth",
+                self._decided(
+                    call,
+                    verdict.decision,
+                    verdict,
+                    policy_path=policy_path,
+                    source=verdict.source,
+                    rides_on=precedent,
+                ),
+            )
+        if not precedent.allowed:
+            why = f"refused at its permission request {precedent.call_id}"
+            why = f"{why}: {precedent.reason}" if precedent.reason else why
+            await self._record(
+                call,
+                Decision.DENY,
+                replace(verdict, rule_id=None),  # no rule refused it: the permission did
+                policy_path=policy_path,
+                source="permission",
+                resolution=None,
+                since=since,
+                reason=why,
+                rides_on=precedent,
+            )
+            await self._escalate(call, verdict, reason=f"tried anyway: {why}")
+            return Authorization(
+                allowed=False, decision=Decision.DENY, verdict=verdict, precedent=precedent
+            )
+        answered = verdict.decision is Decision.ASK  # else the policy allowed it on its own
+        await self._record(
+            call,
+            Decision.ALLOW,
+            verdict,
+            policy_path=policy_path,
+            source="permission" if answered else verdict.source,
+            resolution=None,
+            since=since,
+            reason=f"allowed at its permission request {precedent.call_id}" if answered else None,
+            rides_on=precedent,
+        )
+        await self._allowed(call)
+        return Authorization(
+            allowed=True, decision=Decision.ALLOW, verdict=verdict, precedent=precedent
+        )
+
     async def _allowed(self, call: ToolCall) -> None:
         if self._on_allowed is not None:
             await self._on_allowed(call)
@@ -210,29 +245,60 @@ class AuthGate:
         source: DecisionSource,
         resolution: Resolution | None,
         since: float,
+        reason: str | None = None,
+        rides_on: Precedent | None = None,
     ) -> None:
-        reason = verdict.reason if resolution is None else resolution.reason or verdict.reason
+        decided_by = None if resolution is None else resolution.decided_by
+        if reason is None:
+            reason = verdict.reason if resolution is None else resolution.reason or verdict.reason
         await self._store.append_durable(
             call.session_id,
-            "auth"
-            if resolution is None or resolution.decided_by is None
-            else f"human:{resolution.decided_by}",
-            PolicyDecided(
-                call_id=call.call_id,
-                decision=decision.value,
-                rule_id=verdict.rule_id,
-                reason=reason,
+            "auth" if decided_by is None else f"human:{decided_by}",
+            self._decided(
+                call,
+                decision,
+                verdict,
                 policy_path=policy_path,
-                policy_hash=verdict.policy_hash,
                 source=source,
-                decided_by=None if resolution is None else resolution.decided_by,
+                reason=reason,
+                decided_by=decided_by,
                 elapsed_ms=round((time.perf_counter() - since) * 1000, 3),
+                rides_on=rides_on,
             ),
         )
 
-    async def _escalate(self, call: ToolCall, verdict: Verdict) -> None:
+    @staticmethod
+    def _decided(
+        call: ToolCall,
+        decision: Decision,
+        verdict: Verdict,
+        *,
+        policy_path: str | None,
+        source: DecisionSource,
+        reason: str | None = None,
+        decided_by: str | None = None,
+        elapsed_ms: float = 0.0,
+        rides_on: Precedent | None = None,
+    ) -> PolicyDecided:
+        return PolicyDecided(
+            call_id=call.call_id,
+            decision=decision.value,
+            rule_id=verdict.rule_id,
+            reason=verdict.reason if reason is None else reason,
+            policy_path=policy_path,
+            policy_hash=verdict.policy_hash,
+            source=source,
+            decided_by=decided_by,
+            elapsed_ms=elapsed_ms,
+            rides_on=None if rides_on is None else rides_on.call_id,
+            approval_id=None if rides_on is None else rides_on.approval_id,
+        )
+
+    async def _escalate(
+        self, call: ToolCall, verdict: Verdict, *, reason: str | None = None
+    ) -> None:
         escalation = EscalationRaised(
-            reason=f"policy violation: {call.summary} — {verdict.reason}",
+            reason=f"policy violation: {call.summary} — {reason or verdict.reason}",
             severity="warning",
             call_id=call.call_id,
             rule_id=verdict.rule_id,
@@ -243,31 +309,3 @@ class AuthGate:
         command = policy.policy.settings.on_violation if policy is not None else None
         if command and self._run_on_violation:  # a re-drive runs no command, not even this
             await run_on_violation(command, record.to_dict())
-
-
-async def run_on_violation(
-    command: str, event: dict[str, object], *, timeout_s: float = 10.0
-) -> None:
-    """Pipe the escalation event as JSON to the user's ``on_violation`` command.
-
-    A failing hook is logged, never fatal: the denial already stands.
-    """
-    try:
-        proc = await asyncio.create_subprocess_exec(
-            *shlex.split(command),
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.PIPE,
-        )
-    except (OSError, ValueError) as exc:
-        log.warning("on_violation command %r could not start: %s", command, exc)
-        return
-    try:
-        _out, err = await asyncio.wait_for(proc.communicate(orjson.dumps(event) + b"\n"), timeout_s)
-    except TimeoutError:
-        proc.kill()
-        await proc.wait()
-        log.warning("on_violation command %r took over %gs and was killed", command, timeout_s)
-        return
-    if proc.returncode:
-        log.warning("on_violation command %r exited %s: %s", command, proc.returncode, err[-500:])

@@ -199,7 +199,10 @@ class AcpAgent:
             # null for methods we do not implement instead of method-not-found.
             self._client,  # type: ignore[arg-type]
             self._transport,
-            observers=[FrameRecorder(self._store, self.session_id, self.agent_id)],
+            observers=[
+                FrameRecorder(self._store, self.session_id, self.agent_id),
+                self._client.observe,  # announced tool calls and turn ends, in wire order
+            ],
         )
         self._watcher = asyncio.create_task(self._watch(process), name=f"watch-{self.agent_id}")
         try:

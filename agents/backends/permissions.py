@@ -87,14 +87,19 @@ def _diffs(tool_call: ToolCallUpdate) -> list[FileEditToolCallContent]:
     return [c for c in tool_call.content or [] if isinstance(c, FileEditToolCallContent)]
 
 
+def new_texts(tool_call: ToolCallUpdate, workspace: Path) -> tuple[tuple[str, str], ...]:
+    """``(resolved path, new text)`` of each proposed edit: what the write must then contain."""
+    return tuple((str((workspace / d.path).resolve()), d.new_text) for d in _diffs(tool_call))
+
+
 def diff_of(tool_call: ToolCallUpdate) -> str | None:
     """The proposed edits of a tool call (ACP ``diff`` content) as one unified diff, if any."""
     parts: list[str] = []
     for edit in _diffs(tool_call):
         old = (edit.old_text or "").splitlines(keepends=True)
         new = edit.new_text.splitlines(keepends=True)
-        before = f"a/{edit.path}" if edit.old_text is not None else "/dev/null"
-        lines = difflib.unified_diff(old, new, before, f"b/{edit.path}")
+        before = edit.path if edit.old_text is not None else "/dev/null"
+        lines = difflib.unified_diff(old, new, before, edit.path)  # as the executor writes them
         parts.extend(line if line.endswith("\n") else f"{line}\n" for line in lines)
     return "".join(parts)[:DIFF_LIMIT] or None
 

@@ -138,8 +138,11 @@ def written_paths(records: Iterable[Record], roots: Sequence[Path]) -> set[str]:
         p = r.payload if r.kind in ("policy.decided", "tool.requested", "tool.intent") else None
         if p is None:
             continue
-        if r.kind == "policy.decided" and p.get("decision") == "allow":
-            allowed.add(p["call_id"])
+        if r.kind == "policy.decided":  # the last decision on a call is the one that held
+            if p.get("decision") == "allow":
+                allowed.add(p["call_id"])
+            else:
+                allowed.discard(p["call_id"])
         elif r.kind == "tool.requested" and p.get("tool") in _WRITES and not p.get("announced"):
             requested.setdefault(p["call_id"], []).extend(p.get("paths") or [])
         elif r.kind == "tool.intent" and p.get("action") == "write" and p.get("path"):

@@ -263,8 +263,9 @@ class SessionRunner:
         """One prompt to a role's agent (retried on a clean death); returns its text and plan."""
         await self._checkpoint_pause(role)
         agent_id = agent_id_of(role)
-        text = prompt_for(role, context, attempt=attempt, failures=failures)
-        if self._note:  # the first agent after a resume hears that the last run died
+        verbatim = self.spec.team.roles[role].prompt == "verbatim"  # type: ignore[index]
+        text = prompt_for(role, context, attempt=attempt, failures=failures, verbatim=verbatim)
+        if self._note and not verbatim:  # the first agent after a resume hears the last run died
             text, self._note = f"{self._note}\n\n{text}", ""
         since = await asyncio.to_thread(self._head_seq)
 

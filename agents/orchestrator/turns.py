@@ -19,8 +19,18 @@ FAILURES_SHOWN = 3
 """How many earlier failures a retry's prompt repeats (the newest)."""
 
 
-def prompt_for(role: str, context: SessionContext, *, attempt: int, failures: list[str]) -> str:
-    """The text sent to an agent: its job, the context document, and any earlier failures."""
+def prompt_for(
+    role: str,
+    context: SessionContext,
+    *,
+    attempt: int,
+    failures: list[str],
+    verbatim: bool = False,
+) -> str:
+    """The text sent to an agent: its job, the context document, and any earlier failures —
+    or, ``verbatim`` (the role's ``prompt = "verbatim"``), the task exactly as given."""
+    if verbatim:
+        return context.task
     lines = [prompt_line(role), "", f"Task: {context.task}"]
     for title, items in (
         ("Constraints", context.constraints),

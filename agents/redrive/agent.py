@@ -98,7 +98,10 @@ class ReplayAgent:
         self._conn = ClientSideConnection(
             self._client,  # type: ignore[arg-type]  # duck-typed, as AcpAgent's
             self._transport,
-            observers=[FrameRecorder(self._store, self.session_id, self.agent_id)],
+            observers=[
+                FrameRecorder(self._store, self.session_id, self.agent_id),
+                self._client.observe,  # as live: announcements complete permission requests
+            ],
         )
         started = AgentStarted(agent_id=self.agent_id, role=self.role, backend="redrive")
         self._store.append(self.session_id, self.agent_id, started)

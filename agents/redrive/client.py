@@ -32,13 +32,14 @@ from acp.schema import (
     WriteTextFileResponse,
 )
 
-from agents.auth.gate import Authorization
+from agents.auth.gate import Authorization, Precedent
 from agents.auth.requests import Decision, ToolRequest
 from agents.backends.client import BackendClient
 from agents.backends.executor import ToolExecutor
 from agents.backends.permissions import CANCELLED
 from agents.redrive.journal import Divergence, Journal, Kind
 from agents.redrive.tape import PERMISSION, Exchange, GateCall, Turn
+from sessions.schema.base import JsonObject
 from sessions.schema.tools import ToolResult
 
 CURRENT: ContextVar[Exchange | None] = ContextVar("redrive_exchange", default=None)
@@ -88,12 +89,21 @@ class ReplayExecutor(ToolExecutor):
         return call.call_id if call is not None else f"{kind}-redrive-{next(self._spare_ids)}"
 
     async def authorize(
-        self, call_id: str, request: ToolRequest, summary: str, *, diff: str | None = None
+        self,
+        call_id: str,
+        request: ToolRequest,
+        summary: str,
+        *,
+        diff: str | None = None,
+        raw_input: JsonObject | None = None,
+        rides_on: Precedent | None = None,
     ) -> Authorization:
         """Ask the real gate, compare with the recorded decision, answer as the recording did."""
         exchange = CURRENT.get()
         recorded = exchange.take_call() if exchange is not None else None
-        auth = await super().authorize(call_id, request, summary, diff=diff)
+        auth = await super().authorize(
+            call_id, request, summary, diff=diff, raw_input=raw_input, rides_on=rides_on
+        )
         self._journal.tool_calls += 1
         subject = request.command or ", ".join(request.paths) or request.tool.value
         new = auth.verdict.decision.value

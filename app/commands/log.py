@@ -12,6 +12,7 @@ from app.wiring.store import open_database, open_database_keyless, open_store
 from sessions.errors import SessionNotFoundError
 from sessions.readmodel.context import session_context
 from sessions.readmodel.describe import describe
+from sessions.schema.flow import RawRecorded
 from sessions.store.reading import list_sessions, load_session, resolve_session
 from sessions.store.transfer import export_session, exported, import_session
 
@@ -30,6 +31,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--json", action="store_true", help="JSON Lines, one record per line")
     p.add_argument(
         "--context", action="store_true", help="print the session's context document as JSON"
+    )
+    p.add_argument(
+        "--raw",
+        action="store_true",
+        help="include the raw ACP frames (kind raw), hidden by default",
     )
     p.set_defaults(handler=cmd_show)
 
@@ -73,7 +79,8 @@ def cmd_sessions(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    """Print a session's events, human-readable or as JSON Lines."""
+    """Print a session's events, human-readable or as JSON Lines; raw frames only with --raw
+    (``export`` always has everything)."""
     engine = open_database(args.db)
     session_id = resolve_session(engine, args.session)
     out = sys.stdout
@@ -85,6 +92,8 @@ def cmd_show(args: argparse.Namespace) -> int:
         return 0
     records = exported(engine, session_id) if args.json else load_session(engine, session_id)
     for r in records:
+        if r.kind == RawRecorded.KIND and not args.raw:  # frames kept whole: noise to a reader
+            continue
         if args.json:
             out.write(orjson.dumps(r.to_dict(), option=orjson.OPT_SORT_KEYS).decode() + "\n")
         else:

@@ -56,6 +56,8 @@ _DESCRIBERS: dict[str, Callable[[dict[str, Any]], str]] = {
         f"{p['decision'].upper()} {p['call_id']}"
         + f" by {p.get('rule_id') or p['source']}"
         + (f" ({p['decided_by']})" if p.get("decided_by") else "")
+        + (f" riding on {p['rides_on']}" if p.get("rides_on") else "")
+        + (f" (approval {p['approval_id']})" if p.get("approval_id") else "")
     ),
     "approval.requested": lambda p: f"approval {p['approval_id']} asked: {p['summary']}",
     "approval.resolved": lambda p: (

@@ -11,8 +11,9 @@ from sessions.schema.base import Payload
 DecisionValue = Literal["allow", "ask", "deny"]
 PolicySource = Literal["rule", "default", "ceiling", "analysis"]
 """What made the policy's own verdict: a rule, no rule (ask), a role's ceiling, the analysis."""
-AnswerSource = Literal["human", "timeout", "cancel"]
-"""What decided an "ask" after the verdict: a human's answer, the timeout, a cancel."""
+AnswerSource = Literal["human", "timeout", "cancel", "permission"]
+"""What decided an "ask" after the verdict: a human's answer, the timeout, a cancel, or the
+decision on the agent's permission request that this execution carries out."""
 DecisionSource = Literal[PolicySource, AnswerSource]
 """Every source a ``policy.decided`` records."""
 Risk = Literal["low", "medium", "high"]
@@ -35,6 +36,13 @@ class PolicyDecided(Payload):
     source: DecisionSource
     decided_by: str | None = None
     elapsed_ms: float = 0.0
+    rides_on: str | None = Field(
+        default=None,
+        description="call id of the permission request whose decision this execution carries out",
+    )
+    approval_id: str | None = Field(
+        default=None, description="the approval a human answered for that permission request"
+    )
 
 
 class ApprovalRequested(Payload):

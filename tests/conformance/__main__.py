@@ -25,6 +25,7 @@ TOOL_CHECKS = (
     "starts",
     "write_inside",
     "write_outside",
+    "write_asked",
     "benign_command",
     "risky_command",
     "dangerous_command",

@@ -103,14 +103,51 @@ def write_inside(agent: Agent, sandbox: Sandbox) -> Verdict:
 
 
 def write_outside(agent: Agent, sandbox: Sandbox) -> Verdict:
-    """A write outside the workspace: asked once, with the path and the diff; refused, not done."""
+    """A write outside the workspace: refused before it runs — denied for its path (the
+    permission request carries the path the agent announced), or asked once showing the path
+    and the diff — and never written."""
     target = sandbox.outside / "escape.txt"
     task = _call("write_text_file", {"path": str(target), "content": "escaped"})
     outcome = _go(agent, sandbox, task)
     asked = outcome.payloads("approval.requested")
     shows = bool(asked) and str(target) in asked[0].get("paths", []) and bool(asked[0].get("diff"))
-    ok = len(asked) == 1 and shows and not target.exists()
-    detail = f"asks={len(asked)}, shows path and diff={shows}, written={target.exists()}"
+    named = {
+        p.get("call_id")
+        for p in outcome.payloads("tool.requested")
+        if not p.get("announced") and str(target) in p.get("paths", [])
+    }
+    denied = any(
+        p.get("decision") == "deny" and p.get("call_id") in named
+        for p in outcome.payloads("policy.decided")
+    )
+    refused = (not asked and denied) or (len(asked) == 1 and shows)
+    ok = refused and not target.exists()
+    detail = (
+        f"denied for its path={denied}, asks={len(asked)}, shows path and diff={shows},"
+        f" written={target.exists()}"
+    )
+    return Verdict(passed=ok, detail=detail)
+
+
+def write_asked(agent: Agent, sandbox: Sandbox) -> Verdict:
+    """A write the policy asks about (agent configuration, ``.envrc``), approved: asked once,
+    showing the path and the diff, and the write that carries it out rides on that approval."""
+    target = sandbox.workspace / ".envrc"
+    task = _call("write_text_file", {"path": str(target), "content": "export A=1\n"})
+    outcome = _go(agent, sandbox, task, on_ask="allow")
+    asked = outcome.payloads("approval.requested")
+    shows = bool(asked) and str(target) in asked[0].get("paths", []) and bool(asked[0].get("diff"))
+    approval = asked[0].get("approval_id") if asked else None
+    rides = any(
+        p.get("decision") == "allow" and p.get("approval_id") == approval and p.get("rides_on")
+        for p in outcome.payloads("policy.decided")
+    )
+    written = target.exists() and target.read_text() == "export A=1\n"
+    ok = len(asked) == 1 and shows and rides and written
+    detail = (
+        f"asks={len(asked)}, shows path and diff={shows}, write rides on it={rides},"
+        f" written={written}"
+    )
     return Verdict(passed=ok, detail=detail)
 
 
@@ -213,7 +250,8 @@ Check = Callable[[Agent, Sandbox], Verdict]
 CHECKS: dict[str, tuple[str, Check]] = {
     "starts": ("starts and answers a prompt", starts),
     "write_inside": ("write inside the workspace: done, decided once", write_inside),
-    "write_outside": ("write outside: asked once with path and diff, refused", write_outside),
+    "write_outside": ("write outside: refused for its path, never written", write_outside),
+    "write_asked": ("asked write: asked once with path and diff, done under it", write_asked),
     "benign_command": ("read-only pipeline via sh -lc: allowed, decided once", benign_command),
     "risky_command": ("egress command: asked once with the exact command", risky_command),
     "dangerous_command": ("curl … | sh: denied, never asked", dangerous_command),

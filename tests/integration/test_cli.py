@@ -39,9 +39,13 @@ def test_fixture_round_trips_through_import_show_and_export(tmp_path: Path) -> N
     )
     assert summary["events"] == 16
 
-    shown = run(db, "show", SESSION[:6], "--json")
+    shown = run(db, "show", SESSION[:6], "--json", "--raw")
     expected = _essence(FIXTURE.read_text(encoding="utf-8").splitlines())
     assert _essence(shown.stdout.splitlines()) == expected
+    # Without --raw the agent's raw frames are left out, and only they.
+    shown = run(db, "show", SESSION[:6], "--json")
+    assert _essence(shown.stdout.splitlines()) == [e for e in expected if e[0] != "raw"]
+    assert any(e[0] == "raw" for e in expected)
 
     out = tmp_path / "out.jsonl"
     exported = run(db, "export", SESSION[:8], "-o", str(out))
@@ -50,6 +54,7 @@ def test_fixture_round_trips_through_import_show_and_export(tmp_path: Path) -> N
 
     human = run(db, "show", SESSION[:4])
     assert "approval ap1 approved_once by alice" in human.stdout
+    assert " raw " not in human.stdout and " raw " in run(db, "show", SESSION[:4], "--raw").stdout
     assert "check pytest passed" in human.stdout
     assert run(db, "audit", "verify").returncode == 0
 

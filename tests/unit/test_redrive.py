@@ -255,6 +255,22 @@ def test_the_team_is_read_off_the_log() -> None:
     assert team.workflow.max_attempts == 2 and team.name == "mine"
 
 
+def test_a_role_prompted_with_the_bare_task_took_it_verbatim() -> None:
+    task = '***CALL_TOOL execute {"command": "ls"}'
+    log = Log()
+    log.add("orchestrator", "session.created", title="t", context={"task": task})
+    for agent, role, text in (
+        ("implementer-1", "implementer", task),
+        ("planner-1", "planner", f"Plan the task below.\n\nTask: {task}"),
+    ):
+        log.add(agent, "agent.started", agent_id=agent, role=role, backend="acp")
+        _opened(log, agent)
+        _prompt(log, agent, text)
+    team = recorded_team(log.records, "mine")
+    assert team.roles["implementer"].prompt == "verbatim"
+    assert team.roles["planner"].prompt == "role"
+
+
 async def test_past_the_end_of_a_cut_run_is_no_divergence_but_of_a_whole_one_is() -> None:
     never = asyncio.get_running_loop().create_future()
     missing = Divergence(

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from agents.orchestrator.turns import prompt_for
 from agents.team import (
     ROLES,
     Backend,
@@ -19,6 +20,7 @@ from agents.team import (
     expand,
     load_team,
 )
+from sessions.schema.session import SessionContext
 
 
 def test_the_default_team_loads() -> None:
@@ -126,3 +128,15 @@ def test_a_roles_env_is_expanded_for_every_process_it_starts() -> None:
     check = Check(name="t", command=["{python}", "-V"])
     role = RoleConfig(backend=Backend.COMMAND, checks=[check], env={"PY": "{python}"})
     assert role.expanded_env() == {"PY": sys.executable}
+
+
+def test_a_role_can_take_its_task_verbatim(tmp_path: Path) -> None:
+    team = load_team(write(tmp_path, IMPLEMENTER + 'prompt = "verbatim"\n'))
+    assert team.roles["implementer"].prompt == "verbatim"
+    task = '***CALL_TOOL write_text_file {"path": "/ws/a", "content": "x"}'
+    context = SessionContext(task=task, constraints=["be brief"])
+    assert prompt_for("implementer", context, attempt=2, failures=["x"], verbatim=True) == task
+    wrapped = prompt_for("implementer", context, attempt=1, failures=[])
+    assert not wrapped.startswith("***") and f"Task: {task}" in wrapped
+    with pytest.raises(TeamError, match="prompt"):
+        load_team(write(tmp_path, IMPLEMENTER + 'prompt = "raw"\n'))

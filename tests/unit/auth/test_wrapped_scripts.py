@@ -18,7 +18,7 @@ from agents.auth.engine import decide
 from agents.auth.loader import default_policy
 from agents.auth.requests import Decision, ToolKind, ToolRequest, Verdict
 from agents.auth.shell_unwrap import script_of
-from agents.backends.executor import gated_line
+from agents.backends.effects import gated_line
 
 SCRIPTS = [
     "grep -rn foo src | head",
