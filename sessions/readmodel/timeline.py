@@ -37,6 +37,7 @@ _CATEGORIES: dict[str, Category] = {
     "session.state_changed": "state",
     "session.finished": "state",
     "agent.started": "state",
+    "agent.history_replayed": "state",
     "agent.stopped": "state",
 }
 """The timeline category of each kind; any other kind (memory, reloads, unknown) is "other"."""

@@ -334,7 +334,15 @@ async def test_an_agent_that_can_load_sessions_resumes_the_previous_one(h: Harne
         await agent.stop()
     out = [r.payload.get("method") for r in h.events("raw") if r.payload.get("direction") == "out"]
     assert "session/load" in out and "session/new" not in out
-    assert any(r.payload["text"] == "restored prev-7" for r in h.events("agent.message"))
+    # The replayed history is kept once, as history: not as new messages, not as raw frames.
+    [history] = h.events("agent.history_replayed")
+    texts = [f["params"]["update"]["content"]["text"] for f in history.payload["frames"]]
+    assert texts == ["restored prev-7", "and its second message"]
+    assert h.events("agent.message")[0].payload["text"] != "restored prev-7"
+    updates = [r for r in h.events("raw") if r.payload.get("method") == "session/update"]
+    assert not [r for r in updates if "restored" in json.dumps(r.payload)]
+    [started] = h.events("agent.started")
+    assert started.payload["acp_session_id"] == "prev-7" and started.payload["loaded"] is True
 
 
 async def test_without_load_support_a_new_session_is_opened(h: Harness) -> None:
