@@ -199,12 +199,12 @@ class Orchestrator:
             await asyncio.gather(task, return_exceptions=True)
 
     def running(self) -> list[str]:
-        """Sessions still running here: started and not yet finishing (a session writing its
-        end or releasing its lease has an outcome already)."""
+        """Sessions still running here: started, and not yet finished (a finished session
+        still releasing its lease is not running: its end is in the log)."""
         return [
             session_id
             for session_id, task in self.tasks.items()
-            if not task.done() and not self.runners[session_id].ending
+            if not task.done() and not self.runners[session_id].finished
         ]
 
     async def shutdown(self) -> None:

@@ -124,6 +124,7 @@ class SessionRunner:
     _cancel_reason: str = "cancelled"
     _task: asyncio.Task[object] | None = None
     _ending: bool = False
+    _finished: bool = False
 
     def __post_init__(self) -> None:
         self.resumed.set()
@@ -143,6 +144,11 @@ class SessionRunner:
         """The session has begun to finish (its outcome is decided): it is no longer running,
         and a cancel changes nothing."""
         return self._ending
+
+    @property
+    def finished(self) -> bool:
+        """``session.finished`` is written and every agent stopped; only the lease is left."""
+        return self._finished
 
     def cancel(self, reason: str = "cancelled") -> bool:
         """Cancel the run (its running turn ends the agent's way first); False when it is
@@ -245,6 +251,7 @@ class SessionRunner:
         reason: PurgeReason = "cancelled" if outcome is SessionState.CANCELLED else "completed"
         await SessionMemory(self.store, self.session_id).close(reason)
         await self._emit(SessionFinished(outcome=outcome, summary=summary))
+        self._finished = True
 
     async def _stop_agents(self) -> None:
         agents, self.agents = list(self.agents.values()), {}

@@ -212,7 +212,7 @@ class Supervisor:
         o = self.orchestrator
         task = o.tasks.get(session_id) if o is not None else None
         if o is not None and task is not None and not task.done():
-            if not self.runs_here(session_id):
+            if o.runners[session_id].ending:
                 return f"session {session_id[:8]} is already finishing"
             await o.cancel(session_id, f"cancelled by {self.user}")
             return f"cancelled session {session_id[:8]}"

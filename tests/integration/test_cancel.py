@@ -8,6 +8,7 @@ import json
 import os
 import signal
 import subprocess
+import threading
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from agents.team import Team
 from app.wiring.runtime import Runtime, build_runtime
 from sessions.schema.base import Payload
 from sessions.schema.session import SessionState
+from sessions.store import leases
 from sessions.store.reading import load_session
 from sessions.store.record import Record
 from tests.conftest import QUARTERDECK, run_cli
@@ -203,7 +205,6 @@ async def test_a_cancel_at_any_moment_leaves_one_ending_and_no_process(
         session_id = orchestrator.start("do it", team, workspace)
         await asyncio.wait_for(reached.wait(), 60)
         finishing = outcome == "succeeded"
-        assert (session_id in orchestrator.running()) is not finishing  # what quit asks about
         if raw:
             orchestrator.tasks[session_id].cancel()
         else:
@@ -217,6 +218,37 @@ async def test_a_cancel_at_any_moment_leaves_one_ending_and_no_process(
     assert state is S(outcome)
     for pgid in _agent_groups(records):
         assert group_alive(pgid) == []
+
+
+async def test_a_session_releasing_its_lease_after_its_end_is_not_running(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Quitting right after sessions ended must not ask about "1 session running"."""
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+    releasing, release = threading.Event(), threading.Event()
+    real_release = leases.release
+
+    def held_release(*args: Any, **kwargs: Any) -> None:  # runs on a worker thread
+        releasing.set()
+        release.wait(60)
+        real_release(*args, **kwargs)
+
+    monkeypatch.setattr(leases, "release", held_release)
+    runtime, loaded = build_runtime(str(tmp_path / "q.db"))
+    assert loaded.ok
+    orchestrator = runtime.orchestrator
+    try:
+        session_id = orchestrator.start("do it", lifecycle_team("quick", tmp_path / "m"), workspace)
+        assert session_id in orchestrator.running()
+        await asyncio.to_thread(releasing.wait, 60)
+        assert not orchestrator.tasks[session_id].done()  # the lease is not released yet
+        assert orchestrator.running() == []
+        release.set()
+        assert await orchestrator.wait(session_id) is S.SUCCEEDED
+    finally:
+        release.set()
+        await runtime.close()
 
 
 # -- the real command: `quarterdeck cancel` from another process, SIGTERM, Ctrl-C -------------------
