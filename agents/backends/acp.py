@@ -304,7 +304,7 @@ class AcpAgent:
         if self._stopping:
             error = f"agent {self.agent_id} was stopped"
         else:
-            error = self._invalid_reason or f"the agent exited with code {code}"
+            error = self._invalid_reason or f"agent {self.agent_id} exited with code {code}"
         died = AgentDiedError(error, exit_code=code, stderr_tail=self.stderr_tail())
         if not self._stopping:
             await self._record_failure(error, code)

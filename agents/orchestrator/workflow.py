@@ -67,7 +67,10 @@ class Workflow:
             if await self._attempt(context, number, step, summary=report):
                 return SessionState.SUCCEEDED, f"done in {number} attempt(s)"
             step, report = Step.ATTEMPT, ""
-        return SessionState.FAILED, f"no success after {maximum} attempts"
+        undone = runner.undone("implementer")
+        return SessionState.FAILED, f"no success after {maximum} attempts" + (
+            f" ({undone})" if undone else ""
+        )
 
     def _roles(self) -> tuple[list[str], list[str]]:
         steps = self.runner.spec.team.steps()

@@ -219,6 +219,9 @@ class _FakeRunner:
             ]
         return True, []
 
+    def undone(self, _role: str) -> str | None:
+        return None
+
     async def review(self, _c: SessionContext, attempt: int) -> ReviewVerdict:
         self.calls.append(f"review {attempt}")
         return ReviewVerdict(approved=True)
