@@ -35,6 +35,7 @@ from sessions.store.event_store import EventStore
 from sessions.store.record import Record
 
 AGENT = Path(__file__).parent / "agents" / "scripted_agent.py"
+LIFECYCLE_AGENT = Path(__file__).parent / "agents" / "lifecycle_agent.py"
 SESSION = "sess-acp"
 
 
@@ -299,6 +300,40 @@ async def test_a_needed_login_fails_fast_with_an_escalation(h: Harness) -> None:
     with pytest.raises(AgentAuthRequiredError, match="needs a login"):
         await agent.start()
     assert "oauth-x" in h.events("escalation.raised")[0].payload["reason"]
+    assert h.events("retry.scheduled") == []
+
+
+@pytest.mark.parametrize(
+    ("scenario", "resume", "says"),
+    [
+        ("login_at_initialize", None, "answered initialize with 'Not logged in"),
+        ("login_at_load", "mem-0", "answered session/load with 'Authentication required'"),
+    ],
+)
+async def test_a_login_needed_at_any_handshake_step_says_where_and_how(
+    h: Harness, tmp_path: Path, scenario: str, resume: str | None, says: str
+) -> None:
+    marker = tmp_path / "marker"
+    spec = AgentSpec(command=sys.executable, args=(str(LIFECYCLE_AGENT), scenario, str(marker)))
+    agent = AcpAgent(
+        spec,
+        session_id=SESSION,
+        agent_id="impl-1",
+        role="implementer",
+        workspace=h.workspace,
+        store=h.store,
+        gate=h.gate,
+        log_dir=h.log_dir,
+        acp_session_id=resume,
+    )
+    h.agents.append(agent)
+    with pytest.raises(AgentAuthRequiredError, match="needs a login"):
+        await agent.start()
+    [escalation] = h.events("escalation.raised")
+    assert escalation.payload["severity"] == "critical" and says in escalation.payload["reason"]
+    if resume:
+        assert "life-key (Life key; set LIFE_KEY)" in escalation.payload["reason"]
+    assert h.events("agent.failed")[0].payload["login_required"] is True
     assert h.events("retry.scheduled") == []
 
 

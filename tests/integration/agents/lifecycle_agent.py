@@ -5,6 +5,9 @@ marker file, one line each, so a test can tell what reached the agent:
 
 - ``login_at_prompt``: starts and opens a session, then answers every prompt -32000
   "Authentication required" (as the Claude adapter does without a login);
+- ``login_at_initialize``: answers ``initialize`` "not logged in" (code -32603, in words);
+- ``login_at_load``: offers an API-key login and ``loadSession``, answers ``session/load``
+  -32000;
 - ``cancellable``: starts a terminal (``tail -f notes.txt``), asks permission and waits; on
   ``session/cancel`` it writes ``cancel``, then the permission's answer, then how its terminal
   ended, and ends the turn ``cancelled``;
@@ -35,7 +38,13 @@ from acp import (
     text_block,
     update_agent_message,
 )
-from acp.schema import AgentCapabilities, PermissionOption, ToolCallUpdate
+from acp.schema import (
+    AgentCapabilities,
+    AuthEnvVar,
+    EnvVarAuthMethod,
+    PermissionOption,
+    ToolCallUpdate,
+)
 
 SCENARIO = sys.argv[1]
 MARKER = Path(sys.argv[2])
@@ -58,8 +67,17 @@ class LifecycleAgent:
         self._conn = conn
 
     async def initialize(self, protocol_version: int, **kwargs: Any) -> InitializeResponse:
-        loadable = AgentCapabilities(load_session=SCENARIO == "loadable")
-        return InitializeResponse(protocol_version=PROTOCOL_VERSION, agent_capabilities=loadable)
+        if SCENARIO == "login_at_initialize":
+            raise RequestError(-32603, "Not logged in: run `life login` first")
+        loadable = AgentCapabilities(load_session=SCENARIO in ("loadable", "login_at_load"))
+        key = EnvVarAuthMethod(
+            type="env_var", id="life-key", name="Life key", vars=[AuthEnvVar(name="LIFE_KEY")]
+        )
+        return InitializeResponse(
+            protocol_version=PROTOCOL_VERSION,
+            agent_capabilities=loadable,
+            auth_methods=[key] if SCENARIO == "login_at_load" else [],
+        )
 
     async def new_session(self, cwd: str, **kwargs: Any) -> NewSessionResponse:
         self._cwd = cwd
@@ -70,6 +88,8 @@ class LifecycleAgent:
     async def load_session(self, cwd: str, session_id: str, **kwargs: Any) -> LoadSessionResponse:
         self._cwd, self._loaded = cwd, True
         note(f"load {session_id}")
+        if SCENARIO == "login_at_load":
+            raise RequestError.auth_required()
         for text in ("earlier: I read the notes", "earlier: I asked to fingerprint them"):
             await self._conn.session_update(session_id, update_agent_message(text_block(text)))
         return LoadSessionResponse()
