@@ -193,8 +193,9 @@ class Orchestrator:
         first, then every agent is stopped and its approvals are resolved as cancelled. A
         session already finishing ends as it was ending."""
         runner, task = self.runners.get(session_id), self.tasks.get(session_id)
-        if runner is not None:
-            runner.cancel(reason)
+        asked = runner is not None and (runner.cancel(reason) or runner.ending)
+        if not asked and task is not None:
+            task.cancel()  # not started yet: it never will, and records nothing
         if task is not None:
             await asyncio.gather(task, return_exceptions=True)
 
