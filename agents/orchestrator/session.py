@@ -4,12 +4,8 @@ The order of the steps is :class:`~agents.orchestrator.workflow.Workflow`'s; thi
 each turn, check and review, holds the session's lease while it runs, and — resuming a session
 whose process died — first records what the crash left open. Agents never write state: only
 this runner (and the gate and backends it drives) append events.
-
-A cancel (:meth:`SessionRunner.cancel`, whoever asks) cancels the run's task; the agent whose
-turn is running hears it first (``session/cancel``, with a grace to end the turn itself, see
-:mod:`agents.backends.turn`), then every agent is stopped. Once the session has begun to finish
-a cancel changes nothing: the finish runs to its end (:func:`~agents.orchestrator.ending.complete`),
-so the log gets exactly one final state and no agent process outlives the run.
+A cancel reaches the running turn's agent first (:mod:`agents.backends.turn`); once the session
+has begun to finish it changes nothing (:mod:`agents.orchestrator.ending`): one final state.
 """
 
 from __future__ import annotations
@@ -118,8 +114,7 @@ class SessionRunner:
     stop_reasons: dict[str, str] = field(default_factory=dict)
     """Each role's last turn: its ACP stop reason, and what the log says it said and did."""
     outputs: dict[str, TurnOutput] = field(default_factory=dict)
-    summary: str = ""
-    """Why the session ended as it did, once it has."""
+    summary: str = ""  # why the session ended as it did, once it has
     _note: str = ""
     _cancel_reason: str = "cancelled"
     _task: asyncio.Task[object] | None = None
@@ -141,8 +136,7 @@ class SessionRunner:
 
     @property
     def ending(self) -> bool:
-        """The session has begun to finish (its outcome is decided): it is no longer running,
-        and a cancel changes nothing."""
+        """The session has begun to finish (its outcome is decided): a cancel changes nothing."""
         return self._ending
 
     @property
@@ -151,8 +145,7 @@ class SessionRunner:
         return self._finished
 
     def cancel(self, reason: str = "cancelled") -> bool:
-        """Cancel the run (its running turn ends the agent's way first); False when it is
-        already ending or not running."""
+        """Cancel the run, the agents' way first; False when already ending or not running."""
         task = self._task
         if self._ending or task is None or task.done():
             return False
