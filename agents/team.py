@@ -74,6 +74,8 @@ class RoleConfig(_Model):
     secrets: dict[str, str] = Field(default_factory=dict)
     mode: str | None = None
     auth_method: str | None = None
+    login_hint: str | None = None
+    """How to log the agent in (e.g. "run `claude /login`"), shown when it needs a login."""
     playbook: str | None = None
     speed: Annotated[float, Field(ge=0)] = 1.0
     checks: list[Check] = Field(default_factory=list)
@@ -105,6 +107,9 @@ class Workflow(_Model):
     order: list[RoleName] = Field(default_factory=lambda: list(ROLES))
     max_attempts: Annotated[int, Field(ge=1, le=20)] = 3
     turn_timeout_s: Annotated[float, Field(gt=0)] = 1800.0
+    cancel_grace_s: Annotated[float, Field(ge=0, le=300)] = 5.0
+    """How long a cancelled turn may take to end by itself (ACP ``session/cancel``) before
+    the agent's process is stopped."""
 
 
 class CheckpointSettings(_Model):

@@ -41,6 +41,7 @@ AGENT_LABEL: dict[AgentState, str] = {
     AgentState.RETRYING: "retrying",
     AgentState.PAUSED: "paused",
     AgentState.FAILED: "failed",
+    AgentState.NEEDS_LOGIN: "needs login",
     AgentState.DONE: "done",
 }
 """How an agent's state reads in its panel."""

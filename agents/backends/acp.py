@@ -2,8 +2,9 @@
 
 ``AcpAgent`` owns the process (absolute command, scrubbed environment, its own process group,
 stderr drained to a log file), the protocol conversation (initialize with a version check,
-login detection, session/new or session/load, optional mode, prompt, cancel) and its teardown
-(close stdin, SIGTERM, SIGKILL: never an orphan). Requests the agent makes of us are served by
+login detection at every step, session/new or session/load, optional mode, prompt, cancel) and
+its teardown (close stdin, SIGTERM, SIGKILL: never an orphan). A turn and its cooperative cancel
+are :mod:`agents.backends.turn`'s. Requests the agent makes of us are served by
 ``BackendClient`` through the gate; every raw frame is recorded by ``FrameRecorder``.
 """
 
@@ -12,11 +13,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import shutil
-from collections.abc import Awaitable
 from pathlib import Path
-from typing import Any, TypeVar
 
-from acp import RequestError, text_block
+from acp import RequestError
 from acp.client.connection import ClientSideConnection
 from tenacity import (
     AsyncRetrying,
@@ -33,6 +32,7 @@ from agents.backends.env import scrubbed_env
 from agents.backends.executor import ToolExecutor
 from agents.backends.frames import FrameRecorder
 from agents.backends.handshake import LoginNeeded, Refused, VersionMismatch, open_session
+from agents.backends.login import AuthOffer, is_login_error, login_reason
 from agents.backends.process import STDOUT_LIMIT, PipeTransport, terminate
 from agents.backends.spec import (
     AcpBackendError,
@@ -42,11 +42,10 @@ from agents.backends.spec import (
     ProtocolMismatchError,
 )
 from agents.backends.stderr_log import LogLimits, StderrDrain
+from agents.backends.turn import Lifeline, Turn
 from sessions.schema.agent import AgentFailed, AgentStarted, AgentStopped
 from sessions.schema.flow import EscalationRaised, RetryScheduled
 from sessions.store.event_store import EventStore
-
-T = TypeVar("T")
 
 __all__ = [
     "AcpAgent",
@@ -78,6 +77,7 @@ class AcpAgent:
         retry_max_s: float = 30.0,
         acp_session_id: str | None = None,
         grace_s: float = 2.0,
+        cancel_grace_s: float = 5.0,
         handshake_timeout_s: float = 60.0,
     ) -> None:
         self.spec = spec
@@ -95,6 +95,8 @@ class AcpAgent:
         self.acp_session_id = acp_session_id
         """The agent's own session id: given to resume with session/load, set by start()."""
         self._grace_s = grace_s
+        self._cancel_grace_s = cancel_grace_s
+        """How long a cancelled turn may take to end itself before the process is stopped."""
         self._handshake_timeout_s = handshake_timeout_s
         self._process: asyncio.subprocess.Process | None = None
         self._conn: ClientSideConnection | None = None
@@ -103,7 +105,10 @@ class AcpAgent:
         self._executor: ToolExecutor | None = None
         self._stderr: StderrDrain | None = None
         self._watcher: asyncio.Task[None] | None = None
-        self._died: asyncio.Future[AgentDiedError] | None = None
+        self._lifeline: Lifeline | None = None
+        self._recorder: FrameRecorder | None = None
+        self._turn: Turn | None = None
+        self._offers: tuple[AuthOffer, ...] = ()
         self._stopping = False
         self._invalid_reason: str | None = None
 
@@ -141,24 +146,20 @@ class AcpAgent:
                 await self._start_once(program)
 
     def _record_retry(self, state: RetryCallState) -> None:
-        outcome = state.outcome
-        error = outcome.exception() if outcome is not None else None
+        error = state.outcome.exception() if state.outcome is not None else None
         delay = state.next_action.sleep if state.next_action is not None else 0.0
-        self._store.append(
-            self.session_id,
-            self.agent_id,
-            RetryScheduled(
-                operation="acp.start",
-                attempt=state.attempt_number,
-                delay_s=round(delay, 3),
-                error=str(error),
-            ),
+        retry = RetryScheduled(
+            operation="acp.start",
+            attempt=state.attempt_number,
+            delay_s=round(delay, 3),
+            error=str(error),
         )
+        self._store.append(self.session_id, self.agent_id, retry)
 
     async def _start_once(self, program: str) -> None:
         self._stopping = False
         self._invalid_reason = None
-        self._died = asyncio.get_running_loop().create_future()
+        self._lifeline = Lifeline(self._grace_s)
         env = scrubbed_env(self.spec.env)
         try:
             process = await asyncio.create_subprocess_exec(
@@ -194,13 +195,14 @@ class AcpAgent:
         )
         self._client = BackendClient(self._executor, self.workspace)
         self._transport = PipeTransport(process, self._on_invalid)
+        self._recorder = FrameRecorder(self._store, self.session_id, self.agent_id)
         self._conn = ClientSideConnection(
             # Duck-typed on purpose (acp.md §5.8): a subclass of the Protocol would answer
             # null for methods we do not implement instead of method-not-found.
             self._client,  # type: ignore[arg-type]
             self._transport,
             observers=[
-                FrameRecorder(self._store, self.session_id, self.agent_id),
+                self._recorder,
                 self._client.observe,  # announced tool calls and turn ends, in wire order
             ],
         )
@@ -219,10 +221,11 @@ class AcpAgent:
             raise
 
     async def _handshake(self, conn: ClientSideConnection, program: str, pid: int) -> None:
+        assert self._lifeline is not None
         try:
             opened = await open_session(
                 conn,
-                self._call,
+                self._lifeline.call,
                 spec=self.spec,
                 workspace=self.workspace,
                 resume_id=self.acp_session_id,
@@ -231,11 +234,11 @@ class AcpAgent:
             await self._record_failure(str(exc))
             raise ProtocolMismatchError(str(exc)) from exc
         except LoginNeeded as exc:
-            raise await self._login_needed(exc.methods, str(exc)) from exc
+            raise await self._login_needed(exc.offers, str(exc), step=exc.step) from exc
         except Refused as exc:
             await self._record_failure(f"the agent refused {exc}")
             raise AcpBackendError(f"the agent refused {exc}") from exc
-        self.acp_session_id = opened.session_id
+        self.acp_session_id, self._offers = opened.session_id, opened.offers
         self._store.append(
             self.session_id,
             self.agent_id,
@@ -246,26 +249,41 @@ class AcpAgent:
                 command=[program, *self.spec.args],
                 pid=pid,
                 protocol_version=opened.protocol_version,
+                acp_session_id=opened.session_id,
+                loaded=opened.loaded,
             ),
         )
 
-    async def _login_needed(self, methods: list[str], detail: str) -> AgentAuthRequiredError:
-        offered = ", ".join(methods) or "none"
-        reason = (
-            f"agent {self.agent_id} ({self.spec.command}) needs a login ({detail}); log in "
-            f"with the agent's own CLI or set auth_method in the team file (offered: {offered})"
+    async def _login_needed(
+        self, offers: tuple[AuthOffer, ...] | list[AuthOffer], detail: str, *, step: str
+    ) -> AgentAuthRequiredError:
+        """Record that the agent needs a login (a critical escalation and ``agent.failed``)."""
+        reason = login_reason(
+            agent_id=self.agent_id,
+            command=self.spec.command,
+            step=step,
+            detail=detail,
+            offers=offers,
+            hint=self.spec.login_hint,
+            log_path=self.log_path,
         )
         await self._store.append_durable(
             self.session_id,
             self.agent_id,
             EscalationRaised(reason=reason, severity="critical", agent_id=self.agent_id),
         )
-        await self._record_failure(reason)
+        await self._record_failure(reason, login_required=True)
         return AgentAuthRequiredError(reason)
 
-    async def _record_failure(self, error: str, exit_code: int | None = None) -> None:
+    async def _record_failure(
+        self, error: str, exit_code: int | None = None, *, login_required: bool = False
+    ) -> None:
         failed = AgentFailed(
-            agent_id=self.agent_id, error=error, exit_code=exit_code, stderr_tail=self.stderr_tail()
+            agent_id=self.agent_id,
+            error=error,
+            exit_code=exit_code,
+            stderr_tail=self.stderr_tail(),
+            login_required=login_required,
         )
         await self._store.append_durable(self.session_id, self.agent_id, failed)
 
@@ -294,88 +312,85 @@ class AcpAgent:
         if self._stopping:
             error = f"agent {self.agent_id} was stopped"
         else:
-            error = self._invalid_reason or f"the agent exited with code {code}"
+            error = self._invalid_reason or f"agent {self.agent_id} exited with code {code}"
         died = AgentDiedError(error, exit_code=code, stderr_tail=self.stderr_tail())
         if not self._stopping:
             await self._record_failure(error, code)
-        if self._died is not None and not self._died.done():
-            self._died.set_result(died)
-
-    async def _call(self, awaitable: Awaitable[T]) -> T:
-        """Await a request to the agent, or raise ``AgentDiedError`` if it dies first."""
-        died = self._died
-        assert died is not None
-        task = asyncio.ensure_future(awaitable)
-        try:
-            waiters: set[asyncio.Future[Any]] = {task, died}
-            await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
-        except asyncio.CancelledError:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)  # ended before we go, not dropped
-            raise
-        if task.done():
-            try:
-                return task.result()
-            except ConnectionError as exc:
-                # The pipe closed; the watcher is about to say why (exit code, stderr).
-                try:
-                    raise await asyncio.wait_for(asyncio.shield(died), self._grace_s) from exc
-                except TimeoutError:
-                    raise AgentDiedError(f"the connection to the agent broke: {exc}") from exc
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-        raise died.result()
+        if self._lifeline is not None and not self._lifeline.died.done():
+            self._lifeline.died.set_result(died)
 
     # -- turns -----------------------------------------------------------------------------
 
     async def prompt(self, text: str) -> str:
-        """Run one turn; returns the stop reason. Raises ``AgentDiedError`` if the agent dies."""
-        conn, client = self._conn, self._client
-        if conn is None or client is None or self.acp_session_id is None:
+        """Run one turn; returns the stop reason.
+
+        Raises ``AgentDiedError`` if the agent dies, ``AgentAuthRequiredError`` when it answers
+        that it needs a login. Cancelled meanwhile, it first asks the agent to end the turn
+        (:class:`~agents.backends.turn.Turn`), then re-raises the cancel.
+        """
+        conn, client, lifeline = self._conn, self._client, self._lifeline
+        if conn is None or client is None or lifeline is None or self.acp_session_id is None:
             raise AcpBackendError(f"agent {self.agent_id} is not started")
-        if self._died is not None and self._died.done():
-            raise self._died.result()
-        client.cancelling = False
+        if lifeline.died.done():
+            raise lifeline.died.result()
+        turn = self._turn = Turn(
+            conn,
+            client,
+            self._executor,
+            lifeline=lifeline,
+            acp_session_id=self.acp_session_id,
+            grace_s=self._cancel_grace_s,
+        )
         try:
-            response = await self._call(
-                conn.prompt(session_id=self.acp_session_id, prompt=[text_block(text)])
-            )
+            reason = str((await turn.run(text)).stop_reason)
         except RequestError as exc:
+            if is_login_error(exc):
+                needed = await self._login_needed(self._offers, str(exc), step="session/prompt")
+                await self._teardown()  # never retried: the process has nothing left to do
+                raise needed from exc
             raise AcpBackendError(f"agent {self.agent_id} refused the prompt: {exc}") from exc
+        except AgentDiedError:
+            if not turn.cancel_requested:
+                raise
+            reason = "cancelled"  # it ignored session/cancel and was stopped after the grace
+        except asyncio.CancelledError:
+            if turn.cancelled_in_grace:
+                self._stopped("cancelled")
+            raise
         finally:
-            client.cancelling = False
-        reason = str(response.stop_reason)
+            self._turn = None
+        self._stopped(reason)
+        return reason
+
+    def _stopped(self, reason: str) -> None:
         self._store.append(
             self.session_id, self.agent_id, AgentStopped(agent_id=self.agent_id, stop_reason=reason)
         )
-        return reason
 
     async def cancel(self) -> None:
-        """Cancel the running turn: pending permissions answer cancelled, terminals are killed."""
-        conn, client = self._conn, self._client
-        if conn is None or client is None:
+        """End the running turn, the agent's way first (``session/cancel``, pending permissions
+        answered cancelled, terminals killed); an agent that has not ended it within the cancel
+        grace is stopped, and the turn ends "cancelled"."""
+        turn = self._turn
+        if turn is None:
+            if self._client is not None:
+                self._client.cancel_permissions()
             return
-        client.cancelling = True
-        client.cancel_permissions()
-        if self._executor is not None:
-            await self._executor.kill_all()
-        if self.acp_session_id is not None:
-            with contextlib.suppress(ConnectionError):
-                await conn.cancel(session_id=self.acp_session_id)
+        await turn.ask_to_cancel()
+        if not await turn.ended_within_grace():
+            await self._teardown()
 
     async def stop(self) -> None:
         """Close stdin, wait, terminate, kill: the process and its terminals never outlive us."""
         alive = self._process is not None and self._process.returncode is None
         await self._teardown()
         if alive:
-            self._store.append(
-                self.session_id,
-                self.agent_id,
-                AgentStopped(agent_id=self.agent_id, stop_reason="stopped"),
-            )
+            self._stopped("stopped")
 
     async def _teardown(self) -> None:
         self._stopping = True
+        if self._recorder is not None:
+            self._recorder.flush_replay()
         if self._client is not None:
             self._client.cancel_permissions()
         if self._executor is not None:

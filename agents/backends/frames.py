@@ -4,6 +4,10 @@ The SDK's ``Connection`` calls its ``observers`` synchronously with a copy of ea
 wire order, before any validation (acp.md §5.3): the one place where nothing is dropped yet.
 Appends here are fire-and-forget (message chunks can come thousands a second); the journal's
 durable appends happen in the executor.
+
+While the agent answers ``session/load`` it replays the earlier session as ``session/update``
+notifications. Those are history the log already holds: they are kept whole, once, in one
+``agent.history_replayed`` record when the load answers, never as new messages or raw frames.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from acp.connection import StreamDirection, StreamEvent
 from pydantic import JsonValue
 
 from agents.backends.updates import map_update
+from sessions.schema.agent import AgentHistoryReplayed
 from sessions.schema.flow import RawRecorded
 from sessions.store.event_store import EventStore
 
@@ -31,6 +36,9 @@ class FrameRecorder:
         # Request ids count per direction (acp.md §5.9): a response going out answers a request
         # that came in, so responses are looked up under the opposite direction.
         self._methods: dict[tuple[str, object], str] = {}
+        self._loading: tuple[object, str] | None = None
+        """The pending ``session/load``: its request id and the session it loads."""
+        self._replayed: list[JsonValue] = []
 
     def __call__(self, event: StreamEvent) -> None:
         """Record one frame; never raises (an observer error must not break the connection)."""
@@ -48,9 +56,18 @@ class FrameRecorder:
         if isinstance(method, str):
             if "id" in frame:
                 self._methods[(direction, frame["id"])] = method
+            if direction == "out" and method == "session/load":
+                params = frame.get("params")
+                loads = params.get("sessionId") if isinstance(params, dict) else None
+                self._loading, self._replayed = (frame.get("id"), str(loads)), []
+            elif direction == "in" and method == "session/update" and self._loading:
+                self._replayed.append(frame)  # history, kept whole in one record at the end
+                return
         elif "id" in frame:
             other = "out" if direction == "in" else "in"
             method = self._methods.pop((other, frame["id"]), None)
+            if self._loading is not None and direction == "in" and method == "session/load":
+                self.flush_replay()
         data: JsonValue = frame
         self._store.append(
             self._session_id,
@@ -63,3 +80,18 @@ class FrameRecorder:
             payload = map_update(self._agent_id, update)
             if payload is not None:
                 self._store.append(self._session_id, self._agent_id, payload)
+
+    def flush_replay(self) -> None:
+        """Record the history replayed so far by a ``session/load`` (at its answer, or when
+        the agent goes away before answering: nothing the agent sent is dropped)."""
+        if self._loading is None:
+            return
+        (_, acp_session_id), frames = self._loading, self._replayed
+        self._loading, self._replayed = None, []
+        self._store.append(
+            self._session_id,
+            self._agent_id,
+            AgentHistoryReplayed(
+                agent_id=self._agent_id, acp_session_id=acp_session_id, frames=frames
+            ),
+        )

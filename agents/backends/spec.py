@@ -47,6 +47,8 @@ class AgentSpec:
     """The ``authMethods`` id to authenticate with, when the team file configures one."""
     secret_vars: frozenset[str] = frozenset()
     """The names in ``env`` that hold granted secrets (the gate asks before they leave)."""
+    login_hint: str | None = None
+    """How to log this agent in, in the team file's words (shown when it needs a login)."""
 
 
 class TurnAgent(Protocol):

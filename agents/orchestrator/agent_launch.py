@@ -61,6 +61,7 @@ def agent_spec(role: str, config: RoleConfig, *, secrets: SecretStore | None = N
             mode=config.mode,
             auth_method=config.auth_method,
             secret_vars=names,
+            login_hint=config.login_hint,
         )
     if config.backend is Backend.ACP:
         assert config.command is not None
@@ -72,5 +73,6 @@ def agent_spec(role: str, config: RoleConfig, *, secrets: SecretStore | None = N
             mode=config.mode,
             auth_method=config.auth_method,
             secret_vars=names,
+            login_hint=config.login_hint,
         )
     raise ValueError(f"role {role} is played by {config.backend}, not by an agent process")

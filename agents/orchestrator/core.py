@@ -134,6 +134,18 @@ class Orchestrator:
         except asyncio.CancelledError:
             return SessionState.CANCELLED
 
+    def ending(self, session_id: str) -> str:
+        """One line on how a session that ran here ended: its outcome, why, and where its
+        agents' logs are (nothing more: the log holds the rest)."""
+        runner = self.runners[session_id]
+        line = f"{runner.state}"
+        if runner.state is not SessionState.SUCCEEDED and runner.summary:
+            line += f" — {runner.summary}"
+            logs = sorted(self.log_dir.glob(f"{session_id}.*.stderr.log"))
+            if logs and "Agent log:" not in runner.summary:
+                line += f" (agent logs: {', '.join(str(p) for p in logs)})"
+        return line
+
     async def pause(self, session_id: str) -> None:
         """Pause between steps: the current turn finishes, the next waits."""
         runner = self.runners[session_id]
@@ -159,7 +171,8 @@ class Orchestrator:
         await self._controlled(session_id, role, "resume", by=by)
 
     async def cancel_agent(self, session_id: str, role: str, *, by: str | None = None) -> None:
-        """End one agent's current turn (ACP session/cancel); the workflow goes on from there."""
+        """End one agent's current turn (ACP session/cancel, then a grace, then its process is
+        stopped); the workflow goes on from there."""
         runner = self.runners[session_id]
         await self._controlled(session_id, role, "cancel", by=by)
         agent = runner.agents.get(role)
@@ -180,17 +193,31 @@ class Orchestrator:
             AgentControlled(agent_id=agent_id(role), action=action, by=by),
         )
 
-    async def cancel(self, session_id: str) -> None:
-        """Cancel a session: its agents are stopped and its approvals resolved as cancelled."""
-        task = self.tasks.get(session_id)
-        if task is not None and not task.done():
-            task.cancel()
+    async def cancel(self, session_id: str, reason: str = "cancelled") -> None:
+        """Cancel a session and wait for its end: the running turn's agent hears session/cancel
+        first, then every agent is stopped and its approvals are resolved as cancelled. A
+        session already finishing ends as it was ending."""
+        runner, task = self.runners.get(session_id), self.tasks.get(session_id)
+        asked = runner is not None and (runner.cancel(reason) or runner.ending)
+        if not asked and task is not None:
+            task.cancel()  # not started yet: it never will, and records nothing
+        if task is not None:
             await asyncio.gather(task, return_exceptions=True)
 
+    def running(self) -> list[str]:
+        """Sessions still running here: started, and not yet finished (a finished session
+        still releasing its lease is not running: its end is in the log)."""
+        return [
+            session_id
+            for session_id, task in self.tasks.items()
+            if not task.done() and not self.runners[session_id].finished
+        ]
+
     async def shutdown(self) -> None:
-        """Cancel every running session (quitting): no agent process survives; then the
-        state moves still in flight."""
-        await asyncio.gather(*(self.cancel(sid) for sid in list(self.tasks)))
+        """Cancel every session (quitting) and wait for each to end: no agent process
+        survives; then the state moves still in flight."""
+        reason = "cancelled: the console or run that drove it stopped"
+        await asyncio.gather(*(self.cancel(sid, reason) for sid in list(self.tasks)))
         await self.background.close()
 
     def _approval_changed(self, event: BrokerEvent) -> None:

@@ -5,13 +5,14 @@ handoff says which step comes next: planner → orchestrator means the first att
 orchestrator → implementer means the implementer's turn of that attempt; implementer →
 validator, the checks; validator → implementer, the next attempt; implementer → reviewer, the
 review; reviewer → orchestrator, the verdict. Tool intents without a result are the calls whose
-outcome a crash made unknown. Pure: no I/O, so it is tested on hand-built records.
+outcome a crash made unknown. Each agent's own session id (``agent.started``) is what a resume
+asks the agent to reload. Pure: no I/O, so it is tested on hand-built records.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from sessions.readmodel.context import session_context
@@ -73,6 +74,8 @@ class Progress:
     dangling: tuple[DanglingIntent, ...] = ()
     open_approvals: tuple[str, ...] = ()
     last_handoff: tuple[str, str] | None = None
+    acp_sessions: Mapping[str, str] = field(default_factory=dict)
+    """Each agent's own ACP session id, by agent id (the last one it started with)."""
 
     @property
     def resumable(self) -> bool:
@@ -98,6 +101,7 @@ def fold_progress(session_id: str, records: Iterable[Record]) -> Progress:
     intents: dict[str, DanglingIntent] = {}
     approvals: dict[str, None] = {}
     last: tuple[str, str] | None = None
+    acp_sessions: dict[str, str] = {}
     for record in records:
         kept.append(record)
         kind, payload = record.kind, record.payload
@@ -107,6 +111,8 @@ def fold_progress(session_id: str, records: Iterable[Record]) -> Progress:
             state = SessionState(payload["to_state"])
         elif kind == "session.finished":
             state, finished = SessionState(payload["outcome"]), True
+        elif kind == "agent.started" and payload.get("acp_session_id"):
+            acp_sessions[str(payload["agent_id"])] = str(payload["acp_session_id"])
         elif kind == "tool.intent":
             intents[payload["idempotency_key"]] = DanglingIntent(
                 call_id=payload["call_id"],
@@ -159,6 +165,7 @@ def fold_progress(session_id: str, records: Iterable[Record]) -> Progress:
         dangling=tuple(intents.values()),
         open_approvals=tuple(approvals),
         last_handoff=last,
+        acp_sessions=acp_sessions,
     )
 
 

@@ -98,11 +98,11 @@ class LeaseKeeper:
         )
         self.store.fence(self.session_id, self.token)  # every later append checks the token
 
-    def watch(self, stop: Callable[[str], None]) -> None:
+    def watch(self, stop: Callable[[str], object]) -> None:
         """Renew in the background; call ``stop(reason)`` on a cancel request or a lost lease."""
         self._task = asyncio.create_task(self._loop(stop), name=f"lease-{self.session_id}")
 
-    async def _loop(self, stop: Callable[[str], None]) -> None:
+    async def _loop(self, stop: Callable[[str], object]) -> None:
         renewed = time.monotonic()
         lease: leases.Lease | None
         while True:

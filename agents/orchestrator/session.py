@@ -4,6 +4,8 @@ The order of the steps is :class:`~agents.orchestrator.workflow.Workflow`'s; thi
 each turn, check and review, holds the session's lease while it runs, and — resuming a session
 whose process died — first records what the crash left open. Agents never write state: only
 this runner (and the gate and backends it drives) append events.
+A cancel reaches the running turn's agent first (:mod:`agents.backends.turn`); once the session
+has begun to finish it changes nothing (:mod:`agents.orchestrator.ending`): one final state.
 """
 
 from __future__ import annotations
@@ -32,10 +34,11 @@ from agents.backends.spec import AgentDiedError, TurnAgent
 from agents.backends.stderr_log import LogLimits
 from agents.checkpoints.recorder import Checkpoints
 from agents.orchestrator.agent_launch import agent_spec
+from agents.orchestrator.ending import complete
 from agents.orchestrator.progress import Progress
 from agents.orchestrator.recovery import LeaseKeeper, interrupted_note, record_recovery
 from agents.orchestrator.transitions import check_transition
-from agents.orchestrator.turns import prompt_for, turn_output
+from agents.orchestrator.turns import TurnOutput, prompt_for, turn_output, unfinished
 from agents.orchestrator.workflow import Workflow
 from agents.roles.handoffs import ReviewVerdict, handoff_event
 from agents.roles.reviewer import human_verdict, verdict_from_reply
@@ -43,9 +46,11 @@ from agents.roles.roster import agent_id as agent_id_of
 from agents.roles.validator import CheckOutcome, Validator
 from agents.secrets.keyring_store import SecretStore
 from agents.team import Backend, RoleConfig, Team
+from sessions.errors import QuarterdeckError
 from sessions.schema.base import Payload
 from sessions.schema.flow import RetryScheduled
 from sessions.schema.session import (
+    TERMINAL_STATES,
     SessionContext,
     SessionCreated,
     SessionFinished,
@@ -61,6 +66,10 @@ log = logging.getLogger(__name__)
 
 TURN_ATTEMPTS = 3
 TURN_RETRY_BUDGET_S = 120.0
+
+
+class TurnTimedOutError(QuarterdeckError):
+    """A turn ran past the team's ``turn_timeout_s``; it was cancelled."""
 
 
 class _TurnDiedCleanly(Exception):
@@ -105,8 +114,15 @@ class SessionRunner:
     lease_ttl_s: float = 30.0
     checkpoints: Checkpoints | None = None
     """Snapshots before risky calls and at validator passes; None: no checkpoints."""
+    stop_reasons: dict[str, str] = field(default_factory=dict)
+    """Each role's last turn: its ACP stop reason, and what the log says it said and did."""
+    outputs: dict[str, TurnOutput] = field(default_factory=dict)
+    summary: str = ""  # why the session ended as it did, once it has
     _note: str = ""
     _cancel_reason: str = "cancelled"
+    _task: asyncio.Task[object] | None = None
+    _ending: bool = False
+    _finished: bool = False
 
     def __post_init__(self) -> None:
         self.resumed.set()
@@ -121,10 +137,29 @@ class SessionRunner:
     async def _emit(self, payload: Payload, actor: str = "orchestrator") -> int:
         return (await self.store.append_durable(self.session_id, actor, payload)).seq
 
+    @property
+    def ending(self) -> bool:
+        """The session has begun to finish (its outcome is decided): a cancel changes nothing."""
+        return self._ending
+
+    @property
+    def finished(self) -> bool:
+        """``session.finished`` is written and every agent stopped; only the lease is left."""
+        return self._finished
+
+    def cancel(self, reason: str = "cancelled") -> bool:
+        """Cancel the run, the agents' way first; False when already ending or not running."""
+        task = self._task
+        if self._ending or task is None or task.done():
+            return False
+        self._cancel_reason = reason
+        task.cancel()
+        return True
+
     async def move(self, target: SessionState, reason: str = "") -> None:
         """Change state, refusing illegal transitions, and record it."""
-        if target == self.state:
-            return
+        if target == self.state or (self._ending and target not in TERMINAL_STATES):
+            return  # a late pause or approval change must not reopen a finishing session
         check_transition(self.state, target)
         previous, self.state = self.state, target
         await self._emit(SessionStateChanged(from_state=previous, to_state=target, reason=reason))
@@ -137,15 +172,13 @@ class SessionRunner:
         Raises :class:`~sessions.store.leases.LeaseHeldError` (recording nothing) when another live
         process runs the session.
         """
+        self._task = asyncio.current_task()
         lease = LeaseKeeper(self.store, self.session_id, ttl_s=self.lease_ttl_s)
         await lease.acquire()
         try:
-            await self._begin()
-            await self._baseline()
-            lease.watch(self._stop_from_outside(asyncio.current_task()))
-            return await self._drive()
+            return await self._drive(lease)
         finally:
-            await asyncio.shield(lease.close())
+            await complete(lease.close())
 
     async def _begin(self) -> None:
         spec = self.spec
@@ -180,30 +213,31 @@ class SessionRunner:
         except Exception as exc:  # reported as an event; the session goes on without it
             await self.checkpoints.failed(self.session_id, "at session start", exc)
 
-    def _stop_from_outside(self, task: asyncio.Task[object] | None) -> Callable[[str], None]:
-        def stop(reason: str) -> None:
-            self._cancel_reason = reason
-            if task is not None:
-                task.cancel()
-
-        return stop
-
-    async def _drive(self) -> SessionState:
+    async def _drive(self, lease: LeaseKeeper) -> SessionState:
         try:
+            await self._begin()
+            await self._baseline()
+            lease.watch(self.cancel)  # `quarterdeck cancel` from another process, a lost lease
             reason = "resumed after the process running it died" if self.start else ""
             await self.move(SessionState.RUNNING, reason)
             outcome, summary = await Workflow(self, self.start).run()
         except asyncio.CancelledError:
-            await asyncio.shield(self._finish(SessionState.CANCELLED, self._cancel_reason))
-            raise
+            current = asyncio.current_task()
+            if current is not None:
+                current.uncancel()  # taken: the cancel becomes the session's outcome
+            outcome, summary = SessionState.CANCELLED, self._cancel_reason
+        except QuarterdeckError as exc:  # a failure a user can act on: its message says how
+            log.info("session %s failed: %s", self.session_id, exc)
+            outcome, summary = SessionState.FAILED, str(exc)
         except Exception as exc:  # every failure is an event a user can see
             log.exception("session %s failed", self.session_id)
-            await self._finish(SessionState.FAILED, f"{type(exc).__name__}: {exc}")
-            return self.state
-        await self._finish(outcome, summary)
+            outcome, summary = SessionState.FAILED, f"{type(exc).__name__}: {exc}"
+        self._ending = True
+        await complete(self._finish(outcome, summary))
         return self.state
 
     async def _finish(self, outcome: SessionState, summary: str) -> None:
+        self.summary = summary
         await self._stop_agents()
         await self.broker.cancel_session(self.session_id, reason=f"session {outcome}")
         if self.state is not outcome:
@@ -213,6 +247,7 @@ class SessionRunner:
         reason: PurgeReason = "cancelled" if outcome is SessionState.CANCELLED else "completed"
         await SessionMemory(self.store, self.session_id).close(reason)
         await self._emit(SessionFinished(outcome=outcome, summary=summary))
+        self._finished = True
 
     async def _stop_agents(self) -> None:
         agents, self.agents = list(self.agents.values()), {}
@@ -252,6 +287,9 @@ class SessionRunner:
             gate=self.gate,
             log_dir=self.log_dir,
             log_limits=self.log_limits,
+            # Resuming, the agent reloads its own session (session/load) when it can.
+            acp_session_id=self.start.acp_sessions.get(agent_id_of(role)) if self.start else None,
+            cancel_grace_s=self.spec.team.workflow.cancel_grace_s,
         )
 
     def _secret_store(self, config: RoleConfig) -> SecretStore | None:
@@ -288,13 +326,25 @@ class SessionRunner:
         except _TurnDiedCleanly as exc:
             raise exc.died from None
         output = await turn_output(self.store, self.session_id, agent_id, after_seq=since)
+        self.outputs[role] = output
         return output.text, output.plan
+
+    def undone(self, role: str) -> str | None:
+        """Why ``role``'s last turn did not do its work (cancelled, or every action refused)."""
+        return unfinished(role, self.stop_reasons.get(role), self.outputs.get(role))
 
     async def _one_turn(self, role: str, agent_id: str, text: str) -> None:
         agent = await self._agent(role)
         since = await asyncio.to_thread(self._head_seq)
+        timeout = self.spec.team.workflow.turn_timeout_s
         try:
-            await asyncio.wait_for(agent.prompt(text), self.spec.team.workflow.turn_timeout_s)
+            # A timeout cancels the prompt, which asks the agent to end its turn first.
+            self.stop_reasons[role] = await asyncio.wait_for(agent.prompt(text), timeout)
+        except TimeoutError:
+            self.stop_reasons[role] = "cancelled"
+            raise TurnTimedOutError(
+                f"the {role}'s turn ran past {timeout:g}s (turn_timeout_s) and was cancelled"
+            ) from None
         except AgentDiedError as exc:
             self.agents.pop(role, None)
             await agent.stop()

@@ -2,7 +2,9 @@
 
 The prompt is the role's line (from :mod:`agents.roles`), the context document and, on a later
 attempt, what went wrong before; what the agent said is read back from the log, so a turn's
-result is exactly what was recorded.
+result is exactly what was recorded — and so is whether its actions were refused: every tool
+call the gate decided for the agent in the turn was denied (by the policy, or an approval
+denied, timed out or cancelled) and none that was allowed did any work (a journaled intent).
 """
 
 from __future__ import annotations
@@ -51,10 +53,19 @@ def prompt_for(
 
 @dataclass(frozen=True, slots=True)
 class TurnOutput:
-    """What an agent said during one turn, read back from the log."""
+    """What an agent said during one turn, read back from the log, and what it got to do."""
 
     text: str
     plan: list[str]
+    refused: int = 0
+    """Tool calls of the agent the gate finally denied in the turn."""
+    worked: int = 0
+    """Allowed calls that did work (a write or a command: each has a ``tool.intent``)."""
+
+    @property
+    def all_refused(self) -> bool:
+        """The agent asked to act and every action was refused: the work was not done."""
+        return self.refused > 0 and self.worked == 0
 
 
 async def turn_output(
@@ -65,11 +76,39 @@ async def turn_output(
     records = await asyncio.to_thread(load_session, store.engine, session_id)
     chunks: list[str] = []
     plan: list[str] = []
+    calls: set[str] = set()
+    final: dict[str, str] = {}  # the last decision on each call: an "ask" is followed by one
+    worked = 0
     for record in records:
         if record.seq <= after_seq:
             continue
-        if record.kind == "agent.message" and record.payload.get("agent_id") == agent_id:
-            chunks.append(record.payload["text"])
-        elif record.kind == "agent.plan" and record.payload.get("agent_id") == agent_id:
-            plan = [entry["content"] for entry in record.payload["entries"]]
-    return TurnOutput("".join(chunks), plan)
+        kind, payload = record.kind, record.payload
+        if kind == "agent.message" and payload.get("agent_id") == agent_id:
+            chunks.append(payload["text"])
+        elif kind == "agent.plan" and payload.get("agent_id") == agent_id:
+            plan = [entry["content"] for entry in payload["entries"]]
+        elif kind == "tool.requested" and payload.get("agent_id") == agent_id:
+            if not payload.get("announced"):
+                calls.add(str(payload["call_id"]))
+        elif kind == "policy.decided" and payload.get("call_id") in calls:
+            final[str(payload["call_id"])] = str(payload["decision"])
+        elif kind == "tool.intent" and record.actor == agent_id:
+            worked += 1
+    refused = sum(1 for decision in final.values() if decision == "deny")
+    return TurnOutput("".join(chunks), plan, refused=refused, worked=worked)
+
+
+UNDONE_STOPS = frozenset({"cancelled", "refusal"})
+"""ACP stop reasons of a turn that did not do its work: cancelled, or the agent refused."""
+
+
+def unfinished(role: str, stop_reason: str | None, output: TurnOutput | None) -> str | None:
+    """Why ``role``'s last turn did not do its work, in words; None when nothing says so."""
+    if stop_reason in UNDONE_STOPS:
+        return f"the {role}'s last turn ended {stop_reason!r}: its work was not done"
+    if output is not None and output.all_refused:
+        return (
+            f"every action the {role} asked for in its last turn was refused"
+            f" ({output.refused} refused, nothing done): its work was not done"
+        )
+    return None

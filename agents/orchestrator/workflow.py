@@ -4,6 +4,11 @@ Researcher and planner prepare; the implementer works; the validator's checks an
 reviewer's verdict send the work back, with what failed, up to ``max_attempts``. Each step is
 recorded as a handoff, which is what lets :mod:`agents.orchestrator.progress` tell a resumed
 session where to continue: a step whose handoff is already in the log is not handed over again.
+
+An ending is honest: when the implementer's last turn did not do its work (it was cancelled, or
+every action it asked for was refused; :func:`~agents.orchestrator.turns.unfinished`), only a
+validator that passes afterwards can make the session a success. A team without a validator
+ends ``failed`` there and then, saying why.
 """
 
 from __future__ import annotations
@@ -20,10 +25,15 @@ from agents.roles.handoffs import (
 )
 from agents.roles.implementer import report_of
 from agents.roles.planner import plan_from_reply
+from sessions.errors import QuarterdeckError
 from sessions.schema.session import SessionContext, SessionState
 
 if TYPE_CHECKING:
     from agents.orchestrator.session import SessionRunner
+
+
+class WorkNotDoneError(QuarterdeckError):
+    """The implementer's last turn did not do its work, and no validator can say otherwise."""
 
 
 @dataclass
@@ -57,7 +67,10 @@ class Workflow:
             if await self._attempt(context, number, step, summary=report):
                 return SessionState.SUCCEEDED, f"done in {number} attempt(s)"
             step, report = Step.ATTEMPT, ""
-        return SessionState.FAILED, f"no success after {maximum} attempts"
+        undone = runner.undone("implementer")
+        return SessionState.FAILED, f"no success after {maximum} attempts" + (
+            f" ({undone})" if undone else ""
+        )
 
     def _roles(self) -> tuple[list[str], list[str]]:
         steps = self.runner.spec.team.steps()
@@ -96,6 +109,8 @@ class Workflow:
             await runner.handoff("orchestrator", "implementer", task, attempt=attempt)
         if step in (Step.ATTEMPT, Step.IMPLEMENT):
             summary, _ = await runner.turn("implementer", context, attempt, failures=failures)
+            if "validator" not in after and (undone := runner.undone("implementer")):
+                raise WorkNotDoneError(f"{undone}; no validator checked it (attempt {attempt})")
         report = report_of(summary, attempt)
         if "validator" in after and step is not Step.REVIEW:
             if step is not Step.VALIDATE:

@@ -188,8 +188,7 @@ class Supervisor:
 
     def running(self) -> list[str]:
         """Sessions this process drives that have not ended."""
-        o = self.orchestrator
-        return [] if o is None else [s for s, task in o.tasks.items() if not task.done()]
+        return [] if self.orchestrator is None else self.orchestrator.running()
 
     def runs_here(self, session_id: str) -> bool:
         """This process drives the session (it can be paused and resumed from here)."""
@@ -210,8 +209,12 @@ class Supervisor:
     async def cancel(self, session_id: str) -> str:
         """Cancel a session: stop it here, or ask the live process that runs it; returns what
         happened, in words."""
-        if self.orchestrator is not None and self.runs_here(session_id):
-            await self.orchestrator.cancel(session_id)
+        o = self.orchestrator
+        task = o.tasks.get(session_id) if o is not None else None
+        if o is not None and task is not None and not task.done():
+            if o.runners[session_id].ending:
+                return f"session {session_id[:8]} is already finishing"
+            await o.cancel(session_id, f"cancelled by {self.user}")
             return f"cancelled session {session_id[:8]}"
         engine = self.store.engine
         lease = await asyncio.to_thread(leases.holder, engine, session_id)

@@ -163,7 +163,7 @@ async def _resume(args: argparse.Namespace, progress: Progress, team: Team, *, p
     finally:
         await runtime.close()
         loop.remove_signal_handler(signal.SIGTERM)
-    print(f"session {session_id}: {state}", file=sys.stderr)
+    print(f"session {session_id}: {runtime.orchestrator.ending(session_id)}", file=sys.stderr)
     return EXIT_OK if state is SessionState.SUCCEEDED else EXIT_FAILED
 
 

@@ -147,8 +147,8 @@ async def _headless(args: argparse.Namespace, runs: Sequence[tuple[str, Team, Pa
         await runtime.close()
         loop.remove_signal_handler(signal.SIGTERM)
     ok = all(state is SessionState.SUCCEEDED for state in outcomes)
-    for session_id, state in zip(list(mine), outcomes, strict=True):
-        print(f"session {session_id}: {state}", file=sys.stderr)
+    for session_id in mine:
+        print(f"session {session_id}: {runtime.orchestrator.ending(session_id)}", file=sys.stderr)
     return EXIT_OK if ok else EXIT_FAILED
 
 

@@ -22,6 +22,7 @@ BORDER: dict[AgentState, tuple[EdgeType, str, float]] = {
     AgentState.AWAITING_APPROVAL: ("heavy", "warning", 1.0),
     AgentState.RETRYING: ("round", "warning", 1.0),
     AgentState.FAILED: ("heavy", "error", 1.0),
+    AgentState.NEEDS_LOGIN: ("double", "error", 1.0),
     AgentState.DONE: ("round", "success", 0.6),
     AgentState.PAUSED: ("dashed", "secondary", 1.0),
 }
@@ -34,6 +35,7 @@ console's time under a stream of events); a border colour only repaints the pane
 LABEL_STYLE: dict[AgentState, str] = {
     AgentState.AWAITING_APPROVAL: "$warning",
     AgentState.FAILED: "$error",
+    AgentState.NEEDS_LOGIN: "$error",
     AgentState.DONE: "$success",
 }
 """States whose label stands out in its own colour."""
@@ -93,15 +95,31 @@ class AgentPanel(Vertical):
             self.query_one(".agent-state", Static).update(
                 f"[b]{label}[/]  [$text-muted]{counters}[/]", layout=False
             )
-        if old is None or (a.current_tool, a.last_error) != (old.current_tool, old.last_error):
-            if a.last_error and a.state in (AgentState.FAILED, AgentState.RETRYING):
+        login = a.state is AgentState.NEEDS_LOGIN
+        if old is None or (a.current_tool, a.last_error, a.state) != (
+            old.current_tool,
+            old.last_error,
+            old.state,
+        ):
+            if login:
+                tool = "[$error]log it in, then run the session again[/]"
+            elif a.last_error and a.state in (AgentState.FAILED, AgentState.RETRYING):
                 tool = f"[$error]{escape(clip(a.last_error, 200))}[/]"
             elif a.current_tool:
                 tool = f"[$accent]▶[/] {escape(clip(a.current_tool, 200))}"
             else:
                 tool = "[$text-muted]–[/]"
             self.query_one(".agent-tool", Static).update(tool, layout=False)
-        if old is None or a.output_tail is not old.output_tail:
+        if login and (old is None or (old.state, old.last_error) != (a.state, a.last_error)):
+            # The whole hint, wrapped where the output goes: which login, and how, in full.
+            self.query_one(".agent-output", Static).update(
+                f"[$text]{escape(a.last_error or '')}[/]", layout=False
+            )
+        elif (
+            old is None
+            or a.output_tail is not old.output_tail
+            or old.state is AgentState.NEEDS_LOGIN  # a restarted agent shows its output again
+        ):
             tail = a.output_tail[-TAIL_LINES:]
             self.query_one(".agent-output", Static).update(
                 "\n".join(escape(clip(line, OUTPUT_LINE_CHARS)) for line in tail), layout=False

@@ -40,7 +40,15 @@ _DESCRIBERS: dict[str, Callable[[dict[str, Any]], str]] = {
     "agent.controlled": lambda p: (
         f"{p['agent_id']} {p['action']}d" + (f" by {p['by']}" if p.get("by") else "")
     ),
-    "agent.failed": lambda p: f"{p['agent_id']} FAILED: {p['error']}",
+    "agent.failed": lambda p: (
+        f"{p['agent_id']} NEEDS LOGIN: {p['error']}"
+        if p.get("login_required")
+        else f"{p['agent_id']} FAILED: {p['error']}"
+    ),
+    "agent.history_replayed": lambda p: (
+        f"{p['agent_id']} reloaded its session {p['acp_session_id']}"
+        f" ({len(p.get('frames') or [])} earlier update(s) replayed, not new work)"
+    ),
     "tool.requested": lambda p: f"{p['agent_id']} wants {_tool(p)}",
     "tool.intent": lambda p: (
         f"about to {p['action']} " + (" ".join(p.get("argv") or []) or p.get("path") or "")

@@ -19,10 +19,11 @@ Agent state rules (what the agent panel shows):
   is followed by a ``denied`` result, which moves it on to thinking).
 - ``retry.scheduled`` for the operation ``"<role> turn"`` → retrying, for every agent of that
   role; its retry counter goes up and the error becomes ``last_error``.
-- ``agent.failed`` → failed with ``last_error``.
+- ``agent.failed`` → failed with ``last_error`` (needs_login when ``login_required``).
 - ``agent.stopped`` → done when the reason is ``stopped`` or ``cancelled``, otherwise (``end_turn``
-  and ACP's other turn endings) idle.
-- ``session.finished`` → every agent done, except failed ones, which stay failed.
+  and ACP's other turn endings) idle; a failed (or needs_login) agent stays so.
+- ``agent.history_replayed`` → nothing: reloaded history is not new work.
+- ``session.finished`` → every agent done, except failed (and needs_login) ones, which stay.
 
 Agents appear, in first-seen order, when a record names them (``agent_id``); tool events with
 only a ``call_id`` reach their agent through the session's open gate-side calls. ``attempts`` is
@@ -71,6 +72,7 @@ Event: TypeAlias = (
     | ev.AgentPlan
     | ev.AgentStopped
     | ev.AgentFailed
+    | ev.AgentHistoryReplayed
     | ev.ToolCallRequested
     | ev.ToolIntent
     | ev.ToolOutput
@@ -95,6 +97,8 @@ Event: TypeAlias = (
 
 _ACTIVE = frozenset({SessionState.RUNNING, SessionState.AWAITING_APPROVAL})
 _DONE_REASONS = frozenset({"stopped", "cancelled"})
+_STUCK = frozenset({AgentState.FAILED, AgentState.NEEDS_LOGIN})
+"""States only a new ``agent.started`` leaves: a failed agent stays failed until it restarts."""
 
 
 def parse_event(record: Record) -> Event | None:
@@ -246,6 +250,7 @@ def _apply(s: SessionDraft, event: Event, record: Record) -> None:
             | ev.MemorySet()
             | ev.MemoryPurged()
             | ev.RawRecorded()
+            | ev.AgentHistoryReplayed()
         ):
             pass
         case ev.AgentThought() | ev.AgentPlan():
@@ -264,7 +269,7 @@ def _apply(s: SessionDraft, event: Event, record: Record) -> None:
                 s.state = event.to_state
         case ev.SessionFinished():
             for agent_id, agent in list(s.agents.items()):
-                if agent.state is not AgentState.FAILED:
+                if agent.state not in _STUCK:
                     _set(s.agent(agent_id), AgentState.DONE)
             s.state = s.finished_outcome = event.outcome
             s.drop_pending()
@@ -278,11 +283,12 @@ def _apply(s: SessionDraft, event: Event, record: Record) -> None:
             _set(s.agent(event.agent_id), AgentState.PAUSED if paused else AgentState.IDLE)
         case ev.AgentStopped():
             a = s.agent(event.agent_id)
-            _set(a, AgentState.DONE if event.stop_reason in _DONE_REASONS else AgentState.IDLE)
+            if a.state not in _STUCK:  # stopping a failed agent leaves it failed
+                _set(a, AgentState.DONE if event.stop_reason in _DONE_REASONS else AgentState.IDLE)
             a.tail_open = None  # a turn's end also ends its last output line
         case ev.AgentFailed():
             a = s.agent(event.agent_id)
-            _set(a, AgentState.FAILED)
+            _set(a, AgentState.NEEDS_LOGIN if event.login_required else AgentState.FAILED)
             a.last_error = event.error
         case ev.ApprovalRequested():
             _approval_requested(s, event, record)

@@ -37,6 +37,7 @@ _CATEGORIES: dict[str, Category] = {
     "session.state_changed": "state",
     "session.finished": "state",
     "agent.started": "state",
+    "agent.history_replayed": "state",
     "agent.stopped": "state",
 }
 """The timeline category of each kind; any other kind (memory, reloads, unknown) is "other"."""
@@ -65,10 +66,14 @@ def has_entry(kind: str) -> bool:
     return kind not in _UNLISTED
 
 
+_DATA_KINDS = frozenset({"raw", "agent.history_replayed"})
+"""Records kept whole for the audit (frames), which no view folds."""
+
+
 def parse_record(record: Record) -> Payload | None:
     """The record's typed payload; ``None`` for raw frames, unknown kinds and invalid payloads."""
     cls = PAYLOADS.get(record.kind)
-    if cls is None or record.kind == "raw":  # raw data can be large and no view reads it
+    if cls is None or record.kind in _DATA_KINDS:  # large, and no view reads their data
         return None
     try:  # the validator itself: model_validate_json's wrapper costs as much again
         return cast(Payload, cls.__pydantic_validator__.validate_json(record.payload_json))

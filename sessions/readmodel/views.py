@@ -51,6 +51,7 @@ class AgentState(StrEnum):
     RETRYING = "retrying"
     PAUSED = "paused"
     FAILED = "failed"
+    NEEDS_LOGIN = "needs_login"
     DONE = "done"
 
 

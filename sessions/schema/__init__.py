@@ -9,6 +9,7 @@ from __future__ import annotations
 from sessions.schema.agent import (
     AgentControlled,
     AgentFailed,
+    AgentHistoryReplayed,
     AgentMessage,
     AgentPlan,
     AgentStarted,
@@ -56,6 +57,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "AgentControlled",
     "AgentFailed",
+    "AgentHistoryReplayed",
     "AgentMessage",
     "AgentPlan",
     "AgentStarted",

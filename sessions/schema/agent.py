@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, JsonValue
 
 from sessions.schema.base import Payload
 
@@ -20,6 +20,10 @@ class AgentStarted(Payload):
     command: list[str] | None = None
     pid: int | None = None
     protocol_version: int | None = None
+    acp_session_id: str | None = None
+    """The agent's own session id (ACP ``sessionId``): what ``resume`` asks it to load."""
+    loaded: bool = False
+    """The agent reopened its earlier session (``session/load``) instead of a new one."""
 
 
 class AgentMessage(Payload):
@@ -77,6 +81,22 @@ class AgentFailed(Payload):
     error: str
     exit_code: int | None = None
     stderr_tail: str = ""
+    login_required: bool = False
+    """The agent needs a login (``error`` says which and how): never retried."""
+
+
+class AgentHistoryReplayed(Payload):
+    """What an agent streamed while reloading its earlier session (``session/load``).
+
+    Kept whole, once, in this one record and not as new messages: it is history the log
+    already holds, not new work."""
+
+    KIND = "agent.history_replayed"
+
+    agent_id: str
+    acp_session_id: str
+    frames: list[JsonValue]
+    """The ``session/update`` notifications as the agent sent them, in order."""
 
 
 class AgentControlled(Payload):

@@ -37,6 +37,7 @@ from sessions.store.record import Record
 from sessions.store.redaction import Redactor
 
 AGENT = Path(__file__).parent / "agents" / "scripted_agent.py"
+LIFECYCLE_AGENT = Path(__file__).parent / "agents" / "lifecycle_agent.py"
 SESSION = "sess-acp"
 
 
@@ -336,6 +337,40 @@ async def test_a_needed_login_fails_fast_with_an_escalation(h: Harness) -> None:
     assert h.events("retry.scheduled") == []
 
 
+@pytest.mark.parametrize(
+    ("scenario", "resume", "says"),
+    [
+        ("login_at_initialize", None, "answered initialize with 'Not logged in"),
+        ("login_at_load", "mem-0", "answered session/load with 'Authentication required'"),
+    ],
+)
+async def test_a_login_needed_at_any_handshake_step_says_where_and_how(
+    h: Harness, tmp_path: Path, scenario: str, resume: str | None, says: str
+) -> None:
+    marker = tmp_path / "marker"
+    spec = AgentSpec(command=sys.executable, args=(str(LIFECYCLE_AGENT), scenario, str(marker)))
+    agent = AcpAgent(
+        spec,
+        session_id=SESSION,
+        agent_id="impl-1",
+        role="implementer",
+        workspace=h.workspace,
+        store=h.store,
+        gate=h.gate,
+        log_dir=h.log_dir,
+        acp_session_id=resume,
+    )
+    h.agents.append(agent)
+    with pytest.raises(AgentAuthRequiredError, match="needs a login"):
+        await agent.start()
+    [escalation] = h.events("escalation.raised")
+    assert escalation.payload["severity"] == "critical" and says in escalation.payload["reason"]
+    if resume:
+        assert "life-key (Life key; set LIFE_KEY)" in escalation.payload["reason"]
+    assert h.events("agent.failed")[0].payload["login_required"] is True
+    assert h.events("retry.scheduled") == []
+
+
 async def test_a_protocol_version_mismatch_is_refused(h: Harness) -> None:
     agent = h.agent("version")
     with pytest.raises(ProtocolMismatchError):
@@ -368,7 +403,15 @@ async def test_an_agent_that_can_load_sessions_resumes_the_previous_one(h: Harne
         await agent.stop()
     out = [r.payload.get("method") for r in h.events("raw") if r.payload.get("direction") == "out"]
     assert "session/load" in out and "session/new" not in out
-    assert any(r.payload["text"] == "restored prev-7" for r in h.events("agent.message"))
+    # The replayed history is kept once, as history: not as new messages, not as raw frames.
+    [history] = h.events("agent.history_replayed")
+    texts = [f["params"]["update"]["content"]["text"] for f in history.payload["frames"]]
+    assert texts == ["restored prev-7", "and its second message"]
+    assert h.events("agent.message")[0].payload["text"] != "restored prev-7"
+    updates = [r for r in h.events("raw") if r.payload.get("method") == "session/update"]
+    assert not [r for r in updates if "restored" in json.dumps(r.payload)]
+    [started] = h.events("agent.started")
+    assert started.payload["acp_session_id"] == "prev-7" and started.payload["loaded"] is True
 
 
 async def test_without_load_support_a_new_session_is_opened(h: Harness) -> None:

@@ -81,7 +81,7 @@ def _records(stdout: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in stdout.splitlines()]
 
 
-def test_demo_with_every_ask_denied_records_the_refusals_and_carries_on(tmp_path: Path) -> None:
+def test_demo_with_every_ask_denied_is_the_other_ending(tmp_path: Path) -> None:
     db = tmp_path / "q.db"
     done = run_cli(
         db, "demo", "--headless", "--on-ask", "deny", "--json", "--workspace", str(tmp_path / "d")
@@ -89,13 +89,19 @@ def test_demo_with_every_ask_denied_records_the_refusals_and_carries_on(tmp_path
     records = _records(done.stdout)
     outcomes = {r["payload"]["outcome"] for r in records if r["kind"] == "approval.resolved"}
     assert outcomes == {"denied"}
-    # The asks are side steps (make test, cksum): refused, they fail and the agents go on.
+    # Reproducing the failing test is asked (pytest's -p): refused, the implementer changes
+    # nothing, the checks keep failing, and neither session succeeds.
     asked = {r["payload"]["command"] for r in records if r["kind"] == "approval.requested"}
-    assert {"make test", "cksum calc/stats.py"} <= asked
-    finished = [r["payload"]["outcome"] for r in records if r["kind"] == "session.finished"]
-    assert finished == ["succeeded", "succeeded"]
-    assert done.returncode == 0, done.stderr[-3000:]
+    assert asked == {"python -m pytest -q -p no:cacheprovider"}
+    assert not [r for r in records if r["kind"] == "tool.intent"]
+    finished = [r["payload"] for r in records if r["kind"] == "session.finished"]
+    assert [f["outcome"] for f in finished] == ["failed", "failed"]
+    assert all("every action the implementer asked for" in f["summary"] for f in finished)
+    assert done.returncode == 1, done.stderr[-3000:]
     assert "Traceback" not in done.stderr
+    assert (tmp_path / "d" / "task-1" / "calc" / "stats.py").read_text() == (
+        tmp_path / "d" / "task-2" / "calc" / "stats.py"
+    ).read_text()  # both untouched
     assert run_cli(db, "audit", "verify").returncode == 0
 
 

@@ -88,6 +88,12 @@ def reviewed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("reviewed")
     team = root / "team.toml"
     team.write_text(HUMAN_REVIEW_TEAM)
+    # The implementer's test runs (pytest -p) allowed, so the fix reaches the human review even
+    # with every ask denied (refused, the implementer would change nothing).
+    policy = root / "policy.toml"
+    default = DEFAULT_POLICY.read_text()
+    assert '"--cov-report*", "-p", ' in default
+    policy.write_text(default.replace('"--cov-report*", "-p", ', '"--cov-report*", '))
     workspace = root / "ws"
     shutil.copytree(demo_dir() / "workspace", workspace)
     task = "Fix the failing moving_average test"
@@ -102,6 +108,8 @@ def reviewed(tmp_path_factory: pytest.TempPathFactory) -> Path:
         str(workspace),
         "--on-ask",
         "deny",
+        "--policy",
+        str(policy),
     )
 
 
@@ -228,7 +236,8 @@ def test_human_answers_are_replayed_from_the_recording(reviewed: Path, tmp_path:
     assert answers and set(answers) == {"denied"}
     assert records[-1].payload["outcome"] == "failed"  # both reviews said no
 
-    code, report = _redrive(reviewed, session_id)
+    policy = ("--policy", str(reviewed.parent / "policy.toml"))  # the one it ran under
+    code, report = _redrive(reviewed, session_id, *policy)
 
     assert (code, report["divergences"]) == (0, [])
     assert report["handoffs"] == sum(r.kind == "handoff" for r in records)
@@ -244,7 +253,7 @@ def test_human_answers_are_replayed_from_the_recording(reviewed: Path, tmp_path:
     )
     tampered = tmp_path / "approved.db"
     _tamper(reviewed, tampered, resolved.seq, '"outcome":"denied"', '"outcome":"approved_once"')
-    code, report = _redrive(tampered, session_id)
+    code, report = _redrive(tampered, session_id, *policy)
     assert code == 1
     (stop,) = report["divergences"]
     assert (stop["kind"], stop["actual"], stop["stopped"]) == ("handoff", "none", True)

@@ -217,3 +217,37 @@ def working(*, with_approval: bool = True, rejected: bool = False) -> list[Recor
             ),
         )
     return scene.records
+
+
+LOGIN_REASON = (
+    "agent implementer-1 (claude-agent-acp) needs a login: it answered session/prompt with"
+    " 'Authentication required'. It offers no login method over ACP: log in with"
+    " claude-agent-acp's own command line (or give it its API key through the role's env or"
+    " secrets), or put the way in login_hint for this role in the team file. Then run the"
+    " session again. Agent log: /home/user/.local/share/quarterdeck/logs/s1.implementer-1.log"
+)
+"""What the ACP backend records when an agent needs a login (agents/backends/login.py)."""
+
+
+def needs_login() -> list[Record]:
+    """One session whose implementer answered its first prompt "Authentication required"."""
+    scene = Scene()
+    _session(scene, S1, "Fix the failing moving_average test")
+    impl = _agent(scene, S1, "implementer")
+    scene.add(
+        S1,
+        impl,
+        ev.EscalationRaised(reason=LOGIN_REASON, severity="critical", agent_id=impl),
+    )
+    scene.add(S1, impl, ev.AgentFailed(agent_id=impl, error=LOGIN_REASON, login_required=True))
+    scene.add(
+        S1,
+        "orchestrator",
+        ev.SessionStateChanged(
+            from_state=SessionState.RUNNING, to_state=SessionState.FAILED, reason=LOGIN_REASON
+        ),
+    )
+    scene.add(
+        S1, "orchestrator", ev.SessionFinished(outcome=SessionState.FAILED, summary=LOGIN_REASON)
+    )
+    return scene.records

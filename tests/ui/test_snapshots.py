@@ -14,13 +14,17 @@ from screens.confirm import ConfirmScreen
 from screens.dashboard import DashboardScreen
 from screens.session_actions import rollback_text
 from tests.ui.conftest import ready, scene_app
-from tests.ui.scenes import S1, working
+from tests.ui.scenes import S1, needs_login, working
 
 SnapCompare = Any
 
 
 def test_dashboard_with_three_agents_working(snap_compare: SnapCompare) -> None:
     assert snap_compare(scene_app(working()), run_before=ready, terminal_size=(120, 40))
+
+
+def test_an_agent_that_needs_a_login_says_which_and_how_in_full(snap_compare: SnapCompare) -> None:
+    assert snap_compare(scene_app(needs_login()), run_before=ready, terminal_size=(120, 40))
 
 
 def test_empty_console(snap_compare: SnapCompare) -> None:

@@ -26,6 +26,7 @@ REQUIRED_KINDS = {
     "agent.plan",
     "agent.stopped",
     "agent.failed",
+    "agent.history_replayed",
     "agent.controlled",
     "tool.requested",
     "tool.intent",

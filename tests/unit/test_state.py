@@ -172,6 +172,38 @@ def agent_after(*steps: tuple[str, dict[str, Any]]) -> AgentView:
             AgentState.IDLE,
             None,
         ),
+        (
+            [("agent.failed", {"agent_id": "impl-1", "error": "log in", "login_required": True})],
+            AgentState.NEEDS_LOGIN,
+            None,
+        ),
+        (  # stopping an agent that needs a login (or failed) leaves it so, to the end
+            [
+                ("agent.failed", {"agent_id": "impl-1", "error": "log in", "login_required": True}),
+                ("agent.stopped", {"agent_id": "impl-1", "stop_reason": "stopped"}),
+                ("session.finished", {"outcome": "failed"}),
+            ],
+            AgentState.NEEDS_LOGIN,
+            None,
+        ),
+        (
+            [
+                ("agent.failed", {"agent_id": "impl-1", "error": "x"}),
+                ("agent.stopped", {"agent_id": "impl-1", "stop_reason": "stopped"}),
+            ],
+            AgentState.FAILED,
+            None,
+        ),
+        (  # reloaded history is not new work
+            [
+                (
+                    "agent.history_replayed",
+                    {"agent_id": "impl-1", "acp_session_id": "s", "frames": [{"x": 1}]},
+                )
+            ],
+            AgentState.IDLE,
+            None,
+        ),
         ([("some.future_kind", {"agent_id": "impl-1"})], AgentState.IDLE, None),
     ],
 )

@@ -61,6 +61,7 @@ class ScriptedAgent:
         # A loadable agent replays the history of the session it is asked for, then answers.
         self._cwd = cwd
         await self._say(session_id, f"restored {session_id}")
+        await self._say(session_id, "and its second message")
         return LoadSessionResponse()
 
     async def cancel(self, session_id: str, **kwargs: Any) -> None:

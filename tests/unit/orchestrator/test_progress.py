@@ -21,6 +21,7 @@ from agents.roles.handoffs import (
 )
 from agents.roles.validator import CheckOutcome
 from agents.team import Team
+from sessions.schema.agent import AgentStarted
 from sessions.schema.base import Payload
 from sessions.schema.policy import ApprovalResolved
 from sessions.schema.session import (
@@ -219,6 +220,9 @@ class _FakeRunner:
             ]
         return True, []
 
+    def undone(self, _role: str) -> str | None:
+        return None
+
     async def review(self, _c: SessionContext, attempt: int) -> ReviewVerdict:
         self.calls.append(f"review {attempt}")
         return ReviewVerdict(approved=True)
@@ -270,3 +274,15 @@ def test_a_resumed_workflow_acts_on_a_recorded_verdict() -> None:
     runner = _FakeRunner()
     state, _ = _continue(_records(*_created()), runner)
     assert runner.calls[:2] == ["turn planner 1", "planner>orchestrator 1"]
+
+
+def test_each_agents_own_session_id_is_kept_for_resume() -> None:
+    started = [
+        AgentStarted(agent_id="planner-1", role="planner", backend="acp", acp_session_id="p-1"),
+        AgentStarted(agent_id="implementer-1", role="implementer", backend="acp"),
+        AgentStarted(
+            agent_id="implementer-1", role="implementer", backend="acp", acp_session_id="i-2"
+        ),
+    ]
+    progress = fold_progress(SID, _records(*_created(), *started))
+    assert dict(progress.acp_sessions) == {"planner-1": "p-1", "implementer-1": "i-2"}
