@@ -89,10 +89,10 @@ def test_demo_with_every_ask_denied_is_the_other_ending(tmp_path: Path) -> None:
     records = _records(done.stdout)
     outcomes = {r["payload"]["outcome"] for r in records if r["kind"] == "approval.resolved"}
     assert outcomes == {"denied"}
-    # Reproducing the failing test is asked (pytest's -p): refused, the implementer changes
+    # Reproducing the failing test is asked (every make is): refused, the implementer changes
     # nothing, the checks keep failing, and neither session succeeds.
     asked = {r["payload"]["command"] for r in records if r["kind"] == "approval.requested"}
-    assert asked == {"python -m pytest -q -p no:cacheprovider"}
+    assert asked == {"make test"}
     assert not [r for r in records if r["kind"] == "tool.intent"]
     finished = [r["payload"] for r in records if r["kind"] == "session.finished"]
     assert [f["outcome"] for f in finished] == ["failed", "failed"]

@@ -87,13 +87,25 @@ def reviewed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     then failure."""
     root = tmp_path_factory.mktemp("reviewed")
     team = root / "team.toml"
-    team.write_text(HUMAN_REVIEW_TEAM)
-    # The implementer's test runs (pytest -p) allowed, so the fix reaches the human review even
-    # with every ask denied (refused, the implementer would change nothing).
+    # The implementer reproduces the failure with pytest (allowed) instead of `make test` (always
+    # asked), so the fix reaches the human review even with every ask denied (refused, the
+    # implementer would change nothing).
+    playbook = (demo_dir() / "playbooks" / "implementer.toml").read_text()
+    reproduce = 'command = "make"\nargs = ["test"]\nexpect_exit = 2'
+    assert reproduce in playbook
+    (root / "implementer.toml").write_text(
+        playbook.replace(
+            reproduce,
+            'command = "python"\nargs = ["-m", "pytest", "-q", "-p", "no:cacheprovider"]\nexpect_exit = 1',
+        )
+    )
+    team.write_text(
+        HUMAN_REVIEW_TEAM.replace(
+            "{demo}/playbooks/implementer.toml", str(root / "implementer.toml")
+        )
+    )
     policy = root / "policy.toml"
-    default = DEFAULT_POLICY.read_text()
-    assert '"--cov-report*", "-p", ' in default
-    policy.write_text(default.replace('"--cov-report*", "-p", ', '"--cov-report*", '))
+    policy.write_text(DEFAULT_POLICY.read_text())
     workspace = root / "ws"
     shutil.copytree(demo_dir() / "workspace", workspace)
     task = "Fix the failing moving_average test"
