@@ -30,7 +30,7 @@ from agents.auth.ceiling import Ceiling
 from agents.auth.gate import AuthGate
 from agents.backends.client import BackendClient
 from agents.backends.env import scrubbed_env
-from agents.backends.executor import ToolExecutor
+from agents.backends.executor import ActionLog, ToolExecutor
 from agents.backends.frames import FrameRecorder
 from agents.backends.handshake import LoginNeeded, Refused, VersionMismatch, open_session
 from agents.backends.process import STDOUT_LIMIT, PipeTransport, terminate
@@ -42,6 +42,7 @@ from agents.backends.spec import (
     ProtocolMismatchError,
 )
 from agents.backends.stderr_log import LogLimits, StderrDrain
+from agents.sandbox.host import UNCONFINED, Confinement
 from sessions.schema.agent import AgentFailed, AgentStarted, AgentStopped
 from sessions.schema.flow import EscalationRaised, RetryScheduled
 from sessions.store.event_store import EventStore
@@ -79,6 +80,8 @@ class AcpAgent:
         acp_session_id: str | None = None,
         grace_s: float = 2.0,
         handshake_timeout_s: float = 60.0,
+        sandbox: Confinement = UNCONFINED,
+        actions: ActionLog | None = None,
     ) -> None:
         self.spec = spec
         self.session_id = session_id
@@ -106,6 +109,10 @@ class AcpAgent:
         self._died: asyncio.Future[AgentDiedError] | None = None
         self._stopping = False
         self._invalid_reason: str | None = None
+        self.sandbox = sandbox
+        """How the process and its commands are confined (recorded in ``agent.started``)."""
+        self._actions = actions
+        self._warned = False
 
     @property
     def pid(self) -> int | None:
@@ -129,6 +136,7 @@ class AcpAgent:
             error = f"agent command {self.spec.command!r} was not found on PATH"
             await self._record_failure(error)
             raise AcpBackendError(error)
+        await self._check_sandbox()
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self._retry_attempts),
             wait=wait_random_exponential(multiplier=0.1, max=self._retry_max_s),
@@ -139,6 +147,19 @@ class AcpAgent:
         async for attempt in retrying:
             with attempt:
                 await self._start_once(program)
+
+    async def _check_sandbox(self) -> None:
+        """Refuse to start without the sandbox the team file demands; warn, once, when the
+        agent runs unconfined for want of one (never a silent fallback)."""
+        if self.sandbox.error is not None:
+            error = f"agent {self.agent_id} not started: {self.sandbox.error}"
+            await self._record_failure(error)
+            raise AcpBackendError(error)
+        if self.sandbox.warning is not None and not self._warned:
+            self._warned = True
+            reason = f"agent {self.agent_id} ({self.role}) {self.sandbox.warning}"
+            escalation = EscalationRaised(reason=reason, severity="warning", agent_id=self.agent_id)
+            await self._store.append_durable(self.session_id, self.agent_id, escalation)
 
     def _record_retry(self, state: RetryCallState) -> None:
         outcome = state.outcome
@@ -160,10 +181,10 @@ class AcpAgent:
         self._invalid_reason = None
         self._died = asyncio.get_running_loop().create_future()
         env = scrubbed_env(self.spec.env)
+        argv = self.sandbox.wrap([program, *self.spec.args], self.workspace)
         try:
             process = await asyncio.create_subprocess_exec(
-                program,
-                *self.spec.args,
+                *argv,
                 stdin=asyncio.subprocess.PIPE,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE,
@@ -191,6 +212,8 @@ class AcpAgent:
             env=env,
             ceiling=self._ceiling,
             secret_vars=self.spec.secret_vars,
+            wrap=self.sandbox.wrap if self.sandbox.bwrap is not None else None,
+            actions=self._actions,
         )
         self._client = BackendClient(self._executor, self.workspace)
         self._transport = PipeTransport(process, self._on_invalid)
@@ -246,6 +269,7 @@ class AcpAgent:
                 command=[program, *self.spec.args],
                 pid=pid,
                 protocol_version=opened.protocol_version,
+                sandbox=self.sandbox.info(),
             ),
         )
 

@@ -1,4 +1,4 @@
-"""Agent events: started, message, thought, plan, stopped, failed."""
+"""Agent events: started (and how it is sandboxed), message, thought, plan, stopped, failed."""
 
 from __future__ import annotations
 
@@ -7,6 +7,20 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from sessions.schema.base import Payload
+
+
+class SandboxInfo(BaseModel):
+    """How an agent process (and the commands run for it) is confined."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: Literal["bwrap", "none"]
+    network: Literal["on", "off"] = "on"
+    writable: list[str] = []
+    """Besides a private /tmp: the workspace and the agent's state directories."""
+    hidden: list[str] = []
+    reason: str = ""
+    """Why the agent runs unconfined, when it does."""
 
 
 class AgentStarted(Payload):
@@ -20,6 +34,8 @@ class AgentStarted(Payload):
     command: list[str] | None = None
     pid: int | None = None
     protocol_version: int | None = None
+    sandbox: SandboxInfo | None = None
+    """None for agents started before sandboxes were recorded (and for built-in ones)."""
 
 
 class AgentMessage(Payload):
