@@ -32,6 +32,8 @@ from agents.backends.spec import AgentDiedError, TurnAgent
 from agents.backends.stderr_log import LogLimits
 from agents.checkpoints.recorder import Checkpoints
 from agents.orchestrator.agent_launch import agent_spec
+from agents.orchestrator.confinement import SessionSandbox
+from agents.orchestrator.drift_check import TurnDrift
 from agents.orchestrator.progress import Progress
 from agents.orchestrator.recovery import LeaseKeeper, interrupted_note, record_recovery
 from agents.orchestrator.transitions import check_transition
@@ -41,6 +43,7 @@ from agents.roles.handoffs import ReviewVerdict, handoff_event
 from agents.roles.reviewer import human_verdict, verdict_from_reply
 from agents.roles.roster import agent_id as agent_id_of
 from agents.roles.validator import CheckOutcome, Validator
+from agents.sandbox.host import SandboxHost
 from agents.secrets.keyring_store import SecretStore
 from agents.team import Backend, RoleConfig, Team
 from sessions.schema.base import Payload
@@ -105,11 +108,16 @@ class SessionRunner:
     lease_ttl_s: float = 30.0
     checkpoints: Checkpoints | None = None
     """Snapshots before risky calls and at validator passes; None: no checkpoints."""
+    sandbox: SandboxHost | None = None
+    """Confines agents, their commands and the checks; None: nothing is confined."""
     _note: str = ""
     _cancel_reason: str = "cancelled"
+    _drift: TurnDrift | None = None
+    _sandbox: SessionSandbox = field(init=False)
 
     def __post_init__(self) -> None:
         self.resumed.set()
+        self._sandbox = SessionSandbox(self.sandbox, self.spec.team, self.spec.workspace)
         if self.start is not None:
             self._note = interrupted_note(self.start)
 
@@ -170,8 +178,11 @@ class SessionRunner:
         self.checkpoints.watch(
             self.session_id,
             self.spec.workspace,
-            exclude=settings.exclude,
+            exclude=settings.excluded(),
             enabled=settings.enabled,
+        )
+        self._drift = TurnDrift(
+            self.store, self.session_id, self.checkpoints.drift(self.session_id)
         )
         if self.start is not None:
             return
@@ -233,6 +244,7 @@ class SessionRunner:
     async def _agent(self, role: str) -> TurnAgent:
         agent = self.agents.get(role)
         if agent is None:
+            await self._sandbox.ready()
             agent = self.new_agent(role)
             self.agents[role] = agent
             await agent.start()
@@ -242,8 +254,9 @@ class SessionRunner:
         """A new, not yet started agent for ``role``: its ACP process (a re-drive plays
         recorded frames instead, see :mod:`agents.redrive`)."""
         config = self.spec.team.roles[role]  # type: ignore[index]
+        spec = agent_spec(role, config, secrets=self._secret_store(config))
         return AcpAgent(
-            agent_spec(role, config, secrets=self._secret_store(config)),
+            spec,
             session_id=self.session_id,
             agent_id=agent_id_of(role),
             role=role,
@@ -252,6 +265,8 @@ class SessionRunner:
             gate=self.gate,
             log_dir=self.log_dir,
             log_limits=self.log_limits,
+            sandbox=self._sandbox.confine(role, spec.command),  # type: ignore[arg-type]
+            actions=self._drift.watch if self._drift is not None else None,
         )
 
     def _secret_store(self, config: RoleConfig) -> SecretStore | None:
@@ -293,6 +308,9 @@ class SessionRunner:
     async def _one_turn(self, role: str, agent_id: str, text: str) -> None:
         agent = await self._agent(role)
         since = await asyncio.to_thread(self._head_seq)
+        drift = self._drift
+        if drift is not None:
+            await drift.begin(agent_id)
         try:
             await asyncio.wait_for(agent.prompt(text), self.spec.team.workflow.turn_timeout_s)
         except AgentDiedError as exc:
@@ -301,6 +319,9 @@ class SessionRunner:
             if await self._journaled_since(agent_id, since):
                 raise
             raise _TurnDiedCleanly(exc) from exc
+        finally:
+            if drift is not None:  # a turn that failed or was cancelled may have drifted too
+                await drift.end(agent_id)
 
     async def _journaled_since(self, agent_id: str, since: int) -> bool:
         await asyncio.to_thread(self.store.flush)
@@ -328,6 +349,7 @@ class SessionRunner:
         """Run the validator's checks."""
         await self._checkpoint_pause()
         config = self.spec.team.roles["validator"]
+        confinement = await self._sandbox.checks(self.store, self.session_id)
         validator = Validator(
             self.store,
             session_id=self.session_id,
@@ -335,6 +357,7 @@ class SessionRunner:
             checks=config.checks,
             env=scrubbed_env(config.expanded_env()),
             checkpoints=self.checkpoints,
+            wrap=confinement.wrap if confinement.bwrap is not None else None,
         )
         return await validator.validate(attempt=attempt)
 

@@ -15,10 +15,12 @@ from sessions.schema.agent import (
     AgentStopped,
     AgentThought,
     PlanEntry,
+    SandboxInfo,
 )
 from sessions.schema.base import SCHEMA_VERSION, Payload
 from sessions.schema.flow import (
     CheckpointTaken,
+    DriftedFile,
     EscalationRaised,
     HandoffMade,
     MemoryPurged,
@@ -27,6 +29,7 @@ from sessions.schema.flow import (
     RetryScheduled,
     RolledBack,
     ValidationFinished,
+    WorkspaceDrift,
 )
 from sessions.schema.policy import (
     ApprovalRequested,
@@ -64,6 +67,7 @@ __all__ = [
     "ApprovalRequested",
     "ApprovalResolved",
     "CheckpointTaken",
+    "DriftedFile",
     "EscalationRaised",
     "EventModel",
     "HandoffMade",
@@ -77,6 +81,7 @@ __all__ = [
     "RawRecorded",
     "RetryScheduled",
     "RolledBack",
+    "SandboxInfo",
     "SessionContext",
     "SessionCreated",
     "SessionFinished",
@@ -87,6 +92,7 @@ __all__ = [
     "ToolOutput",
     "ToolResult",
     "ValidationFinished",
+    "WorkspaceDrift",
     "parse_payload",
     "payload_type",
     "validate_event",

@@ -45,6 +45,7 @@ REQUIRED_KINDS = {
     "memory.set",
     "memory.purged",
     "raw",
+    "workspace.drift",
 }
 
 
