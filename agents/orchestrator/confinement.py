@@ -7,6 +7,7 @@ unconfined for want of it says so once, as an escalation.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from agents.sandbox.host import UNCONFINED, Confinement, SandboxError, SandboxHost
@@ -29,21 +30,21 @@ class SessionSandbox:
         if self.host is not None:
             await self.host.ready()
 
-    def confine(self, role: RoleName, command: str | None) -> Confinement:
-        """How ``role``'s agent (``command``), or with None the checks, is confined."""
+    def confine(self, role: RoleName, argv: Sequence[str] = ()) -> Confinement:
+        """How ``role``'s agent (``argv``: its command line), or with () the checks, is confined."""
         if self.host is None:
             return UNCONFINED
         return self.host.confine(
             self.team.sandbox_for(role),
             workspace=self.workspace,
             env=self.team.roles[role].expanded_env(),
-            command=command,
+            argv=argv,
         )
 
     async def checks(self, store: EventStore, session_id: str) -> Confinement:
         """The validator's confinement: raises ``SandboxError`` when demanded and missing."""
         await self.ready()
-        confinement = self.confine("validator", None)
+        confinement = self.confine("validator")
         if confinement.error is not None:
             raise SandboxError(f"the validator's checks cannot run: {confinement.error}")
         if confinement.warning is not None and not self._checks_warned:

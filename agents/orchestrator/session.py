@@ -265,7 +265,7 @@ class SessionRunner:
             gate=self.gate,
             log_dir=self.log_dir,
             log_limits=self.log_limits,
-            sandbox=self._sandbox.confine(role, spec.command),  # type: ignore[arg-type]
+            sandbox=self._sandbox.confine(role, (spec.command, *spec.args)),  # type: ignore[arg-type]
             actions=self._drift.watch if self._drift is not None else None,
         )
 

@@ -22,6 +22,9 @@ class Mounts:
     workspace: Path
     writable: tuple[Path, ...] = ()
     """The agent's own state directories and files, bound read-write besides the workspace."""
+    readable: tuple[Path, ...] = ()
+    """Paths under the private /tmp bound back read-only: the agent's program and files on its
+    command line, and the interpreter and code Quarterdeck runs agents with."""
     hidden_dirs: tuple[Path, ...] = ()
     """Directories replaced by an empty tmpfs."""
     hidden_files: tuple[Path, ...] = ()
@@ -40,6 +43,8 @@ def bwrap_argv(bwrap: str, mounts: Mounts, *, cwd: Path, argv: Sequence[str]) ->
     """``argv`` run by ``bwrap`` in ``cwd`` under ``mounts``."""
     # (depth, rank, arguments): rank orders equal depths — /tmp, binds, then hiding.
     ops: list[tuple[int, int, tuple[str, ...]]] = [(1, 0, ("--tmpfs", str(PRIVATE_TMP)))]
+    for path in mounts.readable:
+        ops.append((_depth(path), 1, ("--ro-bind", str(path), str(path))))
     for path in (mounts.workspace, *mounts.writable):
         ops.append((_depth(path), 1, ("--bind", str(path), str(path))))
     for path in mounts.hidden_dirs:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,6 +60,24 @@ class Confinement:
         )
 
 
+RUNTIME: tuple[Path, ...] = (
+    Path(sys.prefix),
+    Path(sys.base_prefix),
+    Path(__file__).resolve().parents[2],
+)
+"""The interpreter and the code Quarterdeck runs its own agents (and the checks' ``{python}``)
+with: readable in every sandbox, even when installed under /tmp."""
+
+
+def session_bus_dirs() -> tuple[Path, ...]:
+    """The user's runtime directory: D-Bus, keyring and agent sockets live there, and through
+    them an unlocked Secret Service would hand out secrets."""
+    found = {Path(f"/run/user/{os.getuid()}")}
+    if runtime := os.environ.get("XDG_RUNTIME_DIR"):
+        found.add(Path(runtime))
+    return tuple(sorted(found))
+
+
 UNCONFINED = Confinement(kind="none", reason="no sandbox configured")
 """For callers that run nothing through a :class:`SandboxHost` (tests, re-drives)."""
 
@@ -106,9 +125,9 @@ class SandboxHost:
         *,
         workspace: Path,
         env: Mapping[str, str],
-        command: str | None = None,
+        argv: Sequence[str] = (),
     ) -> Confinement:
-        """The confinement of one agent (``command`` names it) or of the checks (None)."""
+        """The confinement of one agent (``argv``: its command line) or of the checks (())."""
         if settings.kind == "none":
             return Confinement(kind="none", reason='sandbox = "none" in the team file')
         probe = self.probe
@@ -124,16 +143,18 @@ class SandboxHost:
         assert probe.path is not None
         user_home = Path.home()
         agent_home = Path(env.get("HOME") or user_home)
-        state = [*(known_state(command) if command else ()), *_as_dirs(settings.state_dirs)]
+        state = [*(known_state(argv[0]) if argv else ()), *_as_dirs(settings.state_dirs)]
+        named = [Path(a) for a in argv if a.startswith("/")]
         plan = plan_mounts(
             workspace=workspace,
             globs=self._globs(),
-            protected=self._protected,
+            protected=(*self._protected, *session_bus_dirs()),
             homes=(user_home, agent_home),
             agent_home=agent_home,
             state_dirs=state,
             network=network == "on",
             empty_file=self._empty_file(),
+            keep=(*named, *RUNTIME),
         )
         reason = ""
         if plan.refused:

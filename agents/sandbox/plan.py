@@ -102,8 +102,13 @@ def plan_mounts(
     state_dirs: Sequence[str],
     network: bool,
     empty_file: Path,
+    keep: Sequence[Path] = (),
 ) -> Plan:
-    """The mounts for an agent in ``workspace``; reads the file system (existence, symlinks)."""
+    """The mounts for an agent in ``workspace``; reads the file system (existence, symlinks).
+
+    ``keep`` are paths the agent needs to read even where they lie under the private /tmp (its
+    program, the files its command line names, the interpreter): those under /tmp are bound
+    back read-only."""
     root = Path(os.path.realpath(workspace))
     hidden: set[Path] = set()
     for home in dict.fromkeys(homes):
@@ -128,12 +133,22 @@ def plan_mounts(
         if real is None or real == root:
             continue
         (refused if _inside(real, hidden) else writable).append(real)
-    binds = (root, *writable)
+    readable = sorted(
+        {
+            real
+            for p in keep
+            if (real := _resolved(p)) is not None
+            and real.is_relative_to(PRIVATE_TMP)
+            and not _inside(real, (root, *writable))
+        }
+    )
+    binds = (root, *writable, *readable)
     # Under the private /tmp only what is bound back is visible: nothing else needs hiding.
     shown = sorted(p for p in hidden if not p.is_relative_to(PRIVATE_TMP) or _inside(p, binds))
     mounts = Mounts(
         workspace=root,
         writable=tuple(writable),
+        readable=tuple(readable),
         hidden_dirs=tuple(p for p in shown if p.is_dir()),
         hidden_files=tuple(p for p in shown if not p.is_dir()),
         empty_file=empty_file,

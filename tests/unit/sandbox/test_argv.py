@@ -62,3 +62,11 @@ def test_deeper_mounts_come_later_and_hiding_wins_a_tie() -> None:
 def test_the_command_is_never_read_as_bwrap_options() -> None:
     argv = bwrap_argv("bwrap", Mounts(workspace=WS), cwd=WS, argv=["--bind", "/", "/"])
     assert argv[-4:] == ["--", "--bind", "/", "/"]
+
+
+def test_readable_paths_are_bound_back_read_only() -> None:
+    mounts = Mounts(workspace=WS, readable=(Path("/tmp/venv"),))
+    argv = bwrap_argv("bwrap", mounts, cwd=WS, argv=["a"])
+    at = argv.index("/tmp/venv")
+    assert argv[at - 1] == "--ro-bind" and argv[at + 1] == "/tmp/venv"
+    assert argv.index("/tmp/venv") > argv.index("/tmp")  # after the private /tmp

@@ -100,3 +100,19 @@ def test_state_dirs_are_created_bound_and_refused_when_a_secret_covers_them(
     again = _plan(tmp_path, state_dirs=("~/.aws/cli/",))
     assert again.refused == ((home / ".aws" / "cli").resolve(),)  # type: ignore[attr-defined]
     assert again.mounts.writable == ()  # type: ignore[attr-defined]
+
+
+def test_what_the_agent_runs_from_under_tmp_is_bound_back_read_only() -> None:
+    with tempfile.TemporaryDirectory(dir="/tmp") as name:
+        root = Path(name).resolve()
+        (root / "ws").mkdir()
+        (root / "venv" / "bin").mkdir(parents=True)
+        playbook = root / "play.toml"
+        playbook.write_text("")
+        (root / "ws" / "x").write_text("")
+        outside = Path("/usr")
+        mounts = _plan(
+            root, keep=(playbook, root / "venv", root / "ws" / "x", outside, root / "gone")
+        ).mounts  # type: ignore[attr-defined]
+    # Only what lies under the private /tmp needs it, and not what the workspace bind covers.
+    assert mounts.readable == (root / "play.toml", root / "venv")
