@@ -48,6 +48,10 @@ AGENT_STATE: tuple[str, ...] = (".fast-agent", ".claude", ".gemini", ".opencode"
 """Agents' own state folders in a workspace: left out of snapshots (and of drift) besides the
 exclusions, since agents keep transcripts there and a transcript can quote a secret."""
 
+NAMED_ADD_LIMIT = 500
+"""Up to this many new or changed files, a snapshot stages them by name (one walk of the
+tree instead of two)."""
+
 _ATTRIBUTES = "* -text -filter -ident -working-tree-encoding\n"
 _IDENTITY = {
     "GIT_AUTHOR_NAME": "Quarterdeck",
@@ -216,15 +220,20 @@ class ShadowRepo:
         listed = self.git("ls-files", "-z", "--others", "--modified", "--", *specs)
         changed = [os.fsdecode(p) for p in listed.split(b"\0") if p]
         self.withheld = scan_files(self.workspace, changed, self._scan)
-        left_out = [f":(exclude,literal){p}" for p in sorted(self.withheld)]
-        self.git(
-            "add",
-            "--all",
-            "--force",
-            "--pathspec-from-file=-",
-            "--pathspec-file-nul",
-            stdin=_nul_list([*specs, *left_out]),
-        )
+        if len(changed) <= NAMED_ADD_LIMIT:
+            # The listing already walked the tree: stage just what it found, by name.
+            named = [f":(literal){p}" for p in changed if p not in self.withheld]
+        else:  # many literal pathspecs cost more than one more walk
+            named = [*specs, *(f":(exclude,literal){p}" for p in sorted(self.withheld))]
+        if named:
+            self.git(
+                "add",
+                "--all",
+                "--force",
+                "--pathspec-from-file=-",
+                "--pathspec-file-nul",
+                stdin=_nul_list(named),
+            )
         if self.withheld:  # an older, clean version staged earlier must not stay in the tree
             self.git(
                 "update-index", "--force-remove", "-z", "--stdin", stdin=_nul_list(self.withheld)
