@@ -407,7 +407,9 @@ class AcpAgent:
         if self._transport is not None:
             await self._transport.close()
         if self._process is not None:
-            await terminate(self._process, self._grace_s)
+            await terminate(
+                self._process, self._grace_s, leader_last=self.sandbox.bwrap is not None
+            )
         if self._conn is not None:
             await self._conn.close()
         if self._watcher is not None:

@@ -364,7 +364,12 @@ class ToolExecutor:
 
         terminal_id = f"term-{next(self._ids)}"
         self._terminals[terminal_id] = Terminal(
-            terminal_id, process, limit=limit, on_exit=finished, on_output=output.feed
+            terminal_id,
+            process,
+            limit=limit,
+            on_exit=finished,
+            on_output=output.feed,
+            leader_last=self._wrap is not None,
         )
         return terminal_id
 

@@ -52,7 +52,7 @@ def bwrap_argv(bwrap: str, mounts: Mounts, *, cwd: Path, argv: Sequence[str]) ->
     for path in mounts.hidden_files:
         ops.append((_depth(path), 2, ("--ro-bind", str(mounts.empty_file), str(path))))
     ops.sort(key=lambda op: (op[0], op[1]))
-    command = [bwrap, "--die-with-parent", "--unshare-pid"]
+    command = [bwrap, "--die-with-parent", "--unshare-pid", "--as-pid-1"]
     if not mounts.network:
         command.append("--unshare-net")
     command += ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]

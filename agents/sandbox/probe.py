@@ -63,7 +63,7 @@ def probe_bwrap(program: str = "bwrap") -> Probe:
         return Probe(available=False, reason=f"bubblewrap (bwrap) is not on PATH: {INSTALL_HINT}")
     version_run = _run([path, "--version"])
     version = None if isinstance(version_run, str) else version_run.stdout.strip() or None
-    base = [path, "--die-with-parent", "--unshare-pid", "--ro-bind", "/", "/"]
+    base = [path, "--die-with-parent", "--unshare-pid", "--as-pid-1", "--ro-bind", "/", "/"]
     base += ["--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
     failed = _failure(_run([*base, "--", "true"]))
     if failed is not None:

@@ -19,7 +19,7 @@ def test_the_root_is_read_only_and_the_workspace_and_state_dirs_writable() -> No
     assert argv[0] == "/usr/bin/bwrap"
     assert argv[argv.index("--ro-bind") : argv.index("--ro-bind") + 3] == ["--ro-bind", "/", "/"]
     assert _pairs(argv, "--bind") == [str(WS), "/home/u/.gemini"]
-    assert {"--die-with-parent", "--unshare-pid"} <= set(argv)
+    assert {"--die-with-parent", "--unshare-pid", "--as-pid-1"} <= set(argv)
     assert _pairs(argv, "--dev") == ["/dev"] and _pairs(argv, "--proc") == ["/proc"]
     assert argv[-3:] == ["--", "agent", "--acp"]
     assert argv[argv.index("--chdir") + 1] == str(WS)
