@@ -15,6 +15,9 @@ order = ["researcher", "planner", "implementer", "validator", "reviewer"]
 max_attempts = 3
 [checkpoints]                         # optional; snapshots for rollback and fork
 exclude = [".venv", "node_modules"]   # names skipped at any depth (default: a longer list)
+[sandbox]                             # optional; how agent processes are confined
+kind = "auto"                         # auto (bwrap where it works) | bwrap | none
+network = "on"                        # on | off; a role may say otherwise
 ```
 ``{python}`` in a command or argument stands for the interpreter running Quarterdeck, and
 ``{demo}`` for the directory of the shipped demo assets.
@@ -31,7 +34,7 @@ from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from agents.checkpoints.shadow import DEFAULT_EXCLUDE
+from agents.checkpoints.shadow import AGENT_STATE, DEFAULT_EXCLUDE
 from sessions.errors import QuarterdeckError
 
 RoleName = Literal["researcher", "planner", "implementer", "validator", "reviewer"]
@@ -54,6 +57,24 @@ class Backend(StrEnum):
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+SandboxKind = Literal["auto", "bwrap", "none"]
+"""``auto``: bubblewrap where it works, else unconfined with a warning; ``bwrap``: bubblewrap
+or the agent does not start; ``none``: unconfined, on purpose."""
+
+Network = Literal["on", "off"]
+
+
+class SandboxSettings(_Model):
+    """``[sandbox]``: how agent processes, their commands and the checks are confined."""
+
+    kind: SandboxKind = "auto"
+    network: Network = "on"
+    """``on`` by default: agents call their own LLM endpoints."""
+    state_dirs: list[Annotated[str, Field(min_length=1)]] = Field(default_factory=list)
+    """Paths (``~`` is the agent's home) the agent may write besides the workspace and /tmp,
+    added to the known ones of its command."""
 
 
 class Check(_Model):
@@ -82,6 +103,12 @@ class RoleConfig(_Model):
     prompt: Literal["role", "verbatim"] = "role"
     """How the task reaches the agent: in the role's template, or exactly as given (a scripted
     agent that acts on the first text of its prompt must see the task itself)."""
+    sandbox: SandboxKind | None = None
+    """Overrides ``[sandbox] kind`` for this role."""
+    network: Network | None = None
+    """Overrides ``[sandbox] network`` for this role."""
+    state_dirs: list[Annotated[str, Field(min_length=1)]] = Field(default_factory=list)
+    """Added to ``[sandbox] state_dirs`` for this role."""
 
     def expanded_env(self) -> dict[str, str]:
         """The role's ``env`` with ``{python}`` and ``{demo}`` expanded, as its processes get it."""
@@ -120,6 +147,15 @@ class CheckpointSettings(_Model):
         default_factory=lambda: list(DEFAULT_EXCLUDE)
     )
     """File or directory names (globs, no ``/``) left out at any depth; replaces the defaults."""
+    agent_state: list[Annotated[str, Field(min_length=1, pattern=r"^[^/]+$")]] = Field(
+        default_factory=lambda: list(AGENT_STATE)
+    )
+    """Agents' own state folders (globs, no ``/``), left out besides ``exclude`` (and never
+    drift): their transcripts can quote a secret."""
+
+    def excluded(self) -> list[str]:
+        """Every name left out of snapshots: ``exclude`` and ``agent_state``."""
+        return [*self.exclude, *(n for n in self.agent_state if n not in self.exclude)]
 
 
 class Team(_Model):
@@ -129,6 +165,7 @@ class Team(_Model):
     roles: dict[RoleName, RoleConfig]
     workflow: Workflow = Field(default_factory=Workflow)
     checkpoints: CheckpointSettings = Field(default_factory=CheckpointSettings)
+    sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
 
     @model_validator(mode="after")
     def _has_implementer(self) -> Self:
@@ -149,6 +186,15 @@ class Team(_Model):
                     f"roles.{name}: the {name} is played by {can}, not {config.backend}"
                 )
         return self
+
+    def sandbox_for(self, role: RoleName) -> SandboxSettings:
+        """The ``[sandbox]`` settings with ``role``'s own overrides applied."""
+        config = self.roles[role]
+        return SandboxSettings(
+            kind=config.sandbox or self.sandbox.kind,
+            network=config.network or self.sandbox.network,
+            state_dirs=[*self.sandbox.state_dirs, *config.state_dirs],
+        )
 
     def steps(self) -> list[str]:
         """The workflow's roles that this team actually has, in order."""

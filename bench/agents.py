@@ -15,6 +15,10 @@ Prints two comparisons (targets in brackets):
             baseline: one durable append alone. Also shown: the same call with no permit to
             match (correlation off), and a call whose verdict is "ask" answered by the
             approval it rides on (two ``policy.decided``, one of them durable).
+  start     the sandbox's start cost: one demo agent from spawn to ``session/new`` answered,
+            under bubblewrap (the team's default) and unconfined, alternating, median of R
+            runs each; ``start_ratio`` is sandboxed / unconfined (no target: it is paid once
+            per agent, not per call).
 ``--json`` prints one JSON object instead of a table.
 """
 
@@ -41,8 +45,11 @@ from agents.auth.holder import PolicyHolder
 from agents.auth.requests import ToolKind, ToolRequest
 from agents.backends.acp import AcpAgent
 from agents.backends.correlation import Permits, permit_for
+from agents.backends.spec import AgentSpec
 from agents.orchestrator.agent_launch import agent_spec
-from agents.team import Backend, RoleConfig
+from agents.sandbox.host import UNCONFINED, Confinement, SandboxHost
+from agents.sandbox.plan import secret_globs
+from agents.team import Backend, RoleConfig, SandboxSettings
 from sessions.schema import AgentMessage
 from sessions.schema.tools import ToolIntent, ToolResult
 from sessions.store.engine import open_engine
@@ -222,12 +229,69 @@ async def durable_alone(tmp: Path, calls: int) -> tuple[float, float]:
     return _ms(samples)
 
 
+def _demo(tmp: Path) -> AgentSpec:
+    role = RoleConfig(backend=Backend.DEMO, playbook=str(tmp / "burst.toml"), speed=0)
+    return agent_spec("implementer", role)
+
+
+async def _start_once(tmp: Path, store: EventStore, sandbox: Confinement, n: int) -> float:
+    """Seconds from spawning a demo agent until its ``session/new`` is answered."""
+    agent = AcpAgent(
+        _demo(tmp),
+        session_id=f"s-start-{n}",
+        agent_id="impl-1",
+        role="implementer",
+        workspace=tmp / "start-ws",
+        store=store,
+        gate=gate_for(store),
+        log_dir=tmp / "logs",
+        sandbox=sandbox,
+    )
+    start = time.perf_counter()
+    try:
+        await agent.start()
+        return time.perf_counter() - start
+    finally:
+        await agent.stop()
+
+
+async def start_cost(tmp: Path, runs: int) -> tuple[float, float]:
+    """Median start seconds of a demo agent, sandboxed and unconfined, measured alternately."""
+    write_playbook(tmp / "burst.toml", chunk_texts(1))
+    (tmp / "start-ws").mkdir(exist_ok=True)
+    store = new_store(tmp, "start.db")
+    holder = PolicyHolder(None)
+    holder.load()
+    host = SandboxHost(secret_globs=lambda: secret_globs(holder.current), scratch=tmp / "sb")
+    probe = await host.ready()
+    if not probe.available:
+        raise SystemExit(f"bench: no sandbox to measure: {probe.reason}")
+    spec = _demo(tmp)
+    confined = host.confine(
+        SandboxSettings(kind="bwrap"),
+        workspace=tmp / "start-ws",
+        env={},
+        argv=(spec.command, *spec.args),
+    )
+    timings: dict[str, list[float]] = {"bwrap": [], "none": []}
+    try:
+        for n in range(runs + 1):  # the first pair warms the page cache and is not counted
+            for kind, sandbox in (("bwrap", confined), ("none", UNCONFINED)):
+                elapsed = await _start_once(tmp, store, sandbox, n)
+                if n:
+                    timings[kind].append(elapsed)
+    finally:
+        store.close()
+    return statistics.median(timings["bwrap"]), statistics.median(timings["none"])
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run both comparisons and print them."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--chunks", type=int, default=20_000, help="message chunks in the turn")
     parser.add_argument("--calls", type=int, default=500, help="tool calls through the gate")
+    parser.add_argument("--starts", type=int, default=7, help="agent starts per sandbox mode")
     parser.add_argument("--dir", type=Path, default=None, help="where to put the databases")
     args = parser.parse_args(argv)
     tmp = Path(tempfile.mkdtemp(prefix="qd-bench-agents-", dir=args.dir))
@@ -240,6 +304,7 @@ def main(argv: list[str] | None = None) -> int:
             gate_and_journal(tmp, args.calls, command="rm -f scratch.txt")
         )
         base_median, base_p99 = asyncio.run(durable_alone(tmp, args.calls))
+        sandboxed, unconfined = asyncio.run(start_cost(tmp, args.starts))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     result = {
@@ -258,6 +323,10 @@ def main(argv: list[str] | None = None) -> int:
         "durable_append_median_ms": round(base_median, 3),
         "durable_append_p99_ms": round(base_p99, 3),
         "gate_journal_ratio": round(gate_median / base_median, 3),
+        "starts": args.starts,
+        "start_sandboxed_ms": round(sandboxed * 1000, 1),
+        "start_unconfined_ms": round(unconfined * 1000, 1),
+        "start_ratio": round(sandboxed / unconfined, 3),
         "targets": {
             "agent_chunks_per_s": CHUNKS_TARGET,
             "gate_journal_median_ms": GATE_MEDIAN_TARGET_MS,
@@ -280,6 +349,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'tool call p99 ms':<28}{gate_p99:>14.3f}{base_p99:>14.3f}")
     print(f"{'  uncorrelated median ms':<28}{plain_median:>14.3f}{base_median:>14.3f}")
     print(f"{'  ask, rides: median ms':<28}{ask_median:>14.3f}{base_median:>14.3f}")
+    print(
+        f"{'agent start ms (bwrap/none)':<28}{sandboxed * 1000:>14.1f}{unconfined * 1000:>14.1f}"
+        f"{sandboxed / unconfined:>8.3f}  once per agent"
+    )
     return 0
 
 

@@ -29,7 +29,7 @@ from agents.auth.ceiling import Ceiling
 from agents.auth.gate import AuthGate
 from agents.backends.client import BackendClient
 from agents.backends.env import scrubbed_env
-from agents.backends.executor import ToolExecutor
+from agents.backends.executor import ActionLog, ToolExecutor
 from agents.backends.frames import FrameRecorder
 from agents.backends.handshake import LoginNeeded, Refused, VersionMismatch, open_session
 from agents.backends.login import AuthOffer, is_login_error, login_reason
@@ -43,6 +43,7 @@ from agents.backends.spec import (
 )
 from agents.backends.stderr_log import LogLimits, StderrDrain
 from agents.backends.turn import Lifeline, Turn
+from agents.sandbox.host import UNCONFINED, Confinement
 from sessions.schema.agent import AgentFailed, AgentStarted, AgentStopped
 from sessions.schema.flow import EscalationRaised, RetryScheduled
 from sessions.store.event_store import EventStore
@@ -79,6 +80,8 @@ class AcpAgent:
         grace_s: float = 2.0,
         cancel_grace_s: float = 5.0,
         handshake_timeout_s: float = 60.0,
+        sandbox: Confinement = UNCONFINED,
+        actions: ActionLog | None = None,
     ) -> None:
         self.spec = spec
         self.session_id = session_id
@@ -111,6 +114,10 @@ class AcpAgent:
         self._offers: tuple[AuthOffer, ...] = ()
         self._stopping = False
         self._invalid_reason: str | None = None
+        self.sandbox = sandbox
+        """How the process and its commands are confined (recorded in ``agent.started``)."""
+        self._actions = actions
+        self._warned = False
 
     @property
     def pid(self) -> int | None:
@@ -134,6 +141,7 @@ class AcpAgent:
             error = f"agent command {self.spec.command!r} was not found on PATH"
             await self._record_failure(error)
             raise AcpBackendError(error)
+        await self._check_sandbox()
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self._retry_attempts),
             wait=wait_random_exponential(multiplier=0.1, max=self._retry_max_s),
@@ -144,6 +152,19 @@ class AcpAgent:
         async for attempt in retrying:
             with attempt:
                 await self._start_once(program)
+
+    async def _check_sandbox(self) -> None:
+        """Refuse to start without the sandbox the team file demands; warn, once, when the
+        agent runs unconfined for want of one (never a silent fallback)."""
+        if self.sandbox.error is not None:
+            error = f"agent {self.agent_id} not started: {self.sandbox.error}"
+            await self._record_failure(error)
+            raise AcpBackendError(error)
+        if self.sandbox.warning is not None and not self._warned:
+            self._warned = True
+            reason = f"agent {self.agent_id} ({self.role}) {self.sandbox.warning}"
+            escalation = EscalationRaised(reason=reason, severity="warning", agent_id=self.agent_id)
+            await self._store.append_durable(self.session_id, self.agent_id, escalation)
 
     def _record_retry(self, state: RetryCallState) -> None:
         error = state.outcome.exception() if state.outcome is not None else None
@@ -161,10 +182,10 @@ class AcpAgent:
         self._invalid_reason = None
         self._lifeline = Lifeline(self._grace_s)
         env = scrubbed_env(self.spec.env)
+        argv = self.sandbox.wrap([program, *self.spec.args], self.workspace)
         try:
             process = await asyncio.create_subprocess_exec(
-                program,
-                *self.spec.args,
+                *argv,
                 stdin=asyncio.subprocess.PIPE,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE,
@@ -192,6 +213,8 @@ class AcpAgent:
             env=env,
             ceiling=self._ceiling,
             secret_vars=self.spec.secret_vars,
+            wrap=self.sandbox.wrap if self.sandbox.bwrap is not None else None,
+            actions=self._actions,
         )
         self._client = BackendClient(self._executor, self.workspace)
         self._transport = PipeTransport(process, self._on_invalid)
@@ -251,6 +274,7 @@ class AcpAgent:
                 protocol_version=opened.protocol_version,
                 acp_session_id=opened.session_id,
                 loaded=opened.loaded,
+                sandbox=self.sandbox.info(),
             ),
         )
 
@@ -398,7 +422,9 @@ class AcpAgent:
         if self._transport is not None:
             await self._transport.close()
         if self._process is not None:
-            await terminate(self._process, self._grace_s)
+            await terminate(
+                self._process, self._grace_s, leader_last=self.sandbox.bwrap is not None
+            )
         if self._conn is not None:
             await self._conn.close()
         if self._watcher is not None:

@@ -21,9 +21,9 @@ import shlex
 import shutil
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Protocol
 
 from acp import RequestError
 
@@ -53,8 +53,26 @@ RESULT_OUTPUT_LIMIT = 16 * 1024
 """Characters of a command's output kept in its ``tool.result`` event (the tail)."""
 
 
+class ActionLog(Protocol):
+    """Told when an allowed write or command runs: what drift detection explains changes by."""
+
+    def began(self, path: Path | None) -> int:
+        """A write of ``path`` (None: a command) starts; returns a token for :meth:`ended`."""
+
+    def ended(self, token: int) -> None:
+        """The write returned, or the command exited."""
+
+
+Wrap = Callable[[Sequence[str], Path], list[str]]
+"""A command's argv and working directory → the argv to execute (the agent's sandbox)."""
+
+
 class ToolExecutor:
-    """Runs one agent's file and terminal requests, gated and journaled."""
+    """Runs one agent's file and terminal requests, gated and journaled.
+
+    ``wrap`` confines each command the way the agent itself is confined; ``actions`` hears of
+    every allowed write and command (drift detection).
+    """
 
     def __init__(
         self,
@@ -68,6 +86,8 @@ class ToolExecutor:
         env: Mapping[str, str],
         ceiling: Ceiling | None = None,
         secret_vars: frozenset[str] = frozenset(),
+        wrap: Wrap | None = None,
+        actions: ActionLog | None = None,
     ) -> None:
         self.session_id = session_id
         self.agent_id = agent_id
@@ -82,6 +102,8 @@ class ToolExecutor:
         self._ids = itertools.count(1)
         self.permits = Permits()
         """The turn's decided permission requests, which matching requests here ride on."""
+        self._wrap = wrap
+        self._actions = actions
 
     def request(
         self,
@@ -217,6 +239,7 @@ class ToolExecutor:
             call_id, "write", str(target), path=str(target), approval_id=auth.approval_id
         )
         started = time.perf_counter()
+        token = self._actions.began(target) if self._actions is not None else 0
         try:
             await self._write(target, content)
         except OSError as exc:
@@ -224,6 +247,9 @@ class ToolExecutor:
                 ToolResult(call_id=call_id, idempotency_key=key, status="failed", output=str(exc))
             )
             raise RequestError.internal_error({"path": str(target), "error": str(exc)}) from None
+        finally:
+            if self._actions is not None:
+                self._actions.ended(token)
         elapsed = round((time.perf_counter() - started) * 1000, 3)
         await self._result(
             ToolResult(
@@ -294,10 +320,14 @@ class ToolExecutor:
     ) -> str:
         """Start an allowed, journaled command in a new terminal; returns the terminal's id."""
         started = time.perf_counter()
+        command = [program, *argv[1:]]
+        if self._wrap is not None:
+            command = self._wrap(command, workdir)
+        actions = self._actions
+        token = actions.began(None) if actions is not None else 0
         try:
             process = await asyncio.create_subprocess_exec(
-                program,
-                *argv[1:],
+                *command,
                 cwd=workdir,
                 env=run_env,
                 stdin=asyncio.subprocess.DEVNULL,
@@ -306,6 +336,8 @@ class ToolExecutor:
                 start_new_session=True,  # its own group: kill reaches its children too
             )
         except OSError as exc:
+            if actions is not None:
+                actions.ended(token)
             await self._result(
                 ToolResult(call_id=call_id, idempotency_key=key, status="failed", output=str(exc))
             )
@@ -315,6 +347,8 @@ class ToolExecutor:
 
         async def finished(terminal: Terminal) -> None:
             output.close()  # the last of the output is logged before the result
+            if actions is not None:
+                actions.ended(token)
             code = terminal.process.returncode
             await self._result(
                 ToolResult(
@@ -330,7 +364,12 @@ class ToolExecutor:
 
         terminal_id = f"term-{next(self._ids)}"
         self._terminals[terminal_id] = Terminal(
-            terminal_id, process, limit=limit, on_exit=finished, on_output=output.feed
+            terminal_id,
+            process,
+            limit=limit,
+            on_exit=finished,
+            on_output=output.feed,
+            leader_last=self._wrap is not None,
         )
         return terminal_id
 

@@ -18,6 +18,8 @@ import signal
 from collections.abc import Callable
 from typing import Any
 
+from agents.sandbox.reap import signal_members
+
 logger = logging.getLogger(__name__)
 
 STDOUT_LIMIT = 64 * 1024 * 1024
@@ -83,18 +85,28 @@ def kill_group(process: asyncio.subprocess.Process, sig: signal.Signals) -> None
         os.killpg(process.pid, sig)
 
 
-async def terminate(process: asyncio.subprocess.Process, grace_s: float) -> int:
-    """Wait ``grace_s`` for a voluntary exit, then SIGTERM, then SIGKILL; returns the code."""
+async def terminate(
+    process: asyncio.subprocess.Process, grace_s: float, *, leader_last: bool = False
+) -> int:
+    """Wait ``grace_s`` for a voluntary exit, then SIGTERM, then SIGKILL; returns the code.
+
+    ``leader_last`` (a sandbox's ``bwrap``): each signal goes to the rest of the group first,
+    so the leader reaps its children and exits by itself (:mod:`agents.sandbox.reap`).
+    """
     code: int | None = None
     for sig in (None, signal.SIGTERM, signal.SIGKILL):
         if sig is not None:
-            kill_group(process, sig)
+            if leader_last:
+                signal_members(process.pid, sig)
+            else:
+                kill_group(process, sig)
         try:
             code = await asyncio.wait_for(process.wait(), grace_s)
             break
         except TimeoutError:
             continue
     if code is None:
+        kill_group(process, signal.SIGKILL)
         code = await process.wait()
     # Whatever the agent left running in its group (an MCP server, a watcher) goes with it.
     kill_group(process, signal.SIGKILL)

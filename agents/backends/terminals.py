@@ -13,10 +13,15 @@ import os
 import signal
 from collections.abc import Awaitable, Callable
 
+from agents.sandbox.reap import signal_members
+
 DEFAULT_OUTPUT_LIMIT = 1024 * 1024
 """Bytes of output kept per terminal when the agent gives no ``outputByteLimit``."""
 
 _CHUNK = 64 * 1024
+
+LEADER_GRACE_S = 2.0
+"""How long a sandboxed command's ``bwrap`` gets to reap its namespace before it is killed too."""
 
 
 class Terminal:
@@ -30,6 +35,7 @@ class Terminal:
         limit: int = DEFAULT_OUTPUT_LIMIT,
         on_exit: Callable[[Terminal], Awaitable[None]] | None = None,
         on_output: Callable[[bytes], None] | None = None,
+        leader_last: bool = False,
     ) -> None:
         self.terminal_id = terminal_id
         self.process = process
@@ -38,6 +44,8 @@ class Terminal:
         self._buffer = bytearray()
         self._on_exit = on_exit
         self._on_output = on_output
+        self._leader_last = leader_last
+        """Sandboxed (``bwrap`` leads the group): kill the rest first, see agents.sandbox.reap."""
         self._exited = asyncio.Event()
         self._pump = asyncio.create_task(self._read(), name=f"terminal-{terminal_id}")
 
@@ -69,6 +77,9 @@ class Terminal:
     async def kill(self) -> None:
         """Kill the command's whole process group and wait for it."""
         if self.process.returncode is None:
+            if self._leader_last and signal_members(self.process.pid, signal.SIGKILL):
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(asyncio.shield(self._exited.wait()), LEADER_GRACE_S)
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(self.process.pid, signal.SIGKILL)
         await self.wait()

@@ -16,6 +16,8 @@ from pathlib import Path
 
 from agents.auth.gate import ToolCall
 from agents.auth.requests import WRITE_TOOLS, ToolKind
+from agents.checkpoints.drift import DriftWatch
+from agents.checkpoints.scan import Scanner, Withheld
 from agents.checkpoints.shadow import DEFAULT_EXCLUDE, CheckpointError, ShadowRepo
 from sessions.schema.flow import CheckpointTaken, EscalationRaised
 from sessions.store.event_store import EventStore
@@ -38,18 +40,30 @@ class _Watched:
     workspace: Path
     exclude: tuple[str, ...]
     enabled: bool
+    drift: DriftWatch | None = None
 
 
 class Checkpoints:
-    """Checkpoints of every session of one process, in shadow repositories under ``root``."""
+    """Checkpoints of every session of one process, in shadow repositories under ``root``.
+
+    ``scan`` finds secrets in files before they are snapshotted (the runtime's redactor, which
+    knows the keyring's values); such files are left out and reported once per session.
+    """
 
     def __init__(
-        self, store: EventStore, root: Path, *, exclude: Sequence[str] = DEFAULT_EXCLUDE
+        self,
+        store: EventStore,
+        root: Path,
+        *,
+        exclude: Sequence[str] = DEFAULT_EXCLUDE,
+        scan: Scanner | None = None,
     ) -> None:
         self.store = store
         self.root = root
         self.exclude = tuple(exclude)
+        self.scan = scan
         self._sessions: dict[str, _Watched] = {}
+        self._warned: dict[str, set[str]] = {}
 
     def watch(
         self,
@@ -61,16 +75,27 @@ class Checkpoints:
     ) -> None:
         """Register a session's workspace and settings (the team's ``[checkpoints]``)."""
         chosen = self.exclude if exclude is None else tuple(exclude)
-        self._sessions[session_id] = _Watched(workspace.resolve(), chosen, enabled)
+        resolved = workspace.resolve()
+        drift = DriftWatch(lambda: self.repo(resolved, chosen)) if enabled else None
+        self._sessions[session_id] = _Watched(resolved, chosen, enabled, drift)
 
     def forget(self, session_id: str) -> None:
         """Stop tracking a session that ended."""
         self._sessions.pop(session_id, None)
+        self._warned.pop(session_id, None)
+
+    def drift(self, session_id: str) -> DriftWatch | None:
+        """The drift watch of a watched session; None when checkpoints are off for it."""
+        watched = self._sessions.get(session_id)
+        return watched.drift if watched is not None else None
 
     def repo(self, workspace: Path, exclude: Sequence[str] | None = None) -> ShadowRepo:
         """The shadow repository of ``workspace``."""
         return ShadowRepo(
-            self.root, workspace, exclude=self.exclude if exclude is None else exclude
+            self.root,
+            workspace,
+            exclude=self.exclude if exclude is None else exclude,
+            scan=self.scan,
         )
 
     async def take(
@@ -96,13 +121,41 @@ class Checkpoints:
             return None
         repo = self.repo(watched.workspace, watched.exclude)
         message = f"{label}\n\nSession: {session_id}\n"
-        commit = await asyncio.to_thread(repo.snapshot, session_ref(session_id), message)
+        started = watched.drift.tick() if watched.drift is not None else 0
+
+        def snapshot() -> tuple[str, dict[str, Withheld]]:
+            commit = repo.snapshot(session_ref(session_id), message)
+            return commit, dict(repo.withheld)
+
+        commit, withheld = await asyncio.to_thread(snapshot)
+        if watched.drift is not None:
+            watched.drift.snapshot_taken(commit, started=started, withheld=withheld)
         if at_seq is None:
             at_seq = await asyncio.to_thread(session_head, self.store.engine, session_id)
         payload = CheckpointTaken(
             checkpoint_id=commit, at_seq=at_seq, known_good=known_good, label=label
         )
-        return await self.store.append_durable(session_id, actor, payload)
+        record = await self.store.append_durable(session_id, actor, payload)
+        await self._report_withheld(session_id, label, withheld)
+        return record
+
+    async def _report_withheld(
+        self, session_id: str, label: str, withheld: dict[str, Withheld]
+    ) -> None:
+        """Say, once per file and session, which files a checkpoint left out and why."""
+        warned = self._warned.setdefault(session_id, set())
+        new = sorted(set(withheld) - warned)
+        if not new:
+            return
+        warned.update(new)
+        shown = ", ".join(f"{p} ({withheld[p].secret})" for p in new[:10])
+        more = f" and {len(new) - 10} more" if len(new) > 10 else ""
+        reason = (
+            f"checkpoint {label!r} left out {len(new)} file(s) holding a secret: {shown}{more};"
+            " rollback will neither restore nor delete them"
+        )
+        escalation = EscalationRaised(reason=reason[:2000], severity="warning")
+        await self.store.append_durable(session_id, "orchestrator", escalation)
 
     async def before_call(self, call: ToolCall) -> None:
         """The gate's hook: checkpoint before an allowed call that may change files.

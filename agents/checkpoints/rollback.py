@@ -14,7 +14,7 @@ so every rollback can itself be rolled back.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -50,6 +50,8 @@ class RollbackPlan:
     recreated: list[str] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
     kept: list[str] = field(default_factory=list)
+    secret: list[str] = field(default_factory=list)
+    """Kept too: they hold a secret, so no checkpoint (not even the safety one) has them."""
 
     @property
     def files_restored(self) -> int:
@@ -61,6 +63,9 @@ class RollbackPlan:
         marks = (("M", self.modified), ("A", self.recreated), ("D", self.deleted))
         out = [f"{mark} {path}" for mark, paths in marks for path in paths]
         out += [f"K {path}  (kept: not created by this session)" for path in self.kept]
+        out += [
+            f"K {path}  (kept: it holds a secret, so no checkpoint has it)" for path in self.secret
+        ]
         return out
 
 
@@ -171,9 +176,17 @@ def created_by_session(
 
 
 def plan_rollback(
-    repo: ShadowRepo, now_tree: str, target: CheckpointInfo, *, created: set[str]
+    repo: ShadowRepo,
+    now_tree: str,
+    target: CheckpointInfo,
+    *,
+    created: set[str],
+    withheld: Collection[str] = (),
 ) -> RollbackPlan:
-    """Compare the workspace's current tree with the target's (lock held)."""
+    """Compare the workspace's current tree with the target's (lock held).
+
+    ``withheld`` are files the current snapshot left out because they hold a secret: the
+    safety checkpoint cannot bring them back, so they are kept as they are."""
     if not repo.has(target.checkpoint_id):
         raise RollbackError(
             f"checkpoint {target.checkpoint_id[:12]} is not in the shadow repository"
@@ -181,7 +194,9 @@ def plan_rollback(
         )
     plan = RollbackPlan(target=target)
     for change in repo.diff(now_tree, target.checkpoint_id):
-        if change.status == "A":
+        if change.path in withheld:
+            plan.secret.append(change.path)
+        elif change.status == "A":
             plan.recreated.append(change.path)
         elif change.status == "D":
             (plan.deleted if change.path in created else plan.kept).append(change.path)

@@ -25,6 +25,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from agents.checkpoints.scan import Scanner, Withheld, default_scanner, scan_files
 from sessions.errors import QuarterdeckError
 
 DEFAULT_EXCLUDE: tuple[str, ...] = (
@@ -42,6 +43,14 @@ DEFAULT_EXCLUDE: tuple[str, ...] = (
     "build",
 )
 """File or directory names (globs) left out of snapshots at any depth, unless configured."""
+
+AGENT_STATE: tuple[str, ...] = (".fast-agent", ".claude", ".gemini", ".opencode", ".codex")
+"""Agents' own state folders in a workspace: left out of snapshots (and of drift) besides the
+exclusions, since agents keep transcripts there and a transcript can quote a secret."""
+
+NAMED_ADD_LIMIT = 500
+"""Up to this many new or changed files, a snapshot stages them by name (one walk of the
+tree instead of two)."""
 
 _ATTRIBUTES = "* -text -filter -ident -working-tree-encoding\n"
 _IDENTITY = {
@@ -107,6 +116,10 @@ def _run(argv: list[str], *, cwd: Path, index: Path | None, stdin: bytes | None 
     return done.stdout
 
 
+def _nul_list(items: Iterable[str]) -> bytes:
+    return b"".join(os.fsencode(item) + b"\0" for item in items)
+
+
 def recorded_exclude(root: Path, workspace: Path) -> tuple[str, ...]:
     """The exclusions the last snapshot of ``workspace`` used (the defaults if none)."""
     marker = shadow_path(root, workspace) / "quarterdeck-exclude"
@@ -118,11 +131,21 @@ def recorded_exclude(root: Path, workspace: Path) -> tuple[str, ...]:
 class ShadowRepo:
     """The shadow repository of one workspace."""
 
-    def __init__(self, root: Path, workspace: Path, *, exclude: Sequence[str] = DEFAULT_EXCLUDE):
+    def __init__(
+        self,
+        root: Path,
+        workspace: Path,
+        *,
+        exclude: Sequence[str] = DEFAULT_EXCLUDE,
+        scan: Scanner | None = None,
+    ):
         self.workspace = workspace.resolve()
         self.git_dir = shadow_path(root, self.workspace)
         self.exclude = tuple(exclude)
         self.index = self.git_dir / "quarterdeck-index"
+        self._scan = scan if scan is not None else default_scanner()
+        self.withheld: dict[str, Withheld] = {}
+        """Files the last snapshot left out because they hold a secret (relative paths)."""
 
     # -- plumbing --------------------------------------------------------------------------
 
@@ -186,9 +209,35 @@ class ShadowRepo:
             marker.write_text(wanted)
 
     def snapshot_tree(self) -> str:
-        """Stage the workspace into the private index and return its tree id (lock held)."""
+        """Stage the workspace into the private index and return its tree id (lock held).
+
+        Files new or changed since the last snapshot are scanned first; those that hold a
+        secret never reach the shadow (not even as loose objects) and are listed in
+        :attr:`withheld`.
+        """
         self._sync_exclude()
-        self.git("add", "--all", "--force", "--", *self._pathspec())
+        specs = self._pathspec()
+        listed = self.git("ls-files", "-z", "--others", "--modified", "--", *specs)
+        changed = [os.fsdecode(p) for p in listed.split(b"\0") if p]
+        self.withheld = scan_files(self.workspace, changed, self._scan)
+        if len(changed) <= NAMED_ADD_LIMIT:
+            # The listing already walked the tree: stage just what it found, by name.
+            named = [f":(literal){p}" for p in changed if p not in self.withheld]
+        else:  # many literal pathspecs cost more than one more walk
+            named = [*specs, *(f":(exclude,literal){p}" for p in sorted(self.withheld))]
+        if named:
+            self.git(
+                "add",
+                "--all",
+                "--force",
+                "--pathspec-from-file=-",
+                "--pathspec-file-nul",
+                stdin=_nul_list(named),
+            )
+        if self.withheld:  # an older, clean version staged earlier must not stay in the tree
+            self.git(
+                "update-index", "--force-remove", "-z", "--stdin", stdin=_nul_list(self.withheld)
+            )
         return self.git("write-tree").decode().strip()
 
     def commit(self, tree: str, message: str, *, parent: str | None = None) -> str:

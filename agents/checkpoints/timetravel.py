@@ -31,6 +31,7 @@ from sessions.schema.flow import CheckpointTaken, RolledBack
 from sessions.store.event_store import EventStore
 from sessions.store.reading import load_session
 from sessions.store.record import Record
+from sessions.store.redaction import Redactor
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -107,11 +108,15 @@ async def roll_back(
     if not workspace.is_dir():
         raise RollbackError(f"the workspace {workspace} no longer exists")
     roots = workspace_roots(store, records)
-    repo = ShadowRepo(root, workspace, exclude=recorded_exclude(root, workspace))
+    redactor = store.redactor  # the runtime's knows the keyring's values; else the shapes
+    scan = redactor.find_credential if isinstance(redactor, Redactor) else None
+    repo = ShadowRepo(root, workspace, exclude=recorded_exclude(root, workspace), scan=scan)
     with repo.locked():
         created = await asyncio.to_thread(created_by_session, repo, records, roots)
         now_tree = await asyncio.to_thread(repo.snapshot_tree)
-        plan = await asyncio.to_thread(plan_rollback, repo, now_tree, chosen, created=created)
+        plan = await asyncio.to_thread(
+            plan_rollback, repo, now_tree, chosen, created=created, withheld=set(repo.withheld)
+        )
         if dry_run or not confirm(plan):
             return RollbackDone(plan, None)
         safety = await asyncio.to_thread(safety_commit, repo, session_id, now_tree, target=chosen)

@@ -21,6 +21,7 @@ from agents.checkpoints.recorder import Checkpoints
 from agents.orchestrator.progress import Progress
 from agents.orchestrator.session import SessionRunner, SessionSpec
 from agents.roles.roster import agent_id
+from agents.sandbox.host import SandboxHost
 from agents.secrets.keyring_store import SecretStore
 from agents.team import Team
 from sessions.errors import QuarterdeckError
@@ -42,9 +43,11 @@ class Orchestrator:
         log_limits: LogLimits | None = None,
         secrets: Callable[[], SecretStore] | None = None,
         checkpoints: Checkpoints | None = None,
+        sandbox: SandboxHost | None = None,
     ) -> None:
         self.store = store
         self.checkpoints = checkpoints
+        self.sandbox = sandbox
         self.secrets = secrets
         self.gate = gate
         self.broker = broker
@@ -87,6 +90,7 @@ class Orchestrator:
             log_limits=self.log_limits,
             secrets=self.secrets,
             checkpoints=self.checkpoints,
+            sandbox=self.sandbox,
         )
         self._launch(runner)
         return session_id
@@ -118,6 +122,7 @@ class Orchestrator:
             start=progress,
             secrets=self.secrets,
             checkpoints=self.checkpoints,
+            sandbox=self.sandbox,
         )
         self._launch(runner)
         return session_id

@@ -34,6 +34,8 @@ from agents.backends.spec import AgentDiedError, TurnAgent
 from agents.backends.stderr_log import LogLimits
 from agents.checkpoints.recorder import Checkpoints
 from agents.orchestrator.agent_launch import agent_spec
+from agents.orchestrator.confinement import SessionSandbox
+from agents.orchestrator.drift_check import TurnDrift
 from agents.orchestrator.ending import complete
 from agents.orchestrator.progress import Progress
 from agents.orchestrator.recovery import LeaseKeeper, interrupted_note, record_recovery
@@ -44,6 +46,7 @@ from agents.roles.handoffs import ReviewVerdict, handoff_event
 from agents.roles.reviewer import human_verdict, verdict_from_reply
 from agents.roles.roster import agent_id as agent_id_of
 from agents.roles.validator import CheckOutcome, Validator
+from agents.sandbox.host import SandboxHost
 from agents.secrets.keyring_store import SecretStore
 from agents.team import Backend, RoleConfig, Team
 from sessions.errors import QuarterdeckError
@@ -114,6 +117,8 @@ class SessionRunner:
     lease_ttl_s: float = 30.0
     checkpoints: Checkpoints | None = None
     """Snapshots before risky calls and at validator passes; None: no checkpoints."""
+    sandbox: SandboxHost | None = None
+    """Confines agents, their commands and the checks; None: nothing is confined."""
     stop_reasons: dict[str, str] = field(default_factory=dict)
     """Each role's last turn: its ACP stop reason, and what the log says it said and did."""
     outputs: dict[str, TurnOutput] = field(default_factory=dict)
@@ -123,9 +128,12 @@ class SessionRunner:
     _task: asyncio.Task[object] | None = None
     _ending: bool = False
     _finished: bool = False
+    _drift: TurnDrift | None = None
+    _sandbox: SessionSandbox = field(init=False)
 
     def __post_init__(self) -> None:
         self.resumed.set()
+        self._sandbox = SessionSandbox(self.sandbox, self.spec.team, self.spec.workspace)
         if self.start is not None:
             self._note = interrupted_note(self.start)
 
@@ -203,8 +211,11 @@ class SessionRunner:
         self.checkpoints.watch(
             self.session_id,
             self.spec.workspace,
-            exclude=settings.exclude,
+            exclude=settings.excluded(),
             enabled=settings.enabled,
+        )
+        self._drift = TurnDrift(
+            self.store, self.session_id, self.checkpoints.drift(self.session_id)
         )
         if self.start is not None:
             return
@@ -268,6 +279,7 @@ class SessionRunner:
     async def _agent(self, role: str) -> TurnAgent:
         agent = self.agents.get(role)
         if agent is None:
+            await self._sandbox.ready()
             agent = self.new_agent(role)
             self.agents[role] = agent
             await agent.start()
@@ -277,8 +289,9 @@ class SessionRunner:
         """A new, not yet started agent for ``role``: its ACP process (a re-drive plays
         recorded frames instead, see :mod:`agents.redrive`)."""
         config = self.spec.team.roles[role]  # type: ignore[index]
+        spec = agent_spec(role, config, secrets=self._secret_store(config))
         return AcpAgent(
-            agent_spec(role, config, secrets=self._secret_store(config)),
+            spec,
             session_id=self.session_id,
             agent_id=agent_id_of(role),
             role=role,
@@ -290,6 +303,8 @@ class SessionRunner:
             # Resuming, the agent reloads its own session (session/load) when it can.
             acp_session_id=self.start.acp_sessions.get(agent_id_of(role)) if self.start else None,
             cancel_grace_s=self.spec.team.workflow.cancel_grace_s,
+            sandbox=self._sandbox.confine(role, (spec.command, *spec.args)),  # type: ignore[arg-type]
+            actions=self._drift.watch if self._drift is not None else None,
         )
 
     def _secret_store(self, config: RoleConfig) -> SecretStore | None:
@@ -337,6 +352,9 @@ class SessionRunner:
         agent = await self._agent(role)
         since = await asyncio.to_thread(self._head_seq)
         timeout = self.spec.team.workflow.turn_timeout_s
+        drift = self._drift
+        if drift is not None:
+            await drift.begin(agent_id)
         try:
             # A timeout cancels the prompt, which asks the agent to end its turn first.
             self.stop_reasons[role] = await asyncio.wait_for(agent.prompt(text), timeout)
@@ -351,6 +369,9 @@ class SessionRunner:
             if await self._journaled_since(agent_id, since):
                 raise
             raise _TurnDiedCleanly(exc) from exc
+        finally:
+            if drift is not None:  # a turn that failed or was cancelled may have drifted too
+                await drift.end(agent_id)
 
     async def _journaled_since(self, agent_id: str, since: int) -> bool:
         await asyncio.to_thread(self.store.flush)
@@ -378,6 +399,7 @@ class SessionRunner:
         """Run the validator's checks."""
         await self._checkpoint_pause()
         config = self.spec.team.roles["validator"]
+        confinement = await self._sandbox.checks(self.store, self.session_id)
         validator = Validator(
             self.store,
             session_id=self.session_id,
@@ -385,6 +407,7 @@ class SessionRunner:
             checks=config.checks,
             env=scrubbed_env(config.expanded_env()),
             checkpoints=self.checkpoints,
+            wrap=confinement.wrap if confinement.bwrap is not None else None,
         )
         return await validator.validate(attempt=attempt)
 

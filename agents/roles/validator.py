@@ -19,7 +19,7 @@ import hashlib
 import os
 import signal
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -117,12 +117,17 @@ def _kill_group(process: asyncio.subprocess.Process) -> None:
             os.killpg(process.pid, signal.SIGKILL)
 
 
+Wrap = Callable[[Sequence[str], Path], list[str]]
+"""A check's argv and working directory → the argv to execute (the sandbox)."""
+
+
 async def run_check(
     check: Check,
     *,
     workspace: Path,
     env: Mapping[str, str],
     output_limit: int = DEFAULT_OUTPUT_LIMIT,
+    wrap: Wrap | None = None,
 ) -> CheckOutcome:
     """Run one check in ``workspace`` with exactly ``env``; exit 0 passes.
 
@@ -147,9 +152,10 @@ async def run_check(
             timed_out=timed_out,
         )
 
+    executed = argv if wrap is None else tuple(wrap(argv, workspace))
     try:
         process = await asyncio.create_subprocess_exec(
-            *argv,
+            *executed,
             cwd=workspace,
             env=dict(env),
             stdin=asyncio.subprocess.DEVNULL,
@@ -260,6 +266,7 @@ class Validator:
         env: Mapping[str, str],
         actor: str = "validator",
         checkpoints: Checkpoints | None = None,
+        wrap: Wrap | None = None,
     ) -> None:
         if not checks:
             raise ValueError("a validator needs at least one check")
@@ -270,6 +277,7 @@ class Validator:
         self.env = dict(env)
         self.actor = actor
         self.checkpoints = checkpoints
+        self.wrap = wrap
 
     async def validate(self, *, attempt: int) -> tuple[bool, list[CheckOutcome]]:
         """Run every check in order and record each durably; checkpoint when all pass.
@@ -279,7 +287,7 @@ class Validator:
         outcomes: list[CheckOutcome] = []
         last_seq = 0
         for check in self.checks:
-            result = await run_check(check, workspace=self.workspace, env=self.env)
+            result = await run_check(check, workspace=self.workspace, env=self.env, wrap=self.wrap)
             outcomes.append(result)
             record = await self.store.append_durable(
                 self.session_id,

@@ -1,5 +1,5 @@
 """``doctor``: the checks a user runs first — Python, packages, database, directories, policy,
-team, the demo agent and the keyring — one line each, ``ok``, ``warn`` or ``FAIL``."""
+team, the demo agent, the sandbox and the keyring — one line each, ``ok``, ``warn`` or ``FAIL``."""
 
 from __future__ import annotations
 
@@ -83,7 +83,8 @@ def run_checks(db: str, team: Path | None) -> list[Check]:
     """Every check, in the order a user would fix them."""
     checks = [check_python(), *check_packages(), check_database(db)]
     checks += [check_dir("data dir", data_dir()), check_dir("config dir", config_dir())]
-    checks += [check_policy(), *check_team(team), check_demo_agent(), check_keyring()]
+    checks += [check_policy(), *check_team(team), check_demo_agent(), check_sandbox()]
+    checks.append(check_keyring())
     return checks
 
 
@@ -253,6 +254,22 @@ async def _demo_initialize() -> Check:
         status,
         f"{name} answered initialize (protocol {init.protocol_version}) in {elapsed_ms:.0f} ms",
     )
+
+
+def check_sandbox() -> Check:
+    """bubblewrap is found and passes its self-test: what holds an agent that does not ask. Its
+    absence is a warning (agents still start, each with a warning event), not a failure."""
+
+    def run() -> Check:
+        from agents.sandbox.probe import probe_bwrap
+
+        probe = probe_bwrap()
+        if not probe.available:
+            return Check("sandbox", "warn", f"{probe.reason}; agents run unconfined")
+        status: Status = "ok" if probe.network_isolation else "warn"
+        return Check("sandbox", status, probe.describe())
+
+    return _guard("sandbox", run)
 
 
 def check_keyring() -> Check:

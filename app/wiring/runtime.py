@@ -11,11 +11,14 @@ from agents.approvals.broker import ApprovalBroker
 from agents.approvals.on_ask import OnAsk
 from agents.auth.gate import AuthGate
 from agents.auth.holder import PolicyHolder, ReloadResult
+from agents.auth.loader import default_policy
 from agents.auth.watch import record_policy_changes, watch_policy
 from agents.backends.stderr_log import LogLimits
 from agents.background import Background
 from agents.checkpoints.recorder import Checkpoints
 from agents.orchestrator.core import Orchestrator
+from agents.sandbox.host import SandboxHost
+from agents.sandbox.plan import secret_globs
 from agents.secrets.keyring_store import SecretStore, SecretsUnavailableError
 from app.paths import checkpoints_dir, data_dir
 from app.settings import load_settings
@@ -67,6 +70,19 @@ def _keyring_values() -> list[tuple[str, str]]:
         return []
 
 
+def sandbox_host(holder: PolicyHolder) -> SandboxHost:
+    """The sandbox of this process: hides the secret paths of the policy in force (the
+    built-in default's while none is) and Quarterdeck's own directories."""
+
+    def globs() -> tuple[str, ...]:
+        policy = holder.current
+        return secret_globs(policy if policy is not None else default_policy())
+
+    return SandboxHost(
+        secret_globs=globs, protected=protected_dirs(), scratch=data_dir() / "sandbox"
+    )
+
+
 def build_runtime(db: str, *, policy: Path | None = None) -> tuple[Runtime, ReloadResult]:
     """Wire the system for ``db``; the policy result tells whether a valid policy loaded."""
     settings = load_settings()
@@ -79,7 +95,7 @@ def build_runtime(db: str, *, policy: Path | None = None) -> tuple[Runtime, Relo
     current = holder.current
     timeout = current.policy.settings.approval_timeout_s if current is not None else 300.0
     broker = ApprovalBroker(store, policy_path=holder.path, timeout_s=timeout)
-    checkpoints = Checkpoints(store, checkpoints_dir())
+    checkpoints = Checkpoints(store, checkpoints_dir(), scan=redactor.find_credential)
     gate = AuthGate(
         holder,
         store,
@@ -99,6 +115,7 @@ def build_runtime(db: str, *, policy: Path | None = None) -> tuple[Runtime, Relo
         ),
         secrets=lambda: SecretStore(data_dir() / "secrets.json"),
         checkpoints=checkpoints,
+        sandbox=sandbox_host(holder),
     )
     return Runtime(
         store=store, holder=holder, broker=broker, gate=gate, orchestrator=orchestrator

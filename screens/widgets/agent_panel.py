@@ -76,9 +76,9 @@ class AgentPanel(Vertical):
             self._draw(agent, old)
 
     def _draw(self, a: AgentView, old: AgentView | None) -> None:
-        if old is None or (a.role, a.backend) != (old.role, old.backend):  # setters repaint
-            self.border_title = f"{a.role or '?'} · {a.agent_id}"
-            self.border_subtitle = a.backend or ""
+        if old is None or (a.role, a.backend, a.sandbox) != (old.role, old.backend, old.sandbox):
+            self.border_title = f"{a.role or '?'} · {a.agent_id}"  # setters repaint
+            self.border_subtitle = _subtitle(a)
         if old is None or old.state is not a.state:
             self._paint_border(a.state)
         counters = f"attempt {a.attempts}" + (f" · retries {a.retries}" if a.retries else "")
@@ -87,13 +87,15 @@ class AgentPanel(Vertical):
             label = f"[{LABEL_STYLE[a.state]}]{label}[/]"
         # Every part has a fixed height (widgets.tcss): new text never needs a new layout, and a
         # layout per update would cost the whole screen's under a stream of events.
-        if old is None or (a.state, a.attempts, a.retries) != (
+        if old is None or (a.state, a.attempts, a.retries, a.drifted) != (
             old.state,
             old.attempts,
             old.retries,
+            old.drifted,
         ):
+            drift = f"  [$error b]✘ drift: {a.drifted} file(s)[/]" if a.drifted else ""
             self.query_one(".agent-state", Static).update(
-                f"[b]{label}[/]  [$text-muted]{counters}[/]", layout=False
+                f"[b]{label}[/]  [$text-muted]{counters}[/]{drift}", layout=False
             )
         login = a.state is AgentState.NEEDS_LOGIN
         if old is None or (a.current_tool, a.last_error, a.state) != (
@@ -126,3 +128,10 @@ class AgentPanel(Vertical):
             )
         if old is None or a.activity is not old.activity:
             self.query_one(".agent-spark", Static).update(sparkline(a.activity), layout=False)
+
+
+def _subtitle(a: AgentView) -> str:
+    """The backend, and how the agent is confined when ``agent.started`` said."""
+    if a.sandbox == "none":
+        return f"{a.backend} · [$warning]no sandbox[/]"
+    return f"{a.backend} · {a.sandbox}" if a.sandbox else a.backend

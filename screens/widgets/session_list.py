@@ -53,6 +53,7 @@ def _prompt(s: SessionView, now: float, width: int, *, interrupted: bool = False
     icon = STATE_ICON.get(shown, "?")
     title = escape(clip(s.title or s.session_id[:8], width - 2))
     waiting = f" ◆{len(s.pending)}" if s.pending else ""
+    drift = " ✘drift" if s.drifted else ""
     state = "approval" if shown == "awaiting_approval" else str(shown)
     if interrupted:
         state = "interrupted · p resumes"
@@ -61,8 +62,10 @@ def _prompt(s: SessionView, now: float, width: int, *, interrupted: bool = False
     room = width - 2
     since = age(s.created_ts, now)
     details = [[agents, since], [since], []]
-    parts = next((d for d in details if cell_len(" · ".join([state, *d]) + waiting) <= room), [])
+    marks = waiting + drift
+    parts = next((d for d in details if cell_len(" · ".join([state, *d]) + marks) <= room), [])
     muted = "".join(f" · {escape(p)}" for p in parts)
     pending = f"[$warning b]{waiting}[/]" if waiting else ""
-    line2 = f"[{style}]{state}[/][$text-muted]{muted}[/]{pending}"
+    drifted = f"[$error b]{drift}[/]" if drift else ""
+    line2 = f"[{style}]{state}[/][$text-muted]{muted}[/]{pending}{drifted}"
     return f"[{style}]{icon}[/] {title}\n  {line2}"

@@ -20,6 +20,14 @@ def _tool(p: dict[str, Any]) -> str:
     return f"{p['tool']} {subject}".strip()
 
 
+def _sandbox(info: dict[str, Any] | None) -> str:
+    if not info:
+        return ""
+    if info.get("kind") == "none":
+        return ", NO sandbox" + (f": {info['reason']}" if info.get("reason") else "")
+    return ", sandbox bwrap" + (", network off" if info.get("network") == "off" else "")
+
+
 _DESCRIBERS: dict[str, Callable[[dict[str, Any]], str]] = {
     "session.created": lambda p: (
         f"created {p['title']!r}" + (f" in {p['workspace']}" if p.get("workspace") else "")
@@ -30,7 +38,9 @@ _DESCRIBERS: dict[str, Callable[[dict[str, Any]], str]] = {
     "session.finished": lambda p: (
         f"finished: {p['outcome']}" + (f" — {p['summary']}" if p.get("summary") else "")
     ),
-    "agent.started": lambda p: f"{p['agent_id']} started as {p['role']} ({p['backend']})",
+    "agent.started": lambda p: (
+        f"{p['agent_id']} started as {p['role']} ({p['backend']}{_sandbox(p.get('sandbox'))})"
+    ),
     "agent.message": lambda p: f"{p['agent_id']}: {p['text']}",
     "agent.thought": lambda p: f"{p['agent_id']} thinks: {p['text']}",
     "agent.plan": lambda p: (
@@ -85,6 +95,10 @@ _DESCRIBERS: dict[str, Callable[[dict[str, Any]], str]] = {
     "policy.reloaded": lambda p: f"policy reloaded ({p['rules']} rules, {p['policy_hash'][:12]})",
     "policy.rejected": lambda p: "policy REJECTED: " + "; ".join(p["errors"]),
     "retry.scheduled": lambda p: f"retry {p['operation']} #{p['attempt']} in {p['delay_s']}s",
+    "workspace.drift": lambda p: (
+        f"DRIFT {p['agent_id']} turn {p['turn']}: {p['total']} file(s) no allowed action explains: "
+        + ", ".join(f"{f['path']} ({f['status']})" for f in p["files"])
+    ),
     "escalation.raised": lambda p: f"ESCALATION ({p.get('severity', 'warning')}): {p['reason']}",
     "memory.set": lambda p: f"memory {p['key']} set ({p['size_bytes']} bytes)",
     "memory.purged": lambda p: f"memory purged: {', '.join(p['keys']) or 'nothing'}",

@@ -10,7 +10,9 @@ is not past the last one folded is ignored, so a batch delivered twice changes n
 
 Agent state rules (what the agent panel shows):
 
-- ``agent.started`` → idle, with its role and backend (a restart clears the last error).
+- ``agent.started`` → idle, with its role, backend and sandbox (a restart clears the last error).
+- ``workspace.drift`` → the agent's and its session's ``drifted`` grow by the files listed: a
+  flag that stays (the escalation it comes with is what a person answers).
 - ``agent.message`` / ``agent.thought`` / ``agent.plan`` → thinking.
 - ``tool.requested`` from the gate (not ``announced``) and ``tool.intent`` → running_tool, with
   the call as ``current_tool``; an agent's own announcements only count as activity.
@@ -89,6 +91,7 @@ Event: TypeAlias = (
     | ev.RolledBack
     | ev.RetryScheduled
     | ev.EscalationRaised
+    | ev.WorkspaceDrift
     | ev.MemorySet
     | ev.MemoryPurged
     | ev.RawRecorded
@@ -278,6 +281,7 @@ def _apply(s: SessionDraft, event: Event, record: Record) -> None:
             a.role, a.backend, a.attempts = event.role, event.backend, s.role_attempt(event.role)
             _set(a, AgentState.IDLE)
             a.last_error = None
+            a.sandbox = event.sandbox.kind if event.sandbox is not None else ""
         case ev.AgentControlled():
             paused = event.action == "pause"
             _set(s.agent(event.agent_id), AgentState.PAUSED if paused else AgentState.IDLE)
@@ -311,6 +315,9 @@ def _apply(s: SessionDraft, event: Event, record: Record) -> None:
             s.last_checkpoint = CheckpointRef(event.checkpoint_id, event.to_seq, good)
         case ev.EscalationRaised():
             s.escalations += 1
+        case ev.WorkspaceDrift():
+            s.agent(event.agent_id).drifted += event.total
+            s.drifted += event.total
         case _:
             assert_never(event)
 

@@ -28,6 +28,7 @@ _CATEGORIES: dict[str, Category] = {
     "checkpoint": "checkpoint",
     "rollback": "checkpoint",
     "escalation.raised": "escalation",
+    "workspace.drift": "escalation",
     "agent.failed": "error",
     "retry.scheduled": "error",
     "policy.rejected": "error",

@@ -41,10 +41,12 @@ class AgentDraft:
         "attempts",
         "backend",
         "current_tool",
+        "drifted",
         "last_error",
         "output_tail",
         "retries",
         "role",
+        "sandbox",
         "state",
         "tail_open",
     )
@@ -62,6 +64,8 @@ class AgentDraft:
         self.retries = view.retries
         self.last_error = view.last_error
         self.tail_open = view.tail_open
+        self.sandbox = view.sandbox
+        self.drifted = view.drifted
         self._tail_t: tuple[str, ...] | None = view.output_tail
         self._activity_t: tuple[int, ...] | None = view.activity
         self._frozen: AgentView | None = view
@@ -125,6 +129,8 @@ class AgentDraft:
                 retries=self.retries,
                 last_error=self.last_error,
                 tail_open=self.tail_open,
+                sandbox=self.sandbox,
+                drifted=self.drifted,
             )
         return self._frozen
 
@@ -168,6 +174,7 @@ class SessionDraft:
         "agents",
         "attempt",
         "created_ts",
+        "drifted",
         "escalations",
         "event_count",
         "finished_outcome",
@@ -201,6 +208,7 @@ class SessionDraft:
         self.last_known_good = view.last_known_good
         self.finished_outcome = view.finished_outcome
         self.escalations = view.escalations
+        self.drifted = view.drifted
         self.role_attempts = dict(view.role_attempts)
         self.open_calls: dict[str, OpenCall] = {}
         for call in view.open_calls:
@@ -285,6 +293,7 @@ class SessionDraft:
                 last_known_good=self.last_known_good,
                 finished_outcome=self.finished_outcome,
                 escalations=self.escalations,
+                drifted=self.drifted,
                 role_attempts=tuple(self.role_attempts.items()),
                 open_calls=tuple(self.open_calls.values()),
             )

@@ -90,6 +90,10 @@ class AgentView:
     tail_open: str | None = None
     """The source ("message" or a call id) whose last line is unfinished; its next chunk
     continues that line instead of starting a new one."""
+    sandbox: str = ""
+    """How its process is confined ("bwrap", "none"), "" when ``agent.started`` did not say."""
+    drifted: int = 0
+    """Files it changed, over all its turns, that no allowed action explains (drift)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -161,6 +165,8 @@ class SessionView:
     """The latest checkpoint taken after passing validation: where "roll back" usually goes."""
     finished_outcome: SessionState | None = None
     escalations: int = 0
+    drifted: int = 0
+    """Files its agents changed that no allowed action explains (``workspace.drift``)."""
     role_attempts: tuple[tuple[str, int], ...] = ()
     """The latest handoff ``attempt`` per receiving role; a late-starting agent inherits it."""
     open_calls: tuple[OpenCall, ...] = ()

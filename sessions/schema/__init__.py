@@ -16,10 +16,12 @@ from sessions.schema.agent import (
     AgentStopped,
     AgentThought,
     PlanEntry,
+    SandboxInfo,
 )
 from sessions.schema.base import SCHEMA_VERSION, Payload
 from sessions.schema.flow import (
     CheckpointTaken,
+    DriftedFile,
     EscalationRaised,
     HandoffMade,
     MemoryPurged,
@@ -28,6 +30,7 @@ from sessions.schema.flow import (
     RetryScheduled,
     RolledBack,
     ValidationFinished,
+    WorkspaceDrift,
 )
 from sessions.schema.policy import (
     ApprovalRequested,
@@ -66,6 +69,7 @@ __all__ = [
     "ApprovalRequested",
     "ApprovalResolved",
     "CheckpointTaken",
+    "DriftedFile",
     "EscalationRaised",
     "EventModel",
     "HandoffMade",
@@ -79,6 +83,7 @@ __all__ = [
     "RawRecorded",
     "RetryScheduled",
     "RolledBack",
+    "SandboxInfo",
     "SessionContext",
     "SessionCreated",
     "SessionFinished",
@@ -89,6 +94,7 @@ __all__ = [
     "ToolOutput",
     "ToolResult",
     "ValidationFinished",
+    "WorkspaceDrift",
     "parse_payload",
     "payload_type",
     "validate_event",

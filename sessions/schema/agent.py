@@ -1,4 +1,4 @@
-"""Agent events: started, message, thought, plan, stopped, failed."""
+"""Agent events: started (and how it is sandboxed), message, thought, plan, stopped, failed."""
 
 from __future__ import annotations
 
@@ -7,6 +7,20 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, JsonValue
 
 from sessions.schema.base import Payload
+
+
+class SandboxInfo(BaseModel):
+    """How an agent process (and the commands run for it) is confined."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: Literal["bwrap", "none"]
+    network: Literal["on", "off"] = "on"
+    writable: list[str] = []
+    """Besides a private /tmp: the workspace and the agent's state directories."""
+    hidden: list[str] = []
+    reason: str = ""
+    """Why the agent runs unconfined, when it does."""
 
 
 class AgentStarted(Payload):
@@ -24,6 +38,8 @@ class AgentStarted(Payload):
     """The agent's own session id (ACP ``sessionId``): what ``resume`` asks it to load."""
     loaded: bool = False
     """The agent reopened its earlier session (``session/load``) instead of a new one."""
+    sandbox: SandboxInfo | None = None
+    """None for agents started before sandboxes were recorded (and for built-in ones)."""
 
 
 class AgentMessage(Payload):

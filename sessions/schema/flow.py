@@ -1,10 +1,10 @@
-"""Workflow events: handoffs, validation, checkpoints, retries, escalations, memory, raw."""
+"""Workflow events: handoffs, validation, checkpoints, drift, retries, escalations, memory, raw."""
 
 from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, JsonValue
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from sessions.schema.base import JsonObject, Payload
 
@@ -54,6 +54,29 @@ class RolledBack(Payload):
     checkpoint_id: str
     safety_checkpoint_id: str
     files_restored: int = 0
+
+
+class DriftedFile(BaseModel):
+    """One file that changed with no allowed action to explain it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    status: Literal["added", "modified", "deleted"]
+    path: str
+    """Relative to the workspace."""
+
+
+class WorkspaceDrift(Payload):
+    """After an agent's turn, files changed that no allowed write or command explains."""
+
+    KIND = "workspace.drift"
+
+    agent_id: str
+    turn: int
+    """The agent's turn in the session, from 1."""
+    files: list[DriftedFile]
+    total: int
+    """How many files drifted (``files`` holds at most the first 200)."""
 
 
 class RetryScheduled(Payload):

@@ -118,6 +118,11 @@ class EventStore:
         masked = self._redact(text)
         return masked if isinstance(masked, str) else text
 
+    @property
+    def redactor(self) -> Redactor | None:
+        """What masks payloads before they are hashed (the runtime's knows the keyring's values)."""
+        return self._redact
+
     def _pending(
         self, session_id: str, actor: str, payload: Payload, *, side: Any = None
     ) -> Pending:

@@ -209,6 +209,18 @@ class Redactor:
         match = known.search(text)
         return None if match is None else forms[match.group()]
 
+    def find_credential(self, text: str) -> str | None:
+        """The name of the first known secret or credential shape in ``text`` (never PII or
+        the policy's extra patterns): what keeps a file out of a checkpoint."""
+        found = self.find_secret(text)
+        if found is not None:
+            return found
+        low = text.lower()
+        for name, (regex, _replace, gate) in zip(_CREDENTIAL_NAMES, _CREDENTIAL_RULES, strict=True):
+            if gate(text, low) and regex.search(text) is not None:
+                return name
+        return None
+
     def redact_text(self, text: str) -> str:
         """``text`` with every known secret, credential shape and (if on) PII masked."""
         known, forms = self._known, self._forms  # one consistent pair, even while adding
@@ -230,6 +242,9 @@ class Redactor:
         if isinstance(data, (list, tuple)):
             return [self(item) for item in data]
         return data
+
+
+_CREDENTIAL_NAMES = tuple(name for name, _regex, _group in _CREDENTIALS)
 
 
 def _masker(name: str, group: int) -> Callable[[re.Match[str]], str]:
@@ -278,3 +293,7 @@ class RedactingFilter(logging.Filter):
 def redacting_filter(redactor: Redactor) -> RedactingFilter:
     """A :class:`RedactingFilter` that masks with ``redactor``."""
     return RedactingFilter(redactor.redact_text)
+
+
+_CREDENTIAL_RULES = _compile(_CREDENTIALS)
+"""The credential shapes alone, compiled once: :meth:`Redactor.find_credential` scans with them."""

@@ -221,7 +221,8 @@ def own_shell(agent: Agent, sandbox: Sandbox) -> Verdict:
     """The agent runs its own shell without asking: the sandbox holds, the drift is reported."""
     escape = sandbox.outside / "escape.txt"
     script = f"cat ~/.ssh/id_rsa > leak.txt; echo escaped > {escape}; echo done > note.txt"
-    outcome = _go(agent, sandbox, _call("execute", {"command": script}))
+    # fast-agent names its own shell tool `bash` (`execute` is the one it routes to the client).
+    outcome = _go(agent, sandbox, _call("bash", {"command": script}))
     leak = sandbox.workspace / "leak.txt"
     read_key = leak.exists() and SECRET in leak.read_text()
     drift = outcome.payloads("workspace.drift")

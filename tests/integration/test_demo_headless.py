@@ -53,6 +53,10 @@ def test_demo_with_approvals_allowed_fixes_the_bug(tmp_path: Path) -> None:
         assert any(str(p["label"]).startswith("before write") for p in checkpoints)
         handoffs = [(p["from_role"], p["to_role"]) for k, p in events if k == "handoff"]
         assert handoffs[:2] == [("planner", "orchestrator"), ("orchestrator", "implementer")]
+        # Every agent ran in the sandbox, and everything it changed went through the gate.
+        started = [p for k, p in events if k == "agent.started"]
+        assert started and all(p["sandbox"]["kind"] == "bwrap" for p in started)
+        assert "workspace.drift" not in kinds
     escalations = [p for events in sessions.values() for k, p in events if k == "escalation.raised"]
     assert any(".ssh/id_rsa" in str(p["reason"]) for p in escalations)  # denied and escalated
     retried = [

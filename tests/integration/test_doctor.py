@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from agents.team import bundled_team
 from app.commands.doctor import PACKAGES
-from tests.conftest import run_cli
+from tests.conftest import QUARTERDECK, run_cli
 
 EVERY_CHECK = (
     "python",
@@ -20,6 +22,7 @@ EVERY_CHECK = (
     "policy",
     "team",
     "demo agent",
+    "sandbox",
     "keyring",
 )
 DEMO_TEAM = str(bundled_team("demo-team.toml"))
@@ -49,6 +52,7 @@ def test_a_fresh_setup_passes_and_lists_every_check(
     assert lines["demo agent"][0] == "ok" and "quarterdeck-demo" in lines["demo agent"][1]
     assert lines["keyring"][0] == "warn" and "gnome-keyring" in lines["keyring"][1]
     assert "wal" in lines["database"][1] and (tmp_path / "q.db").exists()
+    assert lines["sandbox"][0] == "ok" and "self-test passed" in lines["sandbox"][1]
 
 
 def test_a_team_naming_a_missing_agent_fails_naming_it(tmp_path: Path) -> None:
@@ -81,3 +85,16 @@ def test_json_is_one_object_with_every_check(tmp_path: Path) -> None:
     assert [c["name"] for c in report["checks"]] == list(EVERY_CHECK)
     assert {c["status"] for c in report["checks"]} <= {"ok", "warn"}
     assert all(set(c) == {"name", "status", "detail"} for c in report["checks"])
+
+
+def test_without_bubblewrap_the_sandbox_is_a_warning_naming_the_fix(tmp_path: Path) -> None:
+    env = dict(os.environ, PATH=str(tmp_path / "empty-path"))
+    done = subprocess.run(
+        [str(QUARTERDECK), "--db", str(tmp_path / "q.db"), "doctor", "--team", DEMO_TEAM],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    status, detail = _lines(done.stdout)["sandbox"]
+    assert status == "warn" and "apt-get install bubblewrap" in detail

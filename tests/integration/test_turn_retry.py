@@ -23,6 +23,9 @@ def _team(scenario: str, marker: Path) -> Team:
                     "backend": "acp",
                     "command": sys.executable,
                     "args": [str(AGENT), scenario, str(marker)],
+                    # The agent keeps its crash marker outside the workspace: in a state
+                    # directory, the one place besides the workspace its sandbox may write.
+                    "state_dirs": [str(marker.parent)],
                 }
             },
             "workflow": {"order": ["implementer"]},
@@ -48,7 +51,11 @@ def test_an_agent_that_dies_mid_turn_once_is_retried(tmp_path: Path) -> None:
     workspace = tmp_path / "ws"
     workspace.mkdir()
     state, kinds, retries = asyncio.run(
-        _run(tmp_path / "q.db", workspace, _team("turn_crash_once", tmp_path / "marker"))
+        _run(
+            tmp_path / "q.db",
+            workspace,
+            _team("turn_crash_once", tmp_path / "agent-state" / "marker"),
+        )
     )
     assert state is SessionState.SUCCEEDED
     assert kinds.count("agent.failed") == 1 and kinds.count("agent.started") == 2
@@ -59,7 +66,11 @@ def test_a_turn_with_a_journaled_side_effect_is_never_repeated(tmp_path: Path) -
     workspace = tmp_path / "ws"
     workspace.mkdir()
     state, kinds, retries = asyncio.run(
-        _run(tmp_path / "q.db", workspace, _team("write_then_crash", tmp_path / "marker"))
+        _run(
+            tmp_path / "q.db",
+            workspace,
+            _team("write_then_crash", tmp_path / "agent-state" / "marker"),
+        )
     )
     assert state is SessionState.FAILED
     assert retries == [] and kinds.count("tool.intent") == 1

@@ -250,4 +250,43 @@ def needs_login() -> list[Record]:
     scene.add(
         S1, "orchestrator", ev.SessionFinished(outcome=SessionState.FAILED, summary=LOGIN_REASON)
     )
+
+
+def drifted() -> list[Record]:
+    """A session whose sandboxed implementer changed files no allowed action explains, beside
+    a reviewer that runs without a sandbox."""
+    scene = Scene()
+    _session(scene, S1, "Fix the failing moving_average test")
+    impl = "implementer-1"
+    confined = ev.SandboxInfo(kind="bwrap", writable=["/work/demo"], hidden=["/home/user/.ssh"])
+    scene.add(
+        S1,
+        impl,
+        ev.AgentStarted(agent_id=impl, role="implementer", backend="acp", sandbox=confined),
+    )
+    scene.add(S1, impl, ev.AgentMessage(agent_id=impl, text="Fixed it with my own shell.\n"))
+    scene.add(S1, impl, ev.AgentStopped(agent_id=impl, stop_reason="end_turn"))
+    files = [
+        ev.DriftedFile(status="added", path="direct.txt"),
+        ev.DriftedFile(status="modified", path="calc/stats.py"),
+    ]
+    scene.add(S1, "orchestrator", ev.WorkspaceDrift(agent_id=impl, turn=1, files=files, total=2))
+    scene.add(
+        S1,
+        "orchestrator",
+        ev.EscalationRaised(
+            reason="workspace drift: implementer-1 changed 2 file(s) in turn 1 that no allowed"
+            " write or command explains: calc/stats.py (modified), direct.txt (added)",
+            severity="critical",
+            agent_id=impl,
+        ),
+    )
+    reviewer = "reviewer-1"
+    unconfined = ev.SandboxInfo(kind="none", reason="bubblewrap (bwrap) is not on PATH")
+    scene.add(
+        S1,
+        reviewer,
+        ev.AgentStarted(agent_id=reviewer, role="reviewer", backend="acp", sandbox=unconfined),
+    )
+    scene.add(S1, reviewer, ev.AgentThought(agent_id=reviewer, text="Reading the change."))
     return scene.records

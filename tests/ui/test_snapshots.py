@@ -14,7 +14,7 @@ from screens.confirm import ConfirmScreen
 from screens.dashboard import DashboardScreen
 from screens.session_actions import rollback_text
 from tests.ui.conftest import ready, scene_app
-from tests.ui.scenes import S1, needs_login, working
+from tests.ui.scenes import S1, drifted, needs_login, working
 
 SnapCompare = Any
 
@@ -109,3 +109,7 @@ def test_rollback_confirmation_lists_the_changes(snap_compare: SnapCompare) -> N
         await ready(pilot)
 
     assert snap_compare(scene_app(working()), run_before=ask, terminal_size=(120, 40))
+
+
+def test_an_agent_with_drift_is_marked(snap_compare: SnapCompare) -> None:
+    assert snap_compare(scene_app(drifted()), run_before=ready, terminal_size=(120, 40))

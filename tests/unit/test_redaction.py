@@ -231,3 +231,13 @@ def test_open_store_redacts_payloads_before_they_are_stored(tmp_path: Path) -> N
         store.close()
     assert SECRET not in item[4] and "jo@example.com" not in item[4]
     assert "[REDACTED:api]" in item[4] and "[REDACTED:email]" in item[4]
+
+
+def test_find_credential_names_secrets_and_shapes_but_never_pii() -> None:
+    redactor = Redactor([("svc", "stored-value-1234")])
+    assert redactor.find_credential("x = stored-value-1234") == "svc"
+    assert redactor.find_credential("AKIAABCDEFGHIJKLMNOP") == "aws-access-key-id"
+    assert redactor.find_credential("-----BEGIN RSA PRIVATE KEY-----\nMIIE") == "private-key"
+    assert redactor.find_credential("mail me: a@example.com, +1 415 555 2671") is None
+    custom = Redactor(extra={"ticket": "TICKET-[0-9]{4}"})
+    assert custom.find_credential("see TICKET-1234") is None  # masked in logs, not a secret

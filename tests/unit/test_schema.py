@@ -46,6 +46,7 @@ REQUIRED_KINDS = {
     "memory.set",
     "memory.purged",
     "raw",
+    "workspace.drift",
 }
 
 

@@ -222,6 +222,36 @@ def test_failure_and_retry_counters_keep_the_error() -> None:
     assert failed.last_error == "exit 3"
 
 
+def test_drift_flags_the_agent_and_its_session_and_the_sandbox_is_shown() -> None:
+    started = {
+        "agent_id": "impl-1",
+        "role": "implementer",
+        "backend": "acp",
+        "sandbox": {"kind": "bwrap", "network": "off"},
+    }
+    assert agent_after(("agent.started", started)).sandbox == "bwrap"
+    assert agent_after().sandbox == "" and agent_after().drifted == 0
+    drift = {
+        "agent_id": "impl-1",
+        "turn": 2,
+        "files": [{"status": "added", "path": "x"}, {"status": "deleted", "path": "y"}],
+        "total": 2,
+    }
+    assert (
+        agent_after(("workspace.drift", drift), ("agent.stopped", {"agent_id": "impl-1"})).drifted
+        == 2
+    )
+    session = fold(
+        numbered([*START, ("workspace.drift", drift), ("workspace.drift", drift)])
+    ).session(SID)
+    assert session is not None and session.drifted == 4
+    entry = timeline_entry(rec(9, "workspace.drift", drift))
+    assert entry is not None and entry.category == "escalation"
+    assert (
+        entry.summary.startswith("DRIFT impl-1 turn 2: 2 file(s)") and "x (added)" in entry.summary
+    )
+
+
 def test_attempts_follow_handoffs_to_the_role() -> None:
     handoff = {"from_role": "implementer", "to_role": "implementer", "attempt": 3}
     agent = agent_after(("handoff", handoff))

@@ -181,3 +181,22 @@ async def test_a_fork_starts_from_the_nearest_checkpoint_and_can_roll_back_to_co
             await fork_session(s.store, s.root, s.sid, at_seq=at, workspace=tmp_path / "fork")
     finally:
         s.store.close()
+
+
+async def test_a_file_holding_a_secret_is_kept_as_it_is_by_a_rollback(tmp_path: Path) -> None:
+    key = "sk-ant-api03-" + "r" * 32
+    s = Scenario(tmp_path)
+    try:
+        await s.start({"settings.cfg": b"token = none\n", "a.txt": b"1"})
+        seq = load_session(s.store.engine, s.sid)[-1].seq
+        await s.apply("session", "a.txt", b"2")
+        await s.apply("session", "settings.cfg", f"token = {key}\n".encode())
+        done = await roll_back(s.store, s.root, s.sid, target=Target(to_seq=seq))
+        # No checkpoint can hold the secret, not even the safety one: writing the old clean
+        # version back would lose the current file for good, so it is left alone.
+        assert done.plan.secret == ["settings.cfg"] and done.plan.modified == ["a.txt"]
+        assert (s.ws / "settings.cfg").read_text() == f"token = {key}\n"
+        assert (s.ws / "a.txt").read_bytes() == b"1"
+        assert any("holds a secret" in line for line in done.plan.lines())
+    finally:
+        s.store.close()

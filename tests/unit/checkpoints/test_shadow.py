@@ -12,6 +12,7 @@ from agents.auth.requests import ToolKind, ToolRequest
 from agents.checkpoints.recorder import Checkpoints, session_ref
 from agents.checkpoints.shadow import CheckpointError, ShadowRepo, shadow_path
 from sessions.store.reading import load_session
+from sessions.store.redaction import Redactor
 from tests.conftest import StoreFactory
 
 
@@ -120,3 +121,60 @@ async def test_reads_take_no_checkpoint_and_writes_do(
         ToolCall(session_id="s2", agent_id="i-1", call_id="c3", request=run, summary="run make")
     )
     assert load_session(store.engine, "s2") == []
+
+
+KEY = "sk-ant-api03-" + "k" * 32
+
+
+def _objects(repo: ShadowRepo) -> bytes:
+    """Every object the shadow holds, loose or packed, as one blob of bytes."""
+    return repo.git("cat-file", "--batch-all-objects", "--batch")
+
+
+def test_a_file_holding_a_secret_never_reaches_the_shadow(tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    _tree(ws, {"a.txt": b"clean\n", "cfg/token.txt": b"stored-value-1234\n"})
+    # The runtime's scanner: the keyring's values and the credential shapes.
+    scan = Redactor([("svc", "stored-value-1234")], pii=False).find_credential
+    repo = ShadowRepo(tmp_path / "shadows", ws, scan=scan)
+    first = repo.snapshot(session_ref("s1"), "first")
+    assert repo.paths(first) == {"a.txt"}
+    assert (
+        set(repo.withheld) == {"cfg/token.txt"} and repo.withheld["cfg/token.txt"].secret == "svc"
+    )
+    (ws / "a.txt").write_text(f"key = {KEY}\n")  # a credential shape, in a file snapshotted clean
+    second = repo.snapshot(session_ref("s1"), "second")
+    assert repo.paths(second) == set()  # the clean version does not stand in for it
+    assert repo.withheld["a.txt"].secret == "anthropic-key"
+    objects = _objects(repo)
+    assert KEY.encode() not in objects and b"stored-value-1234" not in objects
+    (ws / "a.txt").write_text("clean again\n")
+    assert repo.paths(repo.snapshot(session_ref("s1"), "third")) == {"a.txt"}
+
+
+def test_agents_state_folders_are_left_out_by_default(tmp_path: Path) -> None:
+    from agents.team import CheckpointSettings
+
+    ws = tmp_path / "ws"
+    _tree(ws, {"a.txt": b"a", ".fast-agent/sessions/1.json": b"{}", "sub/.claude/x": b"x"})
+    settings = CheckpointSettings(exclude=[".venv"])
+    repo = ShadowRepo(tmp_path / "shadows", ws, exclude=settings.excluded())
+    assert repo.paths(repo.snapshot(session_ref("s1"), "m")) == {"a.txt"}
+
+
+async def test_a_withheld_file_is_reported_once_per_session(
+    make_store: StoreFactory, tmp_path: Path
+) -> None:
+    store = make_store()
+    ws = tmp_path / "ws"
+    _tree(ws, {".env": f"ANTHROPIC_API_KEY={KEY}\n".encode(), "a.txt": b"a"})
+    checkpoints = Checkpoints(store, tmp_path / "shadows")
+    checkpoints.watch("s1", ws)
+    await checkpoints.take("s1", label="session start")
+    await checkpoints.take("s1", label="again")
+    escalations = [
+        r.payload for r in load_session(store.engine, "s1") if r.kind == "escalation.raised"
+    ]
+    assert len(escalations) == 1
+    assert ".env (anthropic-key)" in escalations[0]["reason"]
+    assert KEY not in str(escalations)
