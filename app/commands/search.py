@@ -123,6 +123,7 @@ def _told_once() -> Callable[[Progress], None]:
                 f"quarterdeck: indexing the log for search ({step.head - step.indexed_seq:,}"
                 " events left, once)…",
                 file=sys.stderr,
+                flush=True,
             )
 
     return progress

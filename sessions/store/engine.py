@@ -123,6 +123,20 @@ def create_schema(raw: sqlite3.Connection) -> None:
         raise
 
 
+def add_search_index(raw: sqlite3.Connection) -> None:
+    """Give an existing database the search index's tables, outside :func:`open_engine`:
+    ``quarterdeck search`` opens without ``create`` (it must not make a database), and a
+    database of schema 1, or made where SQLite had no FTS5, lacks them."""
+    create_schema(raw)
+    raw.execute("BEGIN IMMEDIATE")
+    try:
+        _create_search_tables(raw)
+        raw.execute("COMMIT")
+    except BaseException:
+        raw.execute("ROLLBACK")
+        raise
+
+
 def _create_search_tables(raw: sqlite3.Connection) -> None:
     """The search index's tables; without FTS5 in this SQLite there is no index, and
     ``quarterdeck search`` says so, but the database opens."""

@@ -20,7 +20,7 @@ from sqlalchemy import Engine
 
 from sessions.errors import QuarterdeckError
 from sessions.store import projections
-from sessions.store.engine import create_schema
+from sessions.store.engine import add_search_index, create_schema
 from sessions.store.record import Record
 from sessions.store.search_index import (
     Progress,
@@ -28,6 +28,7 @@ from sessions.store.search_index import (
     catch_up_step,
     has_index,
     index_records,
+    indexed_seq,
     is_encrypted,
     set_indexed_seq,
 )
@@ -223,6 +224,10 @@ def catch_up(
 ) -> Progress:
     """Index what the log holds past the watermark, in bounded transactions (not synced on
     their own: a crash loses a step and its watermark together, and a search redoes it)."""
+    if progress is not None:
+        start = Progress(indexed_seq(conn), _head(conn))
+        if not start.done:  # before the first step: it may take a while
+            progress(start)
     conn.execute("PRAGMA synchronous=NORMAL")
     try:
         while True:
@@ -233,6 +238,11 @@ def catch_up(
                 return step
     finally:
         conn.execute("PRAGMA synchronous=FULL")
+
+
+def _head(conn: sqlite3.Connection) -> int:
+    row = conn.execute("SELECT MAX(seq) FROM event").fetchone()
+    return int(row[0] or 0)
 
 
 def search(
@@ -250,6 +260,8 @@ def search(
     try:
         conn = raw.driver_connection
         assert isinstance(conn, sqlite3.Connection)
+        if not has_index(conn) and not is_encrypted(conn):
+            add_search_index(conn)  # an older database: its index is filled just below
         reason = unavailable_reason(conn)
         if reason is not None:
             raise SearchUnavailableError(reason)
