@@ -28,7 +28,7 @@ import orjson
 from sessions.store.search_text import INDEXED_KINDS, MESSAGE_KIND, group_of, text_of
 from sessions.store.tables import SEARCH_TABLES
 
-MESSAGE_CAP = 1200
+MESSAGE_CAP = 600
 """Characters after which a message continues in a new row."""
 OVERLAP = 80
 """Characters of a full row's end that start the next row of the same message."""
