@@ -30,6 +30,7 @@ MODULES = (
     "console",
     "timetravel",
     "replay",
+    "search",
 )
 """The modules under ``app.commands``, in the order ``--help`` lists their commands."""
 
@@ -55,6 +56,7 @@ COMMANDS: dict[str, str] = {
     "rollback": "timetravel",
     "fork": "timetravel",
     "replay": "replay",
+    "search": "search",
 }
 """Which module defines each command: only that one is imported to run it (the others pull in
 SQLAlchemy, the ACP schema and the orchestrator, which would delay the console's first paint)."""

@@ -39,6 +39,8 @@ if TYPE_CHECKING:
     from app.wiring.console_boot import Boot, Opened
     from sessions.lifecycle import SessionState
     from sessions.store.record import Record
+    from sessions.store.search import SearchHit, SearchQuery
+    from sessions.store.search_index import Progress
 
 
 class QuarterdeckApp(ReportsFailedWorkers, App[int]):
@@ -54,6 +56,7 @@ class QuarterdeckApp(ReportsFailedWorkers, App[int]):
         settings: Settings | None = None,
         clock: Callable[[], float] = time.time,
         replay_session: str | None = None,
+        replay_at: int | None = None,
         tick_s: float | None = 1.0,
     ) -> None:
         first: FirstScreen = "replay" if replay_session is not None else "dashboard"
@@ -62,6 +65,7 @@ class QuarterdeckApp(ReportsFailedWorkers, App[int]):
         self.settings = settings or Settings()
         self.clock = clock
         self.replay_session = replay_session
+        self.replay_at = replay_at
         self.tick_s = tick_s
         self.model = ConsoleModel()
         self.opened: Opened | None = None
@@ -86,13 +90,15 @@ class QuarterdeckApp(ReportsFailedWorkers, App[int]):
         if self.replay_session is not None:
             from screens.replay import ReplayScreen
 
-            return ReplayScreen(self.replay_session, self._replay_loader(self.replay_session))
+            loader = self._replay_loader(self.replay_session)
+            return ReplayScreen(self.replay_session, loader, at_seq=self.replay_at)
         return DashboardScreen(
             self.model,
             supervisor=None,
             clock=self.clock,
             open_replay=self.open_replay,
             keymap=dict(self.settings.keymap),
+            search=self.search,
         )
 
     @property
@@ -103,13 +109,29 @@ class QuarterdeckApp(ReportsFailedWorkers, App[int]):
                 return screen
         return None
 
-    def open_replay(self, session_id: str) -> None:
-        """Push the replay screen of ``session_id``."""
+    def open_replay(self, session_id: str, at_seq: int | None = None) -> None:
+        """Push the replay screen of ``session_id`` (just after record ``at_seq`` if given)."""
         session = self.model.view.session(session_id)
         title = session.title if session is not None else ""
         from screens.replay import ReplayScreen  # not needed for the first paint
 
-        self.push_screen(ReplayScreen(session_id, self._replay_loader(session_id), title=title))
+        loader = self._replay_loader(session_id)
+        self.push_screen(ReplayScreen(session_id, loader, title=title, at_seq=at_seq))
+
+    def search(self, query: SearchQuery, progress: Callable[[Progress], None]) -> list[SearchHit]:
+        """Run a search on the caller's thread (a worker's), through the runtime's store and
+        its redactor (which masks message chunks joined while the index catches up)."""
+        if self.boot.records is not None:
+            return self.boot.search_records(query)
+        runtime = self.opened.runtime if self.opened is not None else None
+        if runtime is None:
+            from sessions.errors import QuarterdeckError
+
+            raise QuarterdeckError("the database is still opening: search again in a moment")
+        from sessions.store.search import search
+
+        store = runtime.store
+        return search(store.engine, query, redact=store.redact_text, progress=progress)
 
     def _replay_loader(self, session_id: str) -> Callable[[], Sequence[Record]]:
         return lambda: self.boot.load_session(session_id)

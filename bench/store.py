@@ -8,6 +8,10 @@ Prints three ratios (targets in brackets):
   replay_ratio  = raw fetchall time      / our load_session time, 100,000 events    [>= 0.5]
   encrypted_ingest_ratio / encrypted_replay_ratio: the same two with every payload sealed
                   (AES-256-GCM, ``[storage] encrypt = true``), against the same baselines
+  search_index_ingest_ratio = our ingest / the same without the search index         [>= 0.9]
+                  (a flood is committed unindexed and indexed after: docs/decisions.md D28);
+                  beside it, ingest with every batch indexed in its own transaction, the
+                  catch-up's rate, and a query's time on the indexed log
 Payloads are about 500 bytes. ``--json`` prints one JSON object instead of a table.
 
 Inputs (rows for raw, payload models for ours) are built before the clock starts, then the heap
@@ -23,6 +27,7 @@ import asyncio
 import gc
 import json
 import os
+import random
 import shutil
 import sqlite3
 import statistics
@@ -35,11 +40,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sessions.schema import AgentMessage
+from sessions.store import search_projection
 from sessions.store.chain import GENESIS_HASH, canonical_json, record_hash
 from sessions.store.crypto import PayloadCipher, attach
 from sessions.store.engine import open_engine
 from sessions.store.event_store import EventStore
 from sessions.store.reading import load_session
+from sessions.store.search import SearchQuery, search
 from sessions.store.writer import INSERT
 
 TEXT = "the quick brown fox jumps over the lazy dog; " * 20
@@ -110,10 +117,11 @@ def cipher() -> PayloadCipher:
     return PayloadCipher({1: os.urandom(32)}, 1)
 
 
-def ours_ingest(tmp: Path, n: int, *, encrypted: bool = False) -> float:
+def ours_ingest(tmp: Path, n: int, *, encrypted: bool = False, index: bool = True) -> float:
     """Our fire-and-forget path, end to end: models in, all committed; events/s."""
     path = fresh(tmp, "ours-ingest.db")
-    store = EventStore(open_engine(path), cipher=cipher() if encrypted else None)
+    sealed = cipher() if encrypted else None
+    store = EventStore(open_engine(path), cipher=sealed, search_index=index)
     payloads = [payload(i) for i in range(n)]
     _settle()
     start = time.perf_counter()
@@ -123,6 +131,52 @@ def ours_ingest(tmp: Path, n: int, *, encrypted: bool = False) -> float:
     elapsed = time.perf_counter() - start
     store.close()
     return n / elapsed
+
+
+def ingest_indexed_inline(tmp: Path, n: int) -> float:
+    """Our ingest with every batch, however big, indexed in its own transaction: what the
+    search index would cost a flood if it were never deferred; events/s."""
+    limit = search_projection.INLINE_MAX
+    search_projection.INLINE_MAX = n
+    try:
+        return ours_ingest(tmp, n)
+    finally:
+        search_projection.INLINE_MAX = limit
+
+
+def prose(n: int) -> list[AgentMessage]:
+    """``n`` messages of about 450 characters drawn from a 20,000-word vocabulary: an index's
+    cost grows with distinct words, which the repeated fox sentence would understate."""
+    rng = random.Random(15)
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    vocabulary = ["".join(rng.choices(letters, k=rng.randint(2, 9))) for _ in range(20_000)]
+    return [
+        AgentMessage(agent_id=f"agent-{i % 5}", text=" ".join(rng.choices(vocabulary, k=75))[:450])
+        for i in range(n)
+    ]
+
+
+def index_catch_up(tmp: Path, n: int) -> tuple[float, float]:
+    """A log of ``n`` varied messages written without the index, indexed by a search's
+    catch-up: events/s; then the time of one more query on it, in seconds."""
+    path = fresh(tmp, "catch-up.db")
+    store = EventStore(open_engine(path), search_index=False)
+    messages = prose(n)
+    for message in messages:
+        store.append("s-catch-up", "agent-1", message)
+    store.close()
+    engine = open_engine(path, create=False)
+    words = messages[n // 2].text.split()
+    query = SearchQuery(text=f'"{words[1]} {words[2]}" {words[5][:3]}*')
+    _settle()
+    start = time.perf_counter()
+    search(engine, query)
+    elapsed = time.perf_counter() - start
+    start = time.perf_counter()
+    search(engine, query)
+    queried = time.perf_counter() - start
+    engine.dispose()
+    return n / elapsed, queried
 
 
 def raw_durable(tmp: Path, n: int) -> float:
@@ -230,6 +284,9 @@ def main(argv: list[str] | None = None) -> int:
         raw_re = median_of(args.runs, lambda: raw_replay(replay_db))
         ours_re = median_of(args.runs, lambda: ours_replay(replay_db))
         enc_in = median_of(args.runs, lambda: ours_ingest(tmp, args.events, encrypted=True))
+        bare_in = median_of(args.runs, lambda: ours_ingest(tmp, args.events, index=False))
+        inline_in = median_of(args.runs, lambda: ingest_indexed_inline(tmp, args.events))
+        caught_up, query_s = index_catch_up(tmp, args.events)
         sealed = cipher()
         enc_db = build_replay_db(tmp, args.events, sealed)
         enc_re = median_of(args.runs, lambda: ours_replay(enc_db, sealed))
@@ -252,13 +309,24 @@ def main(argv: list[str] | None = None) -> int:
         "encrypted_ingest_ratio": round(enc_in / raw_in, 3),
         "encrypted_replay_s": round(enc_re, 4),
         "encrypted_replay_ratio": round(raw_re / enc_re, 3),
+        "ingest_without_search_index_per_s": round(bare_in),
+        "search_index_ingest_ratio": round(ours_in / bare_in, 3),
+        "ingest_indexed_in_transaction_per_s": round(inline_in),
+        "indexed_in_transaction_ratio": round(inline_in / bare_in, 3),
+        "search_catch_up_events_per_s": round(caught_up),
+        "search_query_s": round(query_s, 4),
         "events": args.events,
-        "targets": {"ingest_ratio": 0.5, "durable_ratio": 0.7, "replay_ratio": 0.5},
+        "targets": {
+            "ingest_ratio": 0.5,
+            "durable_ratio": 0.7,
+            "replay_ratio": 0.5,
+            "search_index_ingest_ratio": 0.9,
+        },
     }
     if args.json:
         print(json.dumps(result))
     else:
-        for key in ("ingest", "durable", "replay"):
+        for key in ("ingest", "durable", "replay", "search_index_ingest"):
             ratio = result[f"{key}_ratio"]
             target = result["targets"][f"{key}_ratio"]  # type: ignore[index]
             verdict = "ok" if ratio >= target else "BELOW TARGET"

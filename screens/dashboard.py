@@ -41,8 +41,7 @@ if TYPE_CHECKING:
 
     from agents.approvals.broker import Outcome
     from agents.supervisor.actions import Supervisor
-
-Opener = Callable[[str], None]
+    from screens.search import OpenReplay, Searcher
 
 
 def console_commands() -> type[Provider]:
@@ -69,6 +68,7 @@ class DashboardScreen(ReportsFailedWorkers, SessionActions, Screen[None]):
         Binding("c", "cancel_session", "Cancel", id="cancel"),
         Binding("b", "rollback", "Rollback", id="rollback"),
         Binding("r", "replay", "Replay", id="replay"),
+        Binding("ctrl+f", "search", "Search", id="search"),
         Binding("question_mark", "help", "Help", id="help"),
     ]
 
@@ -78,8 +78,9 @@ class DashboardScreen(ReportsFailedWorkers, SessionActions, Screen[None]):
         *,
         supervisor: Supervisor | None,
         clock: Callable[[], float],
-        open_replay: Opener,
+        open_replay: OpenReplay,
         keymap: dict[str, str] | None = None,
+        search: Searcher | None = None,
     ) -> None:
         super().__init__()
         self.keymap = keymap or {}
@@ -89,6 +90,10 @@ class DashboardScreen(ReportsFailedWorkers, SessionActions, Screen[None]):
         """What keys act through; ``None`` while the console is still starting."""
         self.clock = clock
         self.open_replay = open_replay
+        self.search = search
+        """Runs a search (on a worker thread); None: this console cannot search."""
+        self.last_query = ""
+        """The query the search screen ran last, offered again when it reopens."""
         self.timeline_filter = TimelineFilter()
         self._shown: str | None = None
         self.interrupted: frozenset[str] = frozenset()
@@ -324,6 +329,18 @@ class DashboardScreen(ReportsFailedWorkers, SessionActions, Screen[None]):
         session = self._session()
         if session is not None:
             self.open_replay(session.session_id)
+
+    @work(group="search-screen")
+    async def action_search(self) -> None:
+        """Search every session; a result opens the replay at its record."""
+        if self.search is None:
+            self.notify("This console cannot search.", severity="warning")
+            return
+        from screens.search import SearchScreen  # the store's search: not for the first paint
+
+        screen = SearchScreen(self.search, self.open_replay, query=self.last_query)
+        await self.app.push_screen_wait(screen)
+        self.last_query = screen.query_text
 
     # -- timeline -----------------------------------------------------------------------------
 

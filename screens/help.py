@@ -19,6 +19,8 @@ HELP = """\
 move inside one. **Timeline** — `f` follow on/off, `g` / `G` first / last, `enter` details.
 **Replay** — `space` play/pause, `→` / `←` step, `+` / `-` speed, `home` / `end`,
 `h` next handoff, `a` next approval, `escape` back.
+**Search** — type words, `"a phrase"` or `prefix*`, `enter`; then `j` / `k` and `enter` opens
+the replay at that event (`escape` there comes back to the results); `/` edits the query.
 
 Remap any key by its id in `config.toml` (`[keymap]`, see docs/configuration.md).
 """

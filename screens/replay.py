@@ -7,6 +7,7 @@ waits), through the same reducer as the live dashboard, into a
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
@@ -69,11 +70,15 @@ class ReplayScreen(ReportsFailedWorkers, Screen[None]):
     speed: reactive[float] = reactive(1.0, init=False)
     """Multiplier of :data:`STEPS_PER_SECOND`."""
 
-    def __init__(self, session_id: str, loader: Loader, *, title: str = "") -> None:
+    def __init__(
+        self, session_id: str, loader: Loader, *, title: str = "", at_seq: int | None = None
+    ) -> None:
         super().__init__()
         self.session_id = session_id
         self.loader = loader
         self.title_text = title
+        self.at_seq = at_seq
+        """Open just after this record (a search result), not at the start."""
         self.replay: ReplayLog | None = None
         self._timer: Timer | None = None
         self._credit = 0.0
@@ -133,6 +138,8 @@ class ReplayScreen(ReportsFailedWorkers, Screen[None]):
             self.title_text = session.title
         self.query_one(ProgressBar).display = False
         self.query_one(SessionTimeline).focus()
+        if self.at_seq is not None:  # just after it: the record is the last one shown
+            self.position = bisect_right([r.seq for r in log.records], self.at_seq)
         self._show(self.position)
 
     # -- drawing ------------------------------------------------------------------------------

@@ -41,7 +41,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
         session_id = resolve_session(engine, args.session)
     finally:
         engine.dispose()
-    return _run_app(Boot(db=args.db), replay_session=session_id)
+    return _run_app(Boot(db=args.db), replay_session=session_id, replay_at=args.at)
 
 
 def open_console(
@@ -52,14 +52,16 @@ def open_console(
     return _run_app(Boot(db=db, policy=policy, runs=runs, on_ask=on_ask))
 
 
-def _run_app(boot: Boot, *, replay_session: str | None = None) -> int:
+def _run_app(boot: Boot, *, replay_session: str | None = None, replay_at: int | None = None) -> int:
     from app.console import QuarterdeckApp
     from app.console_settings import load_settings
 
     if not sys.stdout.isatty():
         print("quarterdeck: error: the console needs a terminal; add --headless", file=sys.stderr)
         return EXIT_USAGE
-    app = QuarterdeckApp(boot, settings=load_settings(), replay_session=replay_session)
+    app = QuarterdeckApp(
+        boot, settings=load_settings(), replay_session=replay_session, replay_at=replay_at
+    )
     app.run()
     if app.failure is not None:
         print(f"quarterdeck: error: {app.failure}", file=sys.stderr)

@@ -38,6 +38,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         action="store_true",
         help="run the orchestrator again on the recorded agents, run nothing; exit 1 on divergence",
     )
+    p.add_argument(
+        "--at", type=int, metavar="SEQ", help="open just after this event (`search` prints it)"
+    )
     p.add_argument("--policy", type=Path, help="the policy to re-drive under (default: in force)")
     p.add_argument("--json", action="store_true", help="with --redrive: one JSON object")
     p.set_defaults(handler=cmd_replay)
@@ -57,6 +60,9 @@ def cmd_replay(args: argparse.Namespace) -> int:
             print("quarterdeck: error: --policy and --json need --redrive", file=sys.stderr)
             return EXIT_USAGE
         return open_replay_screen(args)
+    if args.at is not None:
+        print("quarterdeck: error: --at opens the replay screen, not --redrive", file=sys.stderr)
+        return EXIT_USAGE
     if args.policy is not None:
         policy = load_or_report(args.policy)
         if policy is None:

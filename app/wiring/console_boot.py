@@ -4,6 +4,7 @@ list of records (snapshot tests, benchmarks). Runs on a worker thread after the 
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +17,7 @@ if TYPE_CHECKING:
     from app.bridge import LogSource
     from app.wiring.runtime import Runtime
     from sessions.store.record import Record
+    from sessions.store.search import SearchHit, SearchQuery
 
 Run = tuple[str, "Team", Path]
 """A session to start: the task, the team, the workspace."""
@@ -57,6 +59,7 @@ class Boot:
     (None because ``agents`` is not loaded before the first paint, where a Boot is made)."""
     records: Sequence[Record] | None = None
     """Show these records and nothing else (no database, no runtime): tests and benchmarks."""
+    _memory_index: sqlite3.Connection | None = field(default=None, repr=False)
 
     async def open_async(self) -> Opened:
         """:meth:`open` on a worker thread."""
@@ -104,3 +107,12 @@ class Boot:
             return load_session(engine, session_id)
         finally:
             engine.dispose()
+
+    def search_records(self, query: SearchQuery) -> list[SearchHit]:
+        """Search the fixed records (indexed once, in memory, by the store's own code)."""
+        from sessions.store.search import memory_index, query_index
+
+        assert self.records is not None
+        if self._memory_index is None:
+            self._memory_index = memory_index(self.records)
+        return query_index(self._memory_index, query)

@@ -30,7 +30,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import Engine
 
 from sessions.errors import StoreError
-from sessions.store import sealing
+from sessions.store import sealing, search_index
 from sessions.store.crypto import KEY_BYTES, NONCE_BYTES, DecryptionError, PayloadCipher
 from sessions.store.engine import writer_connection
 
@@ -143,7 +143,8 @@ def read_state(engine: Engine) -> KeyState | None:
 
 def initialize(engine: Engine, db_id: str, kek: bytes, *, step: Step | None = None) -> int:
     """Make the database encrypted: its meta row, a first data key wrapped by ``kek`` v1, and
-    the projection rows written so far sealed with it; returns how many rows were sealed.
+    the projection rows written so far sealed with it (the search index, plaintext by nature,
+    emptied); returns how many rows were sealed.
 
     One transaction: a database is never encrypted with plaintext projections beside it. The
     KEK must already be in the keyring: a crash before this commits leaves an unused key there
@@ -165,6 +166,7 @@ def initialize(engine: Engine, db_id: str, kek: bytes, *, step: Step | None = No
             (wrap(kek, dek, db_id, key_id=1),),
         )
         sealed = sealing.reseal(conn, PayloadCipher({1: dek}, 1))
+        search_index.forget(conn)  # its text is plaintext, and nothing sealed is indexed
     if step is not None:
         step("sealed")
     _scrub(engine)

@@ -18,10 +18,12 @@ from sqlalchemy.schema import CreateIndex, CreateTable
 from sqlmodel import SQLModel
 
 from sessions.errors import StoreError
-from sessions.store.tables import TRIGGERS
+from sessions.store.tables import SEARCH_TABLES, TRIGGERS
 
 BUSY_TIMEOUT_MS = 5000
-USER_VERSION = 1
+USER_VERSION = 2
+"""1: the log and its projections; 2: the search index (created for older databases on
+open; filled from their log later, see sessions/store/search_index.py)."""
 
 
 def database_url(target: str | Path) -> str:
@@ -81,7 +83,7 @@ def open_engine(target: str | Path, *, create: bool = True) -> Engine:
             assert isinstance(raw, sqlite3.Connection)
             mode = raw.execute("PRAGMA journal_mode=WAL").fetchone()
             if create:
-                _create_schema(raw)
+                create_schema(raw)
             elif mode is None:
                 raise StoreError(f"{path} is not a SQLite database")
     except (sqlite3.DatabaseError, DBAPIError) as exc:
@@ -94,7 +96,8 @@ def open_engine(target: str | Path, *, create: bool = True) -> Engine:
     return engine
 
 
-def _create_schema(raw: sqlite3.Connection) -> None:
+def create_schema(raw: sqlite3.Connection) -> None:
+    """Create or upgrade the schema on a raw connection (see :data:`USER_VERSION`)."""
     version = raw.execute("PRAGMA user_version").fetchone()[0]
     if version > USER_VERSION:
         raise StoreError(
@@ -112,11 +115,40 @@ def _create_schema(raw: sqlite3.Connection) -> None:
                 raw.execute(str(CreateIndex(index, if_not_exists=True).compile(dialect=dialect)))
         for trigger in TRIGGERS:
             raw.execute(trigger)
+        _create_search_tables(raw)
         raw.execute(f"PRAGMA user_version={USER_VERSION}")
         raw.execute("COMMIT")
     except BaseException:
         raw.execute("ROLLBACK")
         raise
+
+
+def add_search_index(raw: sqlite3.Connection) -> None:
+    """Give an existing database the search index's tables, outside :func:`open_engine`:
+    ``quarterdeck search`` opens without ``create`` (it must not make a database), and a
+    database of schema 1, or made where SQLite had no FTS5, lacks them."""
+    create_schema(raw)
+    raw.execute("BEGIN IMMEDIATE")
+    try:
+        _create_search_tables(raw)
+        raw.execute("COMMIT")
+    except BaseException:
+        raw.execute("ROLLBACK")
+        raise
+
+
+def _create_search_tables(raw: sqlite3.Connection) -> None:
+    """The search index's tables; without FTS5 in this SQLite there is no index, and
+    ``quarterdeck search`` says so, but the database opens."""
+    raw.execute("SAVEPOINT search_tables")
+    try:
+        for ddl in SEARCH_TABLES:
+            raw.execute(ddl)
+    except sqlite3.OperationalError as exc:
+        if "fts5" not in str(exc):
+            raise
+        raw.execute("ROLLBACK TO search_tables")
+    raw.execute("RELEASE search_tables")
 
 
 def writer_connection(engine: Engine) -> sqlite3.Connection:

@@ -79,6 +79,7 @@ class EventStore:
         batch_window_s: float = 0.004,
         connect: Callable[[], Any] | None = None,
         cipher: PayloadCipher | None = None,
+        search_index: bool = True,
     ) -> None:
         self.engine = engine
         if cipher is not None:
@@ -101,6 +102,9 @@ class EventStore:
             batch_max=batch_max,
             batch_window_s=batch_window_s,
             cipher=cipher,
+            search_index=search_index,
+            redact_text=self.redact_text if redact is not None else None,
+            on_indexed=lambda events: self._wal.committed(events),
         )
         self._wal = WalCheckpointer(
             lambda: writer_connection(engine),

@@ -113,3 +113,22 @@ TRIGGERS = (
        BEGIN SELECT RAISE(ABORT, 'the event log is append-only: DELETE refused'); END""",
 )
 """Refuse edits of the log. They stop accidents; the hash chain is what catches attackers."""
+
+
+SEARCH_TABLES = (
+    # One row per record worth finding (a streamed message: one row per message, see
+    # sessions/store/search_index.py); rowid = the seq of the record that starts the row.
+    # grp is the tool call a row belongs to, so one call's records are one search result.
+    """CREATE VIRTUAL TABLE IF NOT EXISTS search_text USING fts5(
+       body, grp UNINDEXED, tokenize = 'unicode61 remove_diacritics 2')""",
+    # Every record with seq <= indexed_seq is in search_text: the index is exact up to there.
+    """CREATE TABLE IF NOT EXISTS search_state (id INTEGER PRIMARY KEY CHECK (id = 1),
+       indexed_seq INTEGER NOT NULL)""",
+    "INSERT OR IGNORE INTO search_state (id, indexed_seq) VALUES (1, 0)",
+    # Per session, the message row that the session's next chunk may extend.
+    """CREATE TABLE IF NOT EXISTS search_tail (session_id TEXT PRIMARY KEY,
+       row_seq INTEGER NOT NULL, agent_id TEXT NOT NULL, session_seq INTEGER NOT NULL,
+       size INTEGER NOT NULL)""",
+)
+"""The full-text search index, a projection of the log (docs/decisions.md D28). FTS5 tables
+cannot be SQLModel models, so their DDL is kept here, beside the triggers."""

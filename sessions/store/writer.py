@@ -30,6 +30,7 @@ from sessions.store import projections as projection
 from sessions.store.chain import GENESIS_HASH, record_hash
 from sessions.store.crypto import PayloadCipher
 from sessions.store.record import Record
+from sessions.store.search_projection import SearchProjection
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +91,9 @@ class BatchWriter:
         batch_window_s: float = 0.004,
         busy_attempts: int = 5,
         cipher: PayloadCipher | None = None,
+        search_index: bool = True,
+        redact_text: Callable[[str], str] | None = None,
+        on_indexed: Callable[[int], None] | None = None,
     ) -> None:
         self._connect = connect
         self._cipher = cipher
@@ -117,12 +121,21 @@ class BatchWriter:
         self._stopping = False
         self._thread = threading.Thread(target=self._run, name="quarterdeck-writer", daemon=True)
         self._conn: sqlite3.Connection | None = None
+        self._index_search = search_index
+        self._redact_text = redact_text
+        self._on_indexed = on_indexed
+        self.search: SearchProjection | None = None
+        """The search index this writer keeps (None: no index here, or turned off)."""
         self.fences: dict[str, int] = {}
         """Session id -> the lease token this process holds; their appends are checked."""
 
     def start(self) -> None:
         """Open the write connection and start the thread."""
         self._conn = self._connect()
+        if self._index_search:
+            self.search = SearchProjection.attach(
+                self._conn, sealing=self._cipher is not None, redact=self._redact_text
+            )
         self._thread.start()
 
     def submit(self, group: Group) -> None:
@@ -158,6 +171,9 @@ class BatchWriter:
                 taken = self._take()
                 if taken is None:
                     break
+                if not taken[0]:  # nothing queued, and the search index lags: one step of it
+                    self._index_step()
+                    continue
                 self._commit_groups(*taken)
         finally:
             if self._conn is not None:
@@ -170,6 +186,9 @@ class BatchWriter:
             while not self._queue:
                 if self._stopping:
                     return None
+                if self.search is not None and self.search.behind:
+                    self._idle = False
+                    return [], []
                 self._wake.wait()
             self._idle = False
             if not (self._stopping or self._urgent) and len(self._queue) < self._batch_max:
@@ -178,6 +197,13 @@ class BatchWriter:
                 self._wake.wait(self._window)
                 self._lingering = False
             return self._pop_batch()
+
+    def _index_step(self) -> None:
+        search, conn = self.search, self._conn
+        assert search is not None and conn is not None
+        covered = search.step(conn)
+        if covered and self._on_indexed is not None:
+            self._on_indexed(covered)
 
     def _pop_batch(self) -> tuple[list[Queued], list[Pending]]:
         """Take up to ``batch_max`` events (whole groups) so commits pipeline with producers;
@@ -307,6 +333,8 @@ class BatchWriter:
                 prev = digest
             conn.executemany(INSERT, rows)
             projection.apply(conn, records, folded, cipher=self._cipher)
+            if self.search is not None:
+                self.search.in_batch(conn, records, head=head[0] if head is not None else 0)
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:

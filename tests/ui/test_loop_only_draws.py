@@ -4,7 +4,7 @@ The console runs on a real database with a history, real demo agents, a policy f
 standing grant, and a second store on the same file — another process, as far as the console
 can tell: its records arrive by polling, or by filling a gap in ``seq`` before the console's
 own. Every SQLite connection carries a trace callback (:mod:`tests.ui.loop_guard`); the test
-drives the flows a user has, then asserts that none of their statements ran on the loop's
+drives the flows a user has (search too), then asserts that none of their statements ran on the loop's
 thread. (With the bridge's poll reading on the loop again, it fails at once.)
 """
 
@@ -29,6 +29,7 @@ from app.wiring.store import policy_file
 from screens.approval_details import ApprovalDetailsScreen
 from screens.confirm import ConfirmScreen
 from screens.replay import ReplayScreen
+from screens.search import SearchScreen
 from sessions.schema.session import SessionCreated, SessionState
 from sessions.store.engine import open_engine
 from sessions.store.event_store import EventStore
@@ -178,11 +179,24 @@ async def test_no_flow_touches_the_database_on_the_loop(
         await wait_for(pilot, replaying, "the replay")
         await pilot.press("escape")
 
-        # Cancel the session, then quit.
-        await pilot.press("c")
-        await wait_for(pilot, shown, "the confirmation")
-        await pilot.press("y")
+        # Cancel the session; search; quit.
+        told = _told(notes)
+        await pilot.press("c")  # the demo may have finished by now: then it says so
+        await wait_for(pilot, lambda: shown() or told(), "the confirmation")
+        if shown():
+            await pilot.press("y")
         await wait_for(pilot, lambda: sid not in app.running_here(), "the cancel")
+
+        # Search (the index caught up and queried on a worker), a result opened in replay.
+        await pilot.press("ctrl+f")
+        await wait_for(pilot, lambda: isinstance(app.screen, SearchScreen), "the search screen")
+        await pilot.press(*"pytest", "enter")
+        found = lambda: isinstance(app.screen, SearchScreen) and bool(app.screen.hits)  # noqa: E731
+        await wait_for(pilot, found, "search results")
+        await pilot.press("enter")
+        await wait_for(pilot, replaying, "the replay of a result")
+        await pilot.press("escape", "escape")
+        await wait_for(pilot, lambda: app.screen is dashboard, "the dashboard")
         await pilot.press("ctrl+q")
         await asyncio.wait_for(app.closed.wait(), 60)  # no pilot: the app is exiting
     assert guard.statements > 0  # the guard saw the console's reads (off the loop)

@@ -12,6 +12,7 @@ from textual.pilot import Pilot
 from agents.checkpoints.rollback import CheckpointInfo, RollbackPlan
 from screens.confirm import ConfirmScreen
 from screens.dashboard import DashboardScreen
+from screens.search import SearchScreen
 from screens.session_actions import rollback_text
 from tests.ui.conftest import ready, scene_app
 from tests.ui.scenes import S1, drifted, needs_login, working
@@ -113,3 +114,20 @@ def test_rollback_confirmation_lists_the_changes(snap_compare: SnapCompare) -> N
 
 def test_an_agent_with_drift_is_marked(snap_compare: SnapCompare) -> None:
     assert snap_compare(scene_app(drifted()), run_before=ready, terminal_size=(120, 40))
+
+
+def test_search_results(snap_compare: SnapCompare) -> None:
+    async def search_for_fix(pilot: Pilot[int]) -> None:
+        await ready(pilot)
+        await pilot.press("ctrl+f")
+        await pilot.press(*"fix*", "enter")
+        for _ in range(500):  # bounded: the worker's results, then their frame
+            screen = pilot.app.screen
+            if isinstance(screen, SearchScreen) and screen.hits:
+                break
+            await pilot.pause(0.01)
+        else:
+            raise AssertionError("no search results")
+        await ready(pilot)
+
+    assert snap_compare(scene_app(working()), run_before=search_for_fix, terminal_size=(120, 40))
