@@ -8,8 +8,8 @@ Prints two comparisons (targets in brackets):
             ``chunks_ratio`` is the share of the bare store's rate the protocol leaves us.
             (Each chunk also writes its raw frame, so ours commits about 2N events.)
   tool call ``AuthGate.authorize`` of an allowed ``ls`` in a workspace plus a durable
-            ``tool.intent`` and ``tool.result`` — what the executor adds around every
-            command — with correlation on: the call is first matched to the permission the
+            ``tool.intent`` and the ``tool.result`` that joins the next commit — what the
+            executor adds around every command — with correlation on: the call is first matched to the permission the
             agent asked for it (a permit left by the permission step, untimed) and rides on
             it; median and p99 ms over M calls                                [median <= 2 ms]
             baseline: one durable append alone. Also shown: the same call with no permit to
@@ -203,7 +203,7 @@ async def gate_and_journal(
             result = ToolResult(
                 call_id=call_id, idempotency_key=f"k-{i}", status="completed", exit_code=0
             )
-            await store.append_durable("s-gate", "impl-1", result)
+            store.append("s-gate", "impl-1", result)  # as the executor does: the next commit
             if i >= 10:
                 samples.append(time.perf_counter() - start)
     finally:

@@ -196,7 +196,10 @@ class ToolExecutor:
         return key
 
     async def _result(self, result: ToolResult) -> None:
-        await self._store.append_durable(self.session_id, self.agent_id, result)
+        # Write-ahead: the intent was committed before the action ran; its result joins the
+        # writer's next commit (milliseconds later) instead of waiting for an fsync of its own.
+        # A crash in between leaves an intent without a result, which recovery reports as such.
+        self._store.append(self.session_id, self.agent_id, result)
 
     # -- fs/* ------------------------------------------------------------------------------
 
