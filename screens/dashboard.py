@@ -66,6 +66,7 @@ class DashboardScreen(ReportsFailedWorkers, SessionActions, Screen[None]):
         Binding("slash", "filter", "Filter", id="filter"),
         Binding("p", "pause", "Pause", id="pause"),
         Binding("c", "cancel_session", "Cancel", id="cancel"),
+        Binding("x", "stop_turn", "Stop turn", show=False, id="stop-turn"),
         Binding("b", "rollback", "Rollback", id="rollback"),
         Binding("r", "replay", "Replay", id="replay"),
         Binding("ctrl+f", "search", "Search", id="search"),

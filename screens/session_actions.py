@@ -114,6 +114,21 @@ class SessionActions(_Base):
         except SupervisorError as exc:
             self.notify(str(exc), severity="error")
 
+    @work(group="control", exit_on_error=False, name="stopping an agent's turn")
+    async def action_stop_turn(self) -> None:
+        """End the running turn of the selected session's agent; the session goes on."""
+        session, supervisor = self._session(), self._supervisor()
+        if session is None or supervisor is None:
+            return
+        from agents.supervisor.actions import (
+            SupervisorError,  # not at import: the first paint needs no agents
+        )
+
+        try:
+            self.notify(await supervisor.stop_turn(session.session_id))
+        except SupervisorError as exc:
+            self.notify(str(exc), severity="error")
+
     @work(group="control", exit_on_error=False, name="rolling back a session")
     async def action_rollback(self) -> None:
         """Show what going back to the last known-good checkpoint changes; do it on yes."""

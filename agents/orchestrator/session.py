@@ -119,6 +119,8 @@ class SessionRunner:
     """Snapshots before risky calls and at validator passes; None: no checkpoints."""
     sandbox: SandboxHost | None = None
     """Confines agents, their commands and the checks; None: nothing is confined."""
+    turn_role: str | None = None
+    """The role whose turn is running now; None between turns."""
     stop_reasons: dict[str, str] = field(default_factory=dict)
     """Each role's last turn: its ACP stop reason, and what the log says it said and did."""
     outputs: dict[str, TurnOutput] = field(default_factory=dict)
@@ -355,6 +357,7 @@ class SessionRunner:
         drift = self._drift
         if drift is not None:
             await drift.begin(agent_id)
+        self.turn_role = role
         try:
             # A timeout cancels the prompt, which asks the agent to end its turn first.
             self.stop_reasons[role] = await asyncio.wait_for(agent.prompt(text), timeout)
@@ -370,6 +373,7 @@ class SessionRunner:
                 raise
             raise _TurnDiedCleanly(exc) from exc
         finally:
+            self.turn_role = None
             if drift is not None:  # a turn that failed or was cancelled may have drifted too
                 await drift.end(agent_id)
 

@@ -226,6 +226,18 @@ class Supervisor:
         await asyncio.to_thread(leases.request_cancel, engine, session_id)
         return f"asked {lease.owner} to cancel session {session_id[:8]}"
 
+    async def stop_turn(self, session_id: str) -> str:
+        """End the running turn of a session this process runs (its agent hears
+        ``session/cancel``); the workflow goes on from there. Returns what happened, in words."""
+        o = self.orchestrator
+        if o is None or not self.runs_here(session_id):
+            raise SupervisorError(f"session {session_id[:8]} is not running in this console")
+        role = o.runners[session_id].turn_role
+        if role is None:
+            raise SupervisorError(f"no agent of session {session_id[:8]} is in a turn now")
+        await o.cancel_agent(session_id, role, by=self.user)
+        return f"stopped the {role}'s turn"
+
     # -- time travel -------------------------------------------------------------------------
 
     def interrupted(

@@ -17,11 +17,14 @@ script can): only a kill of the whole group ends it."""
 
 def agent_role(scenario: str, marker: Path, *, linger: bool = False) -> dict[str, Any]:
     """An ``acp`` role played by the lifecycle test agent, optionally through a lingering
-    launcher (``sh -c``)."""
+    launcher (``sh -c``). The agent keeps its marker beside the workspace, in a state directory:
+    under the sandbox, the one place besides the workspace it may write (its /tmp is private)."""
     args = [str(LIFECYCLE_AGENT), scenario, str(marker)]
+    state = {"state_dirs": [str(marker.parent)]}
     if linger:
-        return {"backend": "acp", "command": "sh", "args": ["-c", LINGERING, sys.executable, *args]}
-    return {"backend": "acp", "command": sys.executable, "args": args}
+        launcher = ["-c", LINGERING, sys.executable, *args]
+        return {"backend": "acp", "command": "sh", "args": launcher, **state}
+    return {"backend": "acp", "command": sys.executable, "args": args, **state}
 
 
 def lifecycle_team(
@@ -77,6 +80,7 @@ def team_file(path: Path, scenario: str, marker: Path, *, linger: bool = False) 
     path.write_text(
         'name = "lifecycle"\n[roles.implementer]\nbackend = "acp"\n'
         f"command = {_toml(role['command'])}\nargs = [{args}]\n"
+        f"state_dirs = [{_toml(str(marker.parent))}]\n"
         '[workflow]\norder = ["implementer"]\ncancel_grace_s = 5.0\n'
     )
     return path

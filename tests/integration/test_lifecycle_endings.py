@@ -11,6 +11,7 @@ from pathlib import Path
 
 from agents.approvals.broker import BrokerEvent, RequestAdded
 from agents.approvals.on_ask import OnAsk
+from agents.supervisor.actions import Supervisor
 from agents.team import Team
 from app.wiring.runtime import build_runtime
 from sessions.readmodel.reducer import fold
@@ -43,9 +44,13 @@ async def _run(
     orchestrator = runtime.orchestrator
     try:
         session_id = orchestrator.start("do it", team, workspace)
-        if cancel_turn:  # the console's per-agent cancel, mid-turn
+        if cancel_turn:  # the console's `x`: stop the running agent's turn, mid-turn
             await asyncio.wait_for(asked.wait(), 60)
-            await orchestrator.cancel_agent(session_id, "implementer", by="tester")
+            supervisor = Supervisor(
+                runtime.store, policy_path=tmp_path / "p.toml", orchestrator=orchestrator, user="t"
+            )
+            said = await supervisor.stop_turn(session_id)
+            assert said == "stopped the implementer's turn"
         state = await orchestrator.wait(session_id)
         ending = orchestrator.ending(session_id)
     finally:
@@ -190,3 +195,5 @@ async def test_a_cancelled_last_turn_does_not_succeed(tmp_path: Path) -> None:
     assert next(r.payload["stop_reason"] for r in _kinds(records, "agent.stopped")) == "cancelled"
     assert state is SessionState.FAILED
     assert "ended 'cancelled'" in records[-1].payload["summary"]
+    [controlled] = _kinds(records, "agent.controlled")
+    assert controlled.payload["action"] == "cancel" and controlled.actor == "human:t"
