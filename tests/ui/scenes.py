@@ -250,6 +250,7 @@ def needs_login() -> list[Record]:
     scene.add(
         S1, "orchestrator", ev.SessionFinished(outcome=SessionState.FAILED, summary=LOGIN_REASON)
     )
+    return scene.records
 
 
 def drifted() -> list[Record]:
