@@ -133,9 +133,13 @@ class BatchWriter:
         """Open the write connection and start the thread."""
         self._conn = self._connect()
         if self._index_search:
-            self.search = SearchProjection.attach(
-                self._conn, sealing=self._cipher is not None, redact=self._redact_text
-            )
+            try:
+                self.search = SearchProjection.attach(
+                    self._conn, sealing=self._cipher is not None, redact=self._redact_text
+                )
+            except sqlite3.Error as exc:  # the index is a projection: the log goes on without it
+                log.warning("search index not kept by this process: %s", exc)
+                self.search = None
         self._thread.start()
 
     def submit(self, group: Group) -> None:
