@@ -337,6 +337,9 @@ class AcpAgent:
             error = f"agent {self.agent_id} was stopped"
         else:
             error = self._invalid_reason or f"agent {self.agent_id} exited with code {code}"
+            last = self.stderr_tail().strip().splitlines()[-1:]
+            if last and self._invalid_reason is None:  # what it said last, usually the why
+                error += f": {last[0][:200]}"
         died = AgentDiedError(error, exit_code=code, stderr_tail=self.stderr_tail())
         if not self._stopping:
             await self._record_failure(error, code)

@@ -83,6 +83,18 @@ def _inside(path: Path, roots: Iterable[Path]) -> bool:
     return any(path == root or path.is_relative_to(root) for root in roots)
 
 
+def install_root(path: Path) -> Path:
+    """What a program (or a file on its command line) under the private /tmp needs besides
+    itself: the ``node_modules`` it lies in (npm's ``.bin`` links and their packages) or the
+    virtual environment it belongs to; else just itself."""
+    for parent in path.parents:
+        if parent == PRIVATE_TMP or not parent.is_relative_to(PRIVATE_TMP):
+            break
+        if parent.name == "node_modules" or (parent / "pyvenv.cfg").is_file():
+            return parent
+    return path
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Plan:
     """The mounts of one agent and what was left out of them (for ``agent.started``)."""
@@ -108,7 +120,7 @@ def plan_mounts(
 
     ``keep`` are paths the agent needs to read even where they lie under the private /tmp (its
     program, the files its command line names, the interpreter): those under /tmp are bound
-    back read-only."""
+    back read-only, with the tree each belongs to (:func:`install_root`)."""
     root = Path(os.path.realpath(workspace))
     hidden: set[Path] = set()
     for home in dict.fromkeys(homes):
@@ -133,10 +145,11 @@ def plan_mounts(
         if real is None or real == root:
             continue
         (refused if _inside(real, hidden) else writable).append(real)
+    trees = [install_root(p) for p in keep if p.is_relative_to(PRIVATE_TMP)]
     readable = sorted(
         {
             real
-            for p in keep
+            for p in (*keep, *trees)
             if (real := _resolved(p)) is not None
             and real.is_relative_to(PRIVATE_TMP)
             and not _inside(real, (root, *writable))

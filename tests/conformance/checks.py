@@ -10,6 +10,7 @@ an agent that does not ask still held by the sandbox.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,6 +68,9 @@ def _go(
     )
 
 
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
 def _fresh_decisions(outcome: Outcome) -> list[dict[str, Any]]:
     """Gate decisions that are decisions of their own (not an execution riding on one)."""
     return [p for p in outcome.payloads("policy.decided") if not p.get("rides_on")]
@@ -76,9 +80,10 @@ def _says(outcome: Outcome) -> str:
     """A short account of a run, for a failed cell."""
     failed = [p.get("error", "") for p in outcome.payloads("agent.failed")]
     end = outcome.payloads("session.finished")
-    state = end[-1].get("state") if end else "no session.finished"
+    state = end[-1].get("outcome") if end else "no session.finished"
     why = f"; agent.failed: {failed[-1][:120]}" if failed else ""
-    tail = outcome.stderr.strip().splitlines()[-1:] if outcome.stderr.strip() else []
+    lines = UUID.sub("…", outcome.stderr).strip().splitlines()  # no ids: the doc stays stable
+    tail = lines[-1:]
     return f"exit {outcome.exit_code}, {state}{why}" + (
         f"; stderr: {tail[0][:120]}" if tail else ""
     )
@@ -195,13 +200,28 @@ def secret_read(agent: Agent, sandbox: Sandbox) -> Verdict:
     return Verdict(passed=ok, detail=f"denied={denied}, files with the key={leaks or 'none'}")
 
 
-def cancel(agent: Agent, sandbox: Sandbox, *, after: str = "tool.intent") -> Verdict:
+def _command_runs(seen: list[dict[str, Any]]) -> bool:
+    return any(r.get("kind") == "tool.intent" for r in seen)
+
+
+def _prompted(seen: list[dict[str, Any]]) -> bool:
+    """The first prompt is on its way to the agent: its turn has begun."""
+    return any(
+        r.get("kind") == "raw"
+        and r["payload"].get("direction") == "out"
+        and r["payload"].get("method") == "session/prompt"
+        for r in seen
+    )
+
+
+def cancel(
+    agent: Agent,
+    sandbox: Sandbox,
+    *,
+    started: Callable[[list[dict[str, Any]]], bool] = _command_runs,
+) -> Verdict:
     """SIGTERM mid-turn: session/cancel reaches the agent, one final state, no process left."""
     task = _call("execute", {"command": "sleep 600"})
-
-    def started(seen: list[dict[str, Any]]) -> bool:
-        return any(r.get("kind") == after for r in seen)
-
     outcome = _go(agent, sandbox, task, on_ask="allow", interrupt_when=started, timeout_s=120)
     sent = outcome.sent("session/cancel")
     finals = len(outcome.kinds("session.finished"))
@@ -214,7 +234,7 @@ def cancel(agent: Agent, sandbox: Sandbox, *, after: str = "tool.intent") -> Ver
 
 def cancel_at_start(agent: Agent, sandbox: Sandbox) -> Verdict:
     """Cancel while the first prompt is under way (agents that cannot act offline)."""
-    return cancel(agent, sandbox, after="agent.started")
+    return cancel(agent, sandbox, started=_prompted)
 
 
 def own_shell(agent: Agent, sandbox: Sandbox) -> Verdict:

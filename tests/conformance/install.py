@@ -16,7 +16,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 FAST_AGENT = "fast-agent-mcp"
-NPM_AGENTS = ("@agentclientprotocol/claude-agent-acp", "@google/gemini-cli", "opencode-ai")
+FAST_AGENT_VERSION = "0.10.48"
+NPM_VERSIONS = {
+    "@agentclientprotocol/claude-agent-acp": "0.49.0",
+    "@google/gemini-cli": "0.61.0",
+    "opencode-ai": "1.18.33",
+}
+"""The versions the matrix was last judged on (docs/agents.md): pinned, so a release of an
+agent cannot turn CI red overnight; bump one here and rerun ``make conformance`` to take it."""
+NPM_AGENTS = tuple(NPM_VERSIONS)
 
 
 class InstallError(Exception):
@@ -71,7 +79,8 @@ def _fast_agent(cache: Path) -> tuple[Path, str]:
     if not program.exists():
         _run([str(_python_313()), "-m", "venv", str(venv)], "creating fast-agent's venv")
         pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet"]
-        _run([*pip, FAST_AGENT], f"pip install {FAST_AGENT}")
+        pinned = f"{FAST_AGENT}=={FAST_AGENT_VERSION}"
+        _run([*pip, pinned], f"pip install {pinned}")
     show = subprocess.run(
         [str(venv / "bin" / "python"), "-m", "pip", "show", FAST_AGENT],
         capture_output=True,
@@ -88,7 +97,11 @@ def _fast_agent(cache: Path) -> tuple[Path, str]:
 def _npm(cache: Path) -> tuple[Path, dict[str, str]]:
     prefix = cache / "npm"
     modules = prefix / "node_modules"
-    missing = [p for p in NPM_AGENTS if not (modules / p / "package.json").exists()]
+    missing = [
+        f"{package}@{version}"
+        for package, version in NPM_VERSIONS.items()
+        if _npm_version(modules / package / "package.json") != version
+    ]
     if missing:
         if shutil.which("npm") is None:
             raise InstallError("npm is not installed (apt-get install nodejs npm)")
@@ -101,6 +114,13 @@ def _npm(cache: Path) -> tuple[Path, dict[str, str]]:
         for package in NPM_AGENTS
     }
     return modules / ".bin", versions
+
+
+def _npm_version(manifest: Path) -> str | None:
+    try:
+        return str(json.loads(manifest.read_text())["version"])
+    except (OSError, ValueError, KeyError):
+        return None
 
 
 def install(cache: Path) -> Installed:

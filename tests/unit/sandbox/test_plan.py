@@ -116,3 +116,24 @@ def test_what_the_agent_runs_from_under_tmp_is_bound_back_read_only() -> None:
         ).mounts  # type: ignore[attr-defined]
     # Only what lies under the private /tmp needs it, and not what the workspace bind covers.
     assert mounts.readable == (root / "play.toml", root / "venv")
+
+
+def test_an_npm_or_venv_program_under_tmp_brings_its_tree() -> None:
+    with tempfile.TemporaryDirectory(dir="/tmp") as name:
+        root = Path(name).resolve()
+        (root / "ws").mkdir()
+        bin_dir = root / "npm" / "node_modules" / ".bin"
+        package = root / "npm" / "node_modules" / "@g" / "cli" / "dist"
+        bin_dir.mkdir(parents=True)
+        package.mkdir(parents=True)
+        (package / "index.js").write_text("")
+        (bin_dir / "cli").symlink_to(package / "index.js")
+        venv = root / "venv"
+        (venv / "bin").mkdir(parents=True)
+        (venv / "pyvenv.cfg").write_text("")
+        (venv / "bin" / "agent").write_text("")
+        mounts = _plan(root, keep=(bin_dir / "cli", venv / "bin" / "agent")).mounts  # type: ignore[attr-defined]
+    # The .bin link resolves into a package that needs its siblings: the whole node_modules.
+    assert root / "npm" / "node_modules" in mounts.readable
+    assert venv in mounts.readable
+    assert root not in mounts.readable
