@@ -5,7 +5,8 @@ stderr drained to a log file), the protocol conversation (initialize with a vers
 login detection at every step, session/new or session/load, optional mode, prompt, cancel) and
 its teardown (close stdin, SIGTERM, SIGKILL: never an orphan). A turn and its cooperative cancel
 are :mod:`agents.backends.turn`'s. Requests the agent makes of us are served by
-``BackendClient`` through the gate; every raw frame is recorded by ``FrameRecorder``.
+``BackendClient`` through the gate; every raw frame is recorded by ``FrameRecorder``; what
+became of the agent (started, stopped, failed, died) is :mod:`agents.backends.agent_events`'s.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from acp import RequestError
 from acp.client.connection import ClientSideConnection
 from tenacity import (
     AsyncRetrying,
-    RetryCallState,
     retry_if_exception_type,
     stop_after_attempt,
     wait_random_exponential,
@@ -27,12 +27,13 @@ from tenacity import (
 
 from agents.auth.ceiling import Ceiling
 from agents.auth.gate import AuthGate
+from agents.backends.agent_events import AgentEvents
 from agents.backends.client import BackendClient
 from agents.backends.env import scrubbed_env
 from agents.backends.executor import ActionLog, ToolExecutor
 from agents.backends.frames import FrameRecorder
 from agents.backends.handshake import LoginNeeded, Refused, VersionMismatch, open_session
-from agents.backends.login import AuthOffer, is_login_error, login_reason
+from agents.backends.login import AuthOffer, is_login_error
 from agents.backends.process import STDOUT_LIMIT, PipeTransport, terminate
 from agents.backends.spec import (
     AcpBackendError,
@@ -44,8 +45,6 @@ from agents.backends.spec import (
 from agents.backends.stderr_log import LogLimits, StderrDrain
 from agents.backends.turn import Lifeline, Turn
 from agents.sandbox.host import UNCONFINED, Confinement
-from sessions.schema.agent import AgentFailed, AgentStarted, AgentStopped
-from sessions.schema.flow import EscalationRaised, RetryScheduled
 from sessions.store.event_store import EventStore
 
 __all__ = [
@@ -117,7 +116,9 @@ class AcpAgent:
         self.sandbox = sandbox
         """How the process and its commands are confined (recorded in ``agent.started``)."""
         self._actions = actions
-        self._warned = False
+        self._events = AgentEvents(
+            store, session_id=session_id, agent_id=agent_id, role=role, stderr_tail=self.stderr_tail
+        )
 
     @property
     def pid(self) -> int | None:
@@ -139,43 +140,19 @@ class AcpAgent:
         program = shutil.which(self.spec.command)
         if program is None:
             error = f"agent command {self.spec.command!r} was not found on PATH"
-            await self._record_failure(error)
+            await self._events.failed(error)
             raise AcpBackendError(error)
-        await self._check_sandbox()
+        await self._events.check_sandbox(self.sandbox)
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self._retry_attempts),
             wait=wait_random_exponential(multiplier=0.1, max=self._retry_max_s),
             retry=retry_if_exception_type(AgentDiedError),
-            before_sleep=self._record_retry,
+            before_sleep=self._events.retry,
             reraise=True,
         )
         async for attempt in retrying:
             with attempt:
                 await self._start_once(program)
-
-    async def _check_sandbox(self) -> None:
-        """Refuse to start without the sandbox the team file demands; warn, once, when the
-        agent runs unconfined for want of one (never a silent fallback)."""
-        if self.sandbox.error is not None:
-            error = f"agent {self.agent_id} not started: {self.sandbox.error}"
-            await self._record_failure(error)
-            raise AcpBackendError(error)
-        if self.sandbox.warning is not None and not self._warned:
-            self._warned = True
-            reason = f"agent {self.agent_id} ({self.role}) {self.sandbox.warning}"
-            escalation = EscalationRaised(reason=reason, severity="warning", agent_id=self.agent_id)
-            await self._store.append_durable(self.session_id, self.agent_id, escalation)
-
-    def _record_retry(self, state: RetryCallState) -> None:
-        error = state.outcome.exception() if state.outcome is not None else None
-        delay = state.next_action.sleep if state.next_action is not None else 0.0
-        retry = RetryScheduled(
-            operation="acp.start",
-            attempt=state.attempt_number,
-            delay_s=round(delay, 3),
-            error=str(error),
-        )
-        self._store.append(self.session_id, self.agent_id, retry)
 
     async def _start_once(self, program: str) -> None:
         self._stopping = False
@@ -196,7 +173,7 @@ class AcpAgent:
             )
         except OSError as exc:
             error = f"agent command {program!r} could not start: {exc}"
-            await self._record_failure(error)
+            await self._events.failed(error)
             raise AcpBackendError(error) from exc
         assert process.stderr is not None
         self._process = process
@@ -234,9 +211,7 @@ class AcpAgent:
             async with asyncio.timeout(self._handshake_timeout_s):
                 await self._handshake(self._conn, program, process.pid)
         except TimeoutError:
-            await self._record_failure(
-                f"no answer to the handshake in {self._handshake_timeout_s}s"
-            )
+            await self._events.failed(f"no answer to the handshake in {self._handshake_timeout_s}s")
             await self._teardown()
             raise AgentDiedError("the agent did not answer the handshake") from None
         except BaseException:
@@ -254,62 +229,23 @@ class AcpAgent:
                 resume_id=self.acp_session_id,
             )
         except VersionMismatch as exc:
-            await self._record_failure(str(exc))
+            await self._events.failed(str(exc))
             raise ProtocolMismatchError(str(exc)) from exc
         except LoginNeeded as exc:
             raise await self._login_needed(exc.offers, str(exc), step=exc.step) from exc
         except Refused as exc:
-            await self._record_failure(f"the agent refused {exc}")
+            await self._events.failed(f"the agent refused {exc}")
             raise AcpBackendError(f"the agent refused {exc}") from exc
         self.acp_session_id, self._offers = opened.session_id, opened.offers
-        self._store.append(
-            self.session_id,
-            self.agent_id,
-            AgentStarted(
-                agent_id=self.agent_id,
-                role=self.role,
-                backend="acp",
-                command=[program, *self.spec.args],
-                pid=pid,
-                protocol_version=opened.protocol_version,
-                acp_session_id=opened.session_id,
-                loaded=opened.loaded,
-                sandbox=self.sandbox.info(),
-            ),
-        )
+        command = [program, *self.spec.args]
+        self._events.started(opened, command=command, pid=pid, sandbox=self.sandbox)
 
     async def _login_needed(
         self, offers: tuple[AuthOffer, ...] | list[AuthOffer], detail: str, *, step: str
     ) -> AgentAuthRequiredError:
-        """Record that the agent needs a login (a critical escalation and ``agent.failed``)."""
-        reason = login_reason(
-            agent_id=self.agent_id,
-            command=self.spec.command,
-            step=step,
-            detail=detail,
-            offers=offers,
-            hint=self.spec.login_hint,
-            log_path=self.log_path,
+        return await self._events.login_needed(
+            offers, detail, step=step, spec=self.spec, log_path=self.log_path
         )
-        await self._store.append_durable(
-            self.session_id,
-            self.agent_id,
-            EscalationRaised(reason=reason, severity="critical", agent_id=self.agent_id),
-        )
-        await self._record_failure(reason, login_required=True)
-        return AgentAuthRequiredError(reason)
-
-    async def _record_failure(
-        self, error: str, exit_code: int | None = None, *, login_required: bool = False
-    ) -> None:
-        failed = AgentFailed(
-            agent_id=self.agent_id,
-            error=error,
-            exit_code=exit_code,
-            stderr_tail=self.stderr_tail(),
-            login_required=login_required,
-        )
-        await self._store.append_durable(self.session_id, self.agent_id, failed)
 
     # -- the running process ---------------------------------------------------------------
 
@@ -333,16 +269,9 @@ class AcpAgent:
             self._client.cancel_permissions()
         if self._executor is not None:
             await self._executor.kill_all()
-        if self._stopping:
-            error = f"agent {self.agent_id} was stopped"
-        else:
-            error = self._invalid_reason or f"agent {self.agent_id} exited with code {code}"
-            last = self.stderr_tail().strip().splitlines()[-1:]
-            if last and self._invalid_reason is None:  # what it said last, usually the why
-                error += f": {last[0][:200]}"
-        died = AgentDiedError(error, exit_code=code, stderr_tail=self.stderr_tail())
-        if not self._stopping:
-            await self._record_failure(error, code)
+        died = await self._events.exited(
+            code, stopping=self._stopping, invalid=self._invalid_reason
+        )
         if self._lifeline is not None and not self._lifeline.died.done():
             self._lifeline.died.set_result(died)
 
@@ -382,17 +311,12 @@ class AcpAgent:
             reason = "cancelled"  # it ignored session/cancel and was stopped after the grace
         except asyncio.CancelledError:
             if turn.cancelled_in_grace:
-                self._stopped("cancelled")
+                self._events.stopped("cancelled")
             raise
         finally:
             self._turn = None
-        self._stopped(reason)
+        self._events.stopped(reason)
         return reason
-
-    def _stopped(self, reason: str) -> None:
-        self._store.append(
-            self.session_id, self.agent_id, AgentStopped(agent_id=self.agent_id, stop_reason=reason)
-        )
 
     async def cancel(self) -> None:
         """End the running turn, the agent's way first (``session/cancel``, pending permissions
@@ -412,7 +336,7 @@ class AcpAgent:
         alive = self._process is not None and self._process.returncode is None
         await self._teardown()
         if alive:
-            self._stopped("stopped")
+            self._events.stopped("stopped")
 
     async def _teardown(self) -> None:
         self._stopping = True

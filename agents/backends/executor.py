@@ -2,11 +2,11 @@
 
 Every request becomes a ``ToolRequest`` for the agent's role and workspace and goes to
 ``AuthGate.authorize`` (which records the decision). A refusal is a JSON-RPC error carrying the
-reason. An allowed write or command is journaled: a durable ``tool.intent`` before it happens
-and a durable ``tool.result`` after, so a crash in between leaves a visible trace. A request that
+reason. An allowed write or command is journaled (:mod:`agents.backends.journal`): a durable
+``tool.intent`` before it happens and a ``tool.result`` after, so a crash in between leaves a
+visible trace. A request that
 carries out a permission request already decided (``permits``, :mod:`agents.backends.correlation`)
-rides on that decision instead of being asked again. A command's output becomes ``tool.output``
-events through :class:`~agents.backends.output.OutputCoalescer`.
+rides on that decision instead of being asked again.
 
 The side effects — reading, diffing and writing a file, finding and starting a program — are
 methods of their own: a re-drive (:mod:`agents.redrive`) answers them from the log while every
@@ -23,7 +23,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Protocol
 
 from acp import RequestError
 
@@ -35,22 +35,17 @@ from agents.backends.effects import (
     absolute,
     command_argv,
     gated_line,
-    idempotency_key,
     proposed_diff,
     read_lines,
     write_file,
 )
-from agents.backends.output import OutputCoalescer
+from agents.backends.journal import ToolJournal
 from agents.backends.terminals import DEFAULT_OUTPUT_LIMIT, Terminal
 from sessions.schema.base import JsonObject
-from sessions.schema.tools import ToolIntent, ToolOutput, ToolResult
 from sessions.store.event_store import EventStore
 
 DENIED = -32010
 """JSON-RPC error code of a tool call the policy (or a human) refused; ACP defines none."""
-
-RESULT_OUTPUT_LIMIT = 16 * 1024
-"""Characters of a command's output kept in its ``tool.result`` event (the tail)."""
 
 
 class ActionLog(Protocol):
@@ -93,7 +88,6 @@ class ToolExecutor:
         self.agent_id = agent_id
         self.role = role
         self.workspace = workspace.resolve()
-        self._store = store
         self._gate = gate
         self._env = dict(env)
         self._ceiling = ceiling
@@ -104,6 +98,8 @@ class ToolExecutor:
         """The turn's decided permission requests, which matching requests here ride on."""
         self._wrap = wrap
         self._actions = actions
+        self.tool_journal = ToolJournal(store, session_id=session_id, agent_id=agent_id)
+        """Where this agent's allowed writes and commands are journaled."""
 
     def request(
         self,
@@ -171,36 +167,6 @@ class ToolExecutor:
     def _call_id(self, kind: str) -> str:
         return f"{kind}-{uuid.uuid4().hex[:12]}"
 
-    async def _intent(
-        self,
-        call_id: str,
-        action: Literal["write", "execute"],
-        target: str,
-        *,
-        argv: list[str] | None = None,
-        path: str | None = None,
-        cwd: str | None = None,
-        approval_id: str | None = None,
-    ) -> str:
-        key = idempotency_key(self.session_id, call_id, action, target=target)
-        intent = ToolIntent(
-            call_id=call_id,
-            idempotency_key=key,
-            action=action,
-            argv=argv,
-            path=path,
-            cwd=cwd,
-            approval_id=approval_id,
-        )
-        await self._store.append_durable(self.session_id, self.agent_id, intent)
-        return key
-
-    async def _result(self, result: ToolResult) -> None:
-        # Write-ahead: the intent was committed before the action ran; its result joins the
-        # writer's next commit (milliseconds later) instead of waiting for an fsync of its own.
-        # A crash in between leaves an intent without a result, which recovery reports as such.
-        self._store.append(self.session_id, self.agent_id, result)
-
     # -- fs/* ------------------------------------------------------------------------------
 
     async def read_text_file(
@@ -238,7 +204,7 @@ class ToolExecutor:
             tool_call_id=tool_call_id,
             content=content,
         )
-        key = await self._intent(
+        key = await self.tool_journal.intent(
             call_id, "write", str(target), path=str(target), approval_id=auth.approval_id
         )
         started = time.perf_counter()
@@ -246,19 +212,12 @@ class ToolExecutor:
         try:
             await self._write(target, content)
         except OSError as exc:
-            await self._result(
-                ToolResult(call_id=call_id, idempotency_key=key, status="failed", output=str(exc))
-            )
+            await self.tool_journal.failed(call_id, key, str(exc))
             raise RequestError.internal_error({"path": str(target), "error": str(exc)}) from None
         finally:
             if self._actions is not None:
                 self._actions.ended(token)
-        elapsed = round((time.perf_counter() - started) * 1000, 3)
-        await self._result(
-            ToolResult(
-                call_id=call_id, idempotency_key=key, status="completed", duration_ms=elapsed
-            )
-        )
+        await self.tool_journal.written(call_id, key, started=started)
 
     async def _proposed_diff(self, target: Path, content: str) -> str:
         """What a write would change, shown with an approval (reads the file as it is now)."""
@@ -293,7 +252,7 @@ class ToolExecutor:
         program = self._which(argv[0], run_env.get("PATH"))
         if program is None:
             raise RequestError.invalid_params({"command": argv[0], "reason": "not found on PATH"})
-        key = await self._intent(
+        key = await self.tool_journal.intent(
             call_id,
             "execute",
             shlex.join(argv),
@@ -341,29 +300,16 @@ class ToolExecutor:
         except OSError as exc:
             if actions is not None:
                 actions.ended(token)
-            await self._result(
-                ToolResult(call_id=call_id, idempotency_key=key, status="failed", output=str(exc))
-            )
+            await self.tool_journal.failed(call_id, key, str(exc))
             raise RequestError.internal_error({"command": argv[0], "error": str(exc)}) from None
 
-        output = self._coalescer(call_id)
+        output = self.tool_journal.output(call_id)
 
         async def finished(terminal: Terminal) -> None:
             output.close()  # the last of the output is logged before the result
             if actions is not None:
                 actions.ended(token)
-            code = terminal.process.returncode
-            await self._result(
-                ToolResult(
-                    call_id=call_id,
-                    idempotency_key=key,
-                    status="completed" if code == 0 else "failed",
-                    exit_code=code,
-                    output=terminal.output()[-RESULT_OUTPUT_LIMIT:],
-                    truncated=terminal.truncated,
-                    duration_ms=round((time.perf_counter() - started) * 1000, 3),
-                )
-            )
+            await self.tool_journal.exited(call_id, key, terminal, started=started)
 
         terminal_id = f"term-{next(self._ids)}"
         self._terminals[terminal_id] = Terminal(
@@ -375,22 +321,6 @@ class ToolExecutor:
             leader_last=self._wrap is not None,
         )
         return terminal_id
-
-    def _coalescer(self, call_id: str) -> OutputCoalescer:
-        """A command's output as ``tool.output`` events: coalesced, capped, progress collapsed.
-
-        The console shows output while it runs; the cap keeps a chatty build from filling the
-        log (the result still carries the tail). Fire-and-forget: output is not a decision.
-        """
-
-        def emit(text: str, truncated: bool) -> None:
-            self._store.append(
-                self.session_id,
-                self.agent_id,
-                ToolOutput(call_id=call_id, text=text, truncated=truncated),
-            )
-
-        return OutputCoalescer(emit)
 
     def terminal(self, terminal_id: str) -> Terminal:
         """The terminal with this id, or a JSON-RPC error for the agent."""

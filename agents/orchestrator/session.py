@@ -5,7 +5,9 @@ each turn, check and review, holds the session's lease while it runs, and — re
 whose process died — first records what the crash left open. Agents never write state: only
 this runner (and the gate and backends it drives) append events.
 A cancel reaches the running turn's agent first (:mod:`agents.backends.turn`); once the session
-has begun to finish it changes nothing (:mod:`agents.orchestrator.ending`): one final state.
+has begun to finish it changes nothing (:mod:`agents.orchestrator.ending`): one final state. A
+turn whose agent died is tried again when that is safe (:mod:`agents.orchestrator.turn_retry`);
+the workspace is baselined and watched for drift (:mod:`agents.orchestrator.workspace_watch`).
 """
 
 from __future__ import annotations
@@ -17,14 +19,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydantic import BaseModel
-from tenacity import (
-    AsyncRetrying,
-    RetryCallState,
-    retry_if_exception_type,
-    stop_after_attempt,
-    stop_after_delay,
-    wait_exponential_jitter,
-)
 
 from agents.approvals.broker import ApprovalBroker
 from agents.auth.gate import AuthGate
@@ -40,8 +34,10 @@ from agents.orchestrator.ending import complete
 from agents.orchestrator.progress import Progress
 from agents.orchestrator.recovery import LeaseKeeper, interrupted_note, record_recovery
 from agents.orchestrator.transitions import check_transition
+from agents.orchestrator.turn_retry import TurnDiedCleanly, journaled_since, retried
 from agents.orchestrator.turns import TurnOutput, prompt_for, turn_output, unfinished
 from agents.orchestrator.workflow import Workflow
+from agents.orchestrator.workspace_watch import watch_workspace
 from agents.roles.handoffs import ReviewVerdict, handoff_event
 from agents.roles.reviewer import human_verdict, verdict_from_reply
 from agents.roles.roster import agent_id as agent_id_of
@@ -51,7 +47,6 @@ from agents.secrets.keyring_store import SecretStore
 from agents.team import Backend, RoleConfig, Team
 from sessions.errors import QuarterdeckError
 from sessions.schema.base import Payload
-from sessions.schema.flow import RetryScheduled
 from sessions.schema.session import (
     TERMINAL_STATES,
     SessionContext,
@@ -62,25 +57,13 @@ from sessions.schema.session import (
 )
 from sessions.store.event_store import EventStore
 from sessions.store.memory import PurgeReason, SessionMemory
-from sessions.store.reading import load_session, log_bounds
+from sessions.store.reading import log_bounds
 
 log = logging.getLogger(__name__)
 
 
-TURN_ATTEMPTS = 3
-TURN_RETRY_BUDGET_S = 120.0
-
-
 class TurnTimedOutError(QuarterdeckError):
     """A turn ran past the team's ``turn_timeout_s``; it was cancelled."""
-
-
-class _TurnDiedCleanly(Exception):
-    """The agent died before it journaled anything: the turn may be tried again."""
-
-    def __init__(self, died: AgentDiedError) -> None:
-        super().__init__(str(died))
-        self.died = died
 
 
 @dataclass(kw_only=True)
@@ -204,32 +187,13 @@ class SessionRunner:
             )
         )
 
-    async def _baseline(self) -> None:
-        """Register the workspace for checkpoints and, for a new session, snapshot it first:
-        the baseline that tells rollback which files the session did not create."""
-        if self.checkpoints is None:
-            return
-        settings = self.spec.team.checkpoints
-        self.checkpoints.watch(
-            self.session_id,
-            self.spec.workspace,
-            exclude=settings.excluded(),
-            enabled=settings.enabled,
-        )
-        self._drift = TurnDrift(
-            self.store, self.session_id, self.checkpoints.drift(self.session_id)
-        )
-        if self.start is not None:
-            return
-        try:
-            await self.checkpoints.take(self.session_id, label="session start")
-        except Exception as exc:  # reported as an event; the session goes on without it
-            await self.checkpoints.failed(self.session_id, "at session start", exc)
-
     async def _drive(self, lease: LeaseKeeper) -> SessionState:
         try:
             await self._begin()
-            await self._baseline()
+            resuming = self.start is not None
+            self._drift = await watch_workspace(
+                self.checkpoints, self.store, self.spec, resuming=resuming
+            )
             lease.watch(self.cancel)  # `quarterdeck cancel` from another process, a lost lease
             reason = "resumed after the process running it died" if self.start else ""
             await self.move(SessionState.RUNNING, reason)
@@ -323,25 +287,8 @@ class SessionRunner:
         if self._note and not verbatim:  # the first agent after a resume hears the last run died
             text, self._note = f"{self._note}\n\n{text}", ""
         since = await asyncio.to_thread(self._head_seq)
-
-        async def before_sleep(state: RetryCallState) -> None:
-            await self._record_retry(role, state)
-
-        # A turn whose agent died is tried again with a fresh agent, with backoff — unless it
-        # had journaled a side effect: that turn is not safe to repeat, and fails the session.
-        retrying = AsyncRetrying(
-            retry=retry_if_exception_type(_TurnDiedCleanly),
-            stop=stop_after_attempt(TURN_ATTEMPTS) | stop_after_delay(TURN_RETRY_BUDGET_S),
-            wait=wait_exponential_jitter(multiplier=0.2, max=8.0),
-            before_sleep=before_sleep,
-            reraise=True,
-        )
-        try:
-            async for try_ in retrying:
-                with try_:
-                    await self._one_turn(role, agent_id, text)
-        except _TurnDiedCleanly as exc:
-            raise exc.died from None
+        # A fresh agent plays it again if its agent dies, unless it had journaled a side effect.
+        await retried(role, lambda: self._one_turn(role, agent_id, text), emit=self._emit)
         output = await turn_output(self.store, self.session_id, agent_id, after_seq=since)
         self.outputs[role] = output
         return output.text, output.plan
@@ -369,32 +316,13 @@ class SessionRunner:
         except AgentDiedError as exc:
             self.agents.pop(role, None)
             await agent.stop()
-            if await self._journaled_since(agent_id, since):
+            if await journaled_since(self.store, self.session_id, agent_id=agent_id, since=since):
                 raise
-            raise _TurnDiedCleanly(exc) from exc
+            raise TurnDiedCleanly(exc) from exc
         finally:
             self.turn_role = None
             if drift is not None:  # a turn that failed or was cancelled may have drifted too
                 await drift.end(agent_id)
-
-    async def _journaled_since(self, agent_id: str, since: int) -> bool:
-        await asyncio.to_thread(self.store.flush)
-        records = await asyncio.to_thread(load_session, self.store.engine, self.session_id)
-        return any(
-            r.seq > since and r.kind == "tool.intent" and r.actor == agent_id for r in records
-        )
-
-    async def _record_retry(self, role: str, state: RetryCallState) -> None:
-        error = state.outcome.exception() if state.outcome is not None else None
-        delay = state.next_action.sleep if state.next_action is not None else 0.0
-        await self._emit(
-            RetryScheduled(
-                operation=f"{role} turn",
-                attempt=state.attempt_number + 1,
-                delay_s=round(delay, 3),
-                error=str(error.__cause__ or error) if error else "unknown",
-            )
-        )
 
     def _head_seq(self) -> int:
         return log_bounds(self.store.engine).last

@@ -162,7 +162,7 @@ class ReplayExecutor(ToolExecutor):
     ) -> str:
         exchange = CURRENT.get()
         for payload in exchange.results if exchange is not None else []:
-            await self._result(ToolResult.model_validate(payload))
+            await self.tool_journal.result(ToolResult.model_validate(payload))
         return str(recorded_result(exchange).get("terminalId", ""))
 
 
