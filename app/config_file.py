@@ -1,7 +1,7 @@
 """Where ``config.toml`` is and how its errors read; shared by its two readers.
 
 :mod:`app.settings` validates ``[storage]`` with pydantic, :mod:`app.console_settings` the
-console's ``[console]`` and ``[keymap]`` by hand (the console reads them before its first
+console's ``[console]``, ``[notify]`` and ``[keymap]`` by hand (the console reads them before its first
 paint, which cannot wait for pydantic to load). Neither table's reader imports the other.
 """
 
@@ -13,7 +13,7 @@ from pathlib import Path
 from app.paths import config_dir
 from sessions.errors import QuarterdeckError
 
-CONSOLE_TABLES = frozenset({"console", "keymap"})
+CONSOLE_TABLES = frozenset({"console", "notify", "keymap"})
 """Tables of ``config.toml`` that ``app/console_settings.py`` validates, not ``app/settings.py``."""
 
 

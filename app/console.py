@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import shutil
-import subprocess
 import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
@@ -22,13 +20,14 @@ from textual.binding import Binding
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
+from app.attention import Attention
 from app.console_settings import Settings
 from screens.confirm import ConfirmScreen
 from screens.dashboard import DashboardScreen
 from screens.messages import HistoryProgress, LogAdvanced
 from screens.stylesheets import FirstScreen, first_stylesheets
 from screens.worker_errors import ReportsFailedWorkers
-from sessions.readmodel.console_model import Alert, AlertThrottle, ConsoleModel, stuck_sessions
+from sessions.readmodel.console_model import Alert, AlertThrottle, ConsoleModel
 
 FIRST_FRAME_WAIT_S = 1.0
 """How long the console waits for its first complete frame before opening the database."""
@@ -36,6 +35,7 @@ FIRST_FRAME_WAIT_S = 1.0
 if TYPE_CHECKING:
     from agents.supervisor.actions import Supervisor
     from app.bridge import Bridge
+    from app.notify import Desktop
     from app.wiring.console_boot import Boot, Opened
     from sessions.lifecycle import SessionState
     from sessions.store.record import Record
@@ -58,6 +58,7 @@ class QuarterdeckApp(ReportsFailedWorkers, App[int]):
         replay_session: str | None = None,
         replay_at: int | None = None,
         tick_s: float | None = 1.0,
+        desktop: Desktop | None = None,
     ) -> None:
         first: FirstScreen = "replay" if replay_session is not None else "dashboard"
         super().__init__(css_path=first_stylesheets(first))
@@ -72,7 +73,10 @@ class QuarterdeckApp(ReportsFailedWorkers, App[int]):
         self.bridge: Bridge | None = None
         self.started: list[str] = []
         """Sessions this console started (``demo``/``run``)."""
-        self._stuck_told: set[str] = set()
+        self.attention = Attention(
+            self, self.settings.notify, since=clock(), write=self.write_escape, desktop=desktop
+        )
+        """What has waited, failed or stalled; ``desktop`` replaces the configured sender."""
         self._shut_down = False
         self.failure: str | None = None
         """Why the console could not open (printed after the terminal is restored)."""
@@ -193,48 +197,36 @@ class QuarterdeckApp(ReportsFailedWorkers, App[int]):
         dashboard.show_progress("" if message.finished else f"loading history {percent}%")
 
     def alert(self, alert: Alert) -> None:
-        """Call for attention: a notification, the bell, and a desktop notification if set."""
+        """Call for attention at once (an approval arrived): a notification and the bell."""
         severity: SeverityLevel = "warning" if alert.kind == "approval" else "error"
-        titles = {"approval": "Approval needed", "failed": "Session failed", "stuck": "Stuck?"}
+        titles = {"approval": "Approval needed", "failed": "Session failed", "stalled": "Stalled?"}
         self.notify(alert.text, title=titles[alert.kind], severity=severity, timeout=8)
-        if self.settings.console.bell:
+        if self.settings.notify.bell:
             self.bell()
-        if self.settings.console.desktop_notifications:
-            self._desktop(titles[alert.kind], alert.text)
 
-    def _desktop(self, title: str, text: str) -> None:
-        program = shutil.which("notify-send")
-        if program is None:
-            self.notify("desktop_notifications needs `notify-send` on PATH", severity="warning")
-            return
-        try:
-            subprocess.Popen(  # a fixed program; arguments never reach a shell
-                [program, "--app-name=Quarterdeck", title, text],
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-        except OSError as exc:
-            self.notify(f"desktop notification failed: {exc}", severity="warning")
+    def write_escape(self, text: str) -> None:
+        """Write an escape sequence to the terminal (a desktop notification by OSC 9/777)."""
+        if not self.is_headless and self._driver is not None:
+            self._driver.write(text)
+
+    def check_attention(self, interrupted: frozenset[str] = frozenset()) -> None:
+        """Tell what has waited, failed or stalled since the last look (a pass over the folded
+        view: no database read). ``interrupted`` sessions are dead, not stalled."""
+        self.attention.check(self.model.view, self.clock(), interrupted=interrupted)
 
     def _tick(self) -> None:
-        """Every second: fresh ages and waiting times, interrupted and stuck sessions."""
+        """Every second: fresh ages and waiting times, interrupted sessions, what is due."""
         dashboard = self.dashboard
         if dashboard is not None and dashboard.is_mounted and self.screen is dashboard:
             dashboard.refresh_view(force=True)
         self.check_interrupted()
-        after = self.settings.console.stuck_after_s
-        for session in stuck_sessions(self.model.view, self.clock(), after):
-            if session.session_id not in self._stuck_told:
-                self._stuck_told.add(session.session_id)
-                minutes = f"{after / 60:g} min" if after >= 60 else f"{after:g} s"
-                text = f"{session.title or session.session_id[:8]}: no event for {minutes}"
-                self.alert(Alert("stuck", session.session_id, text))
 
     def check_interrupted(self) -> None:
-        """Find the unfinished sessions no live process runs; the lease table is read on a
-        thread, and only when the log shows some session unfinished."""
+        """Find the unfinished sessions no live process runs (the lease table is read on a
+        thread, and only when the log shows some session unfinished), then what is due."""
         supervisor = self.opened.supervisor if self.opened is not None else None
-        if supervisor is None:
+        if supervisor is None:  # nothing to ask about leases: every session counts as live
+            self.check_attention()
             return
         from agents.supervisor.recovery import UNFINISHED  # loaded with the supervisor already
 
@@ -260,12 +252,25 @@ class QuarterdeckApp(ReportsFailedWorkers, App[int]):
         running_here: frozenset[str],
     ) -> None:
         found = frozenset(supervisor.interrupted(candidates, running_here=running_here))
-        self.call_from_thread(self._show_interrupted, found)
+        checked = frozenset(sid for sid, _ in candidates)
+        self.call_from_thread(self._show_interrupted, found, checked)
 
-    def _show_interrupted(self, found: frozenset[str]) -> None:
+    def _show_interrupted(
+        self, found: frozenset[str], checked: frozenset[str] = frozenset()
+    ) -> None:
         dashboard = self.dashboard
         if dashboard is not None and dashboard.is_mounted:
             dashboard.show_interrupted(found)
+        # Unfinished sessions folded since the leases were read are unknown yet: not stalled
+        # until the next look says they are live.
+        from agents.supervisor.recovery import UNFINISHED
+
+        unknown = {
+            s.session_id
+            for s in self.model.view.sessions
+            if s.state in UNFINISHED and s.session_id not in checked
+        }
+        self.check_attention(found | unknown)
 
     # -- quit ---------------------------------------------------------------------------------
 

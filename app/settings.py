@@ -9,7 +9,7 @@ overrides the path). Absent means every default. This module reads the ``[storag
     agent_stderr_max_bytes = 2097152   # an agent's stderr log rotates at this size
     agent_stderr_backups = 2           # rotated files kept per agent
 
-and only names the console's tables (``[console]``, ``[keymap]``), which
+and only names the console's tables (``[console]``, ``[notify]``, ``[keymap]``), which
 ``app/console_settings.py`` reads: any other table is an error, so a misspelt ``[storage]``
 never silently leaves a database unencrypted.
 

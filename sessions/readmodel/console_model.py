@@ -3,7 +3,7 @@
 :class:`ConsoleModel` is the accumulator both the live dashboard and the replay screen fill:
 records go in (in ``seq`` order; already-seen ones are ignored), and :meth:`ConsoleModel.add`
 says what changed — the new view, the new timeline rows per session and the alerts (an approval
-arrived, a session failed). Each payload is parsed once and shared by the reducer and the
+arrived; what has waited, failed or stalled is :mod:`sessions.readmodel.attention`'s). Each payload is parsed once and shared by the reducer and the
 timeline. Pure: no I/O, no UI.
 """
 
@@ -11,19 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import TYPE_CHECKING, Literal
 
-from sessions.lifecycle import SessionState
 from sessions.readmodel.views import ConsoleView, SessionView, TimelineEntry
 
 if TYPE_CHECKING:
     from sessions.readmodel.reducer import Folder
     from sessions.store.record import Record
 
-AlertKind = Literal["approval", "failed", "stuck"]
-
-_RUNNING = frozenset({SessionState.RUNNING, SessionState.AWAITING_APPROVAL})
+AlertKind = Literal["approval", "failed", "stalled"]
+"""An approval arrived (from the records); the others come from :mod:`~sessions.readmodel.attention`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,36 +89,16 @@ class ConsoleModel:
         return self.timelines.setdefault(session_id, [])
 
 
-_ALERTING = frozenset({"approval.requested", "session.finished"})
+_ALERTING = frozenset({"approval.requested"})
 
 
 def _alert(record: Record, session: SessionView | None) -> Alert | None:
-    title = session.title if session is not None and session.title else record.session_id[:8]
     if record.kind == "approval.requested" and session is not None:
         asked = next((p for p in session.pending if p.requested_seq == record.seq), None)
         if asked is not None:
             what = asked.command or asked.summary
             return Alert("approval", record.session_id, f"{asked.role} asks: {what}")
-    failed = session is not None and session.state is SessionState.FAILED
-    if record.kind == "session.finished" and failed:
-        return Alert("failed", record.session_id, f"session failed: {title}")
     return None
-
-
-def stuck_sessions(view: ConsoleView, now: float, after_s: float) -> list[SessionView]:
-    """Running sessions with no event for ``after_s`` seconds and no approval pending (a
-    session waiting for a human is not stuck, it is waiting)."""
-    stuck = []
-    for session in view.sessions:
-        if session.state not in _RUNNING or session.pending or not session.updated_ts:
-            continue
-        try:
-            last = datetime.fromisoformat(session.updated_ts).timestamp()
-        except ValueError:
-            continue
-        if now - last >= after_s:
-            stuck.append(session)
-    return stuck
 
 
 @dataclass
@@ -130,7 +107,7 @@ class AlertThrottle:
 
     Approval alerts that arrive together become one ("3 approvals waiting: …"), and after one
     is shown, more approvals within ``quiet_s`` only join the queue on screen — no new toast, no
-    new bell. A failed or stuck session always alerts: it is rarer and worth the noise.
+    new bell. A failed or stalled session always alerts: it is rarer and worth the noise.
     """
 
     quiet_s: float = 8.0

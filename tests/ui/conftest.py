@@ -7,16 +7,27 @@ from collections.abc import Sequence
 from textual.pilot import Pilot
 
 from app.console import QuarterdeckApp
+from app.console_settings import NotifySettings, Settings
 from app.wiring.console_boot import Boot
 from screens.replay import ReplayScreen
 from sessions.store.record import Record
 from tests.ui.scenes import NOW
 
+SCENE_SETTINGS = Settings(
+    notify=NotifySettings(approval_after_s=None, stall_after_s=None, on_failure=False)
+)
+"""A scene is a picture: no "approval waiting" toast over it (tests/ui/test_notify_flow.py
+covers them)."""
+
 
 def scene_app(records: Sequence[Record], *, replay: str | None = None) -> QuarterdeckApp:
     """The console on ``records`` with a frozen clock and no ticking timer."""
     return QuarterdeckApp(
-        Boot(records=records), clock=lambda: NOW, replay_session=replay, tick_s=None
+        Boot(records=records),
+        settings=SCENE_SETTINGS,
+        clock=lambda: NOW,
+        replay_session=replay,
+        tick_s=None,
     )
 
 

@@ -163,6 +163,10 @@ async def test_no_flow_touches_the_database_on_the_loop(
         await pilot.press("p")
         await wait_for(pilot, lambda: state() is not SessionState.PAUSED, "resumed")
 
+        # What each tick does: leases read on a thread, then what is due told from the view.
+        app.check_interrupted()
+        await pilot.pause()
+
         # The palette: the policy reloaded, the standing grant listed and revoked.
         for command, result in (
             ("Reload the policy", "policy reloaded"),

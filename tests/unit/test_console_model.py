@@ -1,11 +1,10 @@
-"""The console's accumulator: folding in order, alerts, stuck sessions and the alert throttle."""
+"""The console's accumulator: folding in order, alerts and the alert throttle (what waited,
+failed or stalled: tests/unit/test_attention.py)."""
 
 from __future__ import annotations
 
-from sessions import schema as ev
-from sessions.readmodel.console_model import Alert, AlertThrottle, ConsoleModel, stuck_sessions
-from sessions.schema.session import SessionState
-from tests.ui.scenes import NOW, S1, S2, START, Scene, working
+from sessions.readmodel.console_model import Alert, AlertThrottle, ConsoleModel
+from tests.ui.scenes import S1, S2, working
 
 
 def test_records_already_folded_are_ignored_and_counted_once() -> None:
@@ -19,38 +18,12 @@ def test_records_already_folded_are_ignored_and_counted_once() -> None:
     assert len(rows) == len(set(rows))
 
 
-def test_an_approval_and_a_failed_session_raise_alerts_but_history_does_not() -> None:
+def test_an_approval_raises_an_alert_but_history_does_not() -> None:
     records = working()
     assert ConsoleModel().add(records, alerts=False).alerts == ()
     alerts = ConsoleModel().add(records).alerts
     assert [(a.kind, a.session_id) for a in alerts] == [("approval", S1)]
     assert alerts[0].text == "implementer asks: Apply the off-by-one fix to calc/stats.py?"
-
-    scene = Scene()
-    scene.add(S2, "orchestrator", ev.SessionCreated(title="Broken", workspace="/w", team="t"))
-    scene.add(
-        S2,
-        "orchestrator",
-        ev.SessionStateChanged(
-            from_state=SessionState.CREATED, to_state=SessionState.FAILED, reason="boom"
-        ),
-    )
-    scene.add(S2, "orchestrator", ev.SessionFinished(outcome=SessionState.FAILED, summary="x"))
-    failed = ConsoleModel().add(scene.records).alerts
-    assert [(a.kind, a.text) for a in failed] == [("failed", "session failed: Broken")]
-
-
-def test_a_running_session_without_news_is_stuck_unless_it_waits_for_a_human() -> None:
-    waiting = ConsoleModel()
-    waiting.add(working())
-    assert stuck_sessions(waiting.view, NOW, after_s=30) == []  # S1 waits for an approval
-
-    quiet = ConsoleModel()
-    quiet.add(working(with_approval=False))
-    last = START.timestamp() + 0.5 * len(working(with_approval=False))
-    assert [s.session_id for s in stuck_sessions(quiet.view, NOW, after_s=30)] == [S1]
-    assert stuck_sessions(quiet.view, last + 29, after_s=30) == []
-    assert [s.session_id for s in stuck_sessions(quiet.view, last + 30, after_s=30)] == [S1]
 
 
 def _approval(n: int) -> Alert:
