@@ -67,6 +67,7 @@ class DashboardScreen(ReportsFailedWorkers, SessionActions, Screen[None]):
         Binding("p", "pause", "Pause", id="pause"),
         Binding("c", "cancel_session", "Cancel", id="cancel"),
         Binding("x", "stop_turn", "Stop turn", show=False, id="stop-turn"),
+        Binding("m", "message", "Message agent", show=False, id="message"),
         Binding("b", "rollback", "Rollback", id="rollback"),
         Binding("r", "replay", "Replay", id="replay"),
         Binding("ctrl+f", "search", "Search", id="search"),
@@ -247,16 +248,21 @@ class DashboardScreen(ReportsFailedWorkers, SessionActions, Screen[None]):
         return self.supervisor
 
     def action_answer(self, outcome: str) -> None:
-        """Answer the highlighted approval; "always" answers show their rule first."""
+        """Answer the highlighted approval; "always" answers show their rule first, and
+        denying a human review asks for the changes wanted."""
         approval = self._approval()
         if approval is not None:
             from agents.approvals.broker import Outcome
 
-            self.answer(approval.approval_id, Outcome(outcome))
+            # A human reviewer's verdict is asked as an approval by "reviewer" itself (agents
+            # are "<role>-<n>"): deny is "request changes", and its words are the feedback.
+            review = approval.agent_id == approval.role == "reviewer"
+            self.answer(approval.approval_id, Outcome(outcome), review=review)
 
     @work(group="answers", exit_on_error=False, name="answering an approval")
-    async def answer(self, approval_id: str, outcome: Outcome) -> None:
-        """Answer one approval (asking to confirm the rule of an "always" or "never")."""
+    async def answer(self, approval_id: str, outcome: Outcome, *, review: bool = False) -> None:
+        """Answer one approval (asking to confirm the rule of an "always" or "never", and for
+        the comments of a review sent back)."""
         supervisor = self._supervisor()
         if supervisor is None:
             return
@@ -264,6 +270,16 @@ class DashboardScreen(ReportsFailedWorkers, SessionActions, Screen[None]):
         from agents.auth.grants import GrantError
         from agents.supervisor.actions import SupervisorError
 
+        reason = ""
+        if review and outcome is Outcome.DENIED:
+            from screens.message import MessageScreen
+
+            note = "The implementer gets these comments as the feedback of its next attempt."
+            ask = MessageScreen("Request changes", note, placeholder="what must change")
+            comments = await self.app.push_screen_wait(ask)
+            if comments is None:
+                return
+            reason = comments
         if outcome in (Outcome.APPROVED_ALWAYS, Outcome.DENIED_ALWAYS):
             try:
                 rule = await asyncio.to_thread(supervisor.proposal, approval_id, outcome)
@@ -276,7 +292,7 @@ class DashboardScreen(ReportsFailedWorkers, SessionActions, Screen[None]):
             if not await self.app.push_screen_wait(confirm):
                 return
         try:
-            done = await supervisor.answer(approval_id, outcome)
+            done = await supervisor.answer(approval_id, outcome, reason=reason)
         except (GrantError, SupervisorError) as exc:
             self.notify(str(exc), severity="error", timeout=8)
             return

@@ -1,5 +1,5 @@
 """The dashboard's keys that act on the selected session: pause or resume (an interrupted
-session too), cancel, and roll back to the last known-good checkpoint.
+session too), cancel, talk to its agent, and roll back to the last known-good checkpoint.
 
 Each asks the :class:`~agents.supervisor.actions.Supervisor` and says what happened in a notification; anything
 that cannot be taken back is confirmed first, and a rollback shows every file it would change.
@@ -128,6 +128,38 @@ class SessionActions(_Base):
             self.notify(await supervisor.stop_turn(session.session_id))
         except SupervisorError as exc:
             self.notify(str(exc), severity="error")
+
+    @work(group="talk", exit_on_error=False, name="sending a message to an agent")
+    async def action_message(self) -> None:
+        """Write to the selected session's agent: the one in a turn, else the one that ran
+        last. It hears it when its turn ends, or with its next prompt (ACP cannot steer)."""
+        session, supervisor = self._session(), self._supervisor()
+        if session is None or supervisor is None:
+            return
+        from agents.supervisor.actions import (
+            SupervisorError,  # not at import: the first paint needs no agents
+        )
+        from screens.message import MessageScreen
+
+        try:
+            role = supervisor.message_target(session.session_id)
+        except SupervisorError as exc:
+            self.notify(str(exc), severity="error")
+            return
+        note = (
+            "An agent in a turn hears this when the turn ends (it cannot be interrupted);"
+            " between turns, with its next prompt."
+        )
+        screen = MessageScreen(f"Message to the {role}", note, placeholder="what to tell it")
+        text = await self.app.push_screen_wait(screen)
+        if text is None:
+            return
+        try:
+            said = await supervisor.send_message(session.session_id, text, role)
+        except SupervisorError as exc:
+            self.notify(str(exc), severity="error")
+            return
+        self.notify(said, title=session.session_id[:8])
 
     @work(group="control", exit_on_error=False, name="rolling back a session")
     async def action_rollback(self) -> None:

@@ -184,6 +184,13 @@ class Orchestrator:
         if agent is not None:
             await agent.cancel()
 
+    async def post_message(
+        self, session_id: str, text: str, *, role: str | None = None, by: str
+    ) -> str:
+        """Send a person's message to one agent of a session running here (the agent in a
+        turn when ``role`` is None); returns, in words, when the agent hears it."""
+        return await self.runners[session_id].post_message(text, role=role, by=by)
+
     async def _controlled(
         self,
         session_id: str,

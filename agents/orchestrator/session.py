@@ -33,6 +33,7 @@ from agents.orchestrator.drift_check import TurnDrift
 from agents.orchestrator.ending import complete
 from agents.orchestrator.progress import Progress
 from agents.orchestrator.recovery import LeaseKeeper, interrupted_note, record_recovery
+from agents.orchestrator.talk import Talk, follow_up, joined
 from agents.orchestrator.transitions import check_transition
 from agents.orchestrator.turn_retry import TurnDiedCleanly, journaled_since, retried
 from agents.orchestrator.turns import TurnOutput, prompt_for, turn_output, unfinished
@@ -115,9 +116,12 @@ class SessionRunner:
     _finished: bool = False
     _drift: TurnDrift | None = None
     _sandbox: SessionSandbox = field(init=False)
+    talk: Talk = field(init=False)
+    """People's messages to its agents (:mod:`agents.orchestrator.talk`)."""
 
     def __post_init__(self) -> None:
         self.resumed.set()
+        self.talk = Talk(self._emit, self.spec.team)
         self._sandbox = SessionSandbox(self.sandbox, self.spec.team, self.spec.workspace)
         if self.start is not None:
             self._note = interrupted_note(self.start)
@@ -158,6 +162,14 @@ class SessionRunner:
         await self._emit(SessionStateChanged(from_state=previous, to_state=target, reason=reason))
         if self.on_state is not None:
             self.on_state(self.session_id, target)
+
+    async def post_message(self, text: str, *, role: str | None, by: str) -> str:
+        """Hold a person's message for an agent (recorded now); returns, in words, when the
+        agent hears it: after its turn, or with its next prompt."""
+        if self._ending or self._task is None or self._task.done():
+            raise QuarterdeckError(f"session {self.session_id[:8]} is not running")
+        paused = not self.resumed.is_set()
+        return await self.talk.post(text, role=role, by=by, turn_role=self.turn_role, paused=paused)
 
     async def run(self) -> SessionState:
         """Run the workflow; returns the terminal state. Agents are stopped whatever happens.
@@ -217,6 +229,7 @@ class SessionRunner:
         self.summary = summary
         await self._stop_agents()
         await self.broker.cancel_session(self.session_id, reason=f"session {outcome}")
+        await self.talk.drop_all(f"the session ended {outcome} before the agent's next prompt")
         if self.state is not outcome:
             await self.move(outcome, summary)
         if self.checkpoints is not None:
@@ -286,6 +299,7 @@ class SessionRunner:
         text = prompt_for(role, context, attempt=attempt, failures=failures, verbatim=verbatim)
         if self._note and not verbatim:  # the first agent after a resume hears the last run died
             text, self._note = f"{self._note}\n\n{text}", ""
+        text = joined(text, await self.talk.take(role, "next_prompt"))
         since = await asyncio.to_thread(self._head_seq)
         # A fresh agent plays it again if its agent dies, unless it had journaled a side effect.
         await retried(role, lambda: self._one_turn(role, agent_id, text), emit=self._emit)
@@ -304,10 +318,14 @@ class SessionRunner:
         drift = self._drift
         if drift is not None:
             await drift.begin(agent_id)
-        self.turn_role = role
+        self.turn_role = self.talk.last_role = role
         try:
             # A timeout cancels the prompt, which asks the agent to end its turn first.
             self.stop_reasons[role] = await asyncio.wait_for(agent.prompt(text), timeout)
+            # Messages sent while it worked: one more prompt to the same agent (no steering).
+            while held := await self.talk.take(role, "after_turn"):
+                prompt = agent.prompt(follow_up(held))
+                self.stop_reasons[role] = await asyncio.wait_for(prompt, timeout)
         except TimeoutError:
             self.stop_reasons[role] = "cancelled"
             raise TurnTimedOutError(

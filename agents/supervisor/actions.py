@@ -238,6 +238,36 @@ class Supervisor:
         await o.cancel_agent(session_id, role, by=self.user)
         return f"stopped the {role}'s turn"
 
+    async def send_message(self, session_id: str, text: str, role: str | None = None) -> str:
+        """Send a message to an agent of a session this process runs (``role`` None: the agent
+        in a turn, else the last one that ran); returns, in words, when the agent hears it.
+        A session run by another process cannot be reached from here: its agents are that
+        process's children, and ACP gives no other way in."""
+        o = self.orchestrator
+        if o is None or not self.runs_here(session_id):
+            raise SupervisorError(
+                f"session {session_id[:8]} is not running in this console: only the process"
+                " that runs it can talk to its agents"
+            )
+        try:
+            return await o.post_message(session_id, text, role=role, by=self.user)
+        except QuarterdeckError as exc:
+            raise SupervisorError(str(exc)) from exc
+
+    def message_target(self, session_id: str) -> str:
+        """The role a message to ``session_id`` without a named role goes to now."""
+        o = self.orchestrator
+        if o is None or not self.runs_here(session_id):
+            raise SupervisorError(
+                f"session {session_id[:8]} is not running in this console: only the process"
+                " that runs it can talk to its agents"
+            )
+        runner = o.runners[session_id]
+        try:
+            return runner.talk.target(None, turn_role=runner.turn_role)
+        except QuarterdeckError as exc:
+            raise SupervisorError(str(exc)) from exc
+
     # -- time travel -------------------------------------------------------------------------
 
     def interrupted(

@@ -1,10 +1,12 @@
-"""A live panel per agent: role, backend, state, the current tool, output tail, activity."""
+"""A live panel per agent: role, backend, state, the current tool, output tail, activity, and
+people's messages still waiting for it."""
 
 from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.color import Color
 from textual.containers import Vertical
+from textual.content import Content
 from textual.css.types import EdgeType
 from textual.theme import Theme
 from textual.widgets import Static
@@ -14,6 +16,9 @@ from sessions.readmodel.views import OUTPUT_LINE_CHARS, AgentState, AgentView
 
 TAIL_LINES = 6
 """Output lines a panel shows (the view keeps more; details show them all)."""
+
+QUEUED_LINES = 2
+"""Of those, at most this many show queued messages (the newest), below the output."""
 
 BORDER: dict[AgentState, tuple[EdgeType, str, float]] = {
     AgentState.IDLE: ("round", "panel-lighten-2", 1.0),
@@ -87,15 +92,17 @@ class AgentPanel(Vertical):
             label = f"[{LABEL_STYLE[a.state]}]{label}[/]"
         # Every part has a fixed height (widgets.tcss): new text never needs a new layout, and a
         # layout per update would cost the whole screen's under a stream of events.
-        if old is None or (a.state, a.attempts, a.retries, a.drifted) != (
+        if old is None or (a.state, a.attempts, a.retries, a.drifted, len(a.queued)) != (
             old.state,
             old.attempts,
             old.retries,
             old.drifted,
+            len(old.queued),
         ):
             drift = f"  [$error b]✘ drift: {a.drifted} file(s)[/]" if a.drifted else ""
+            waiting = f"  [$warning]✉ {len(a.queued)} queued[/]" if a.queued else ""
             self.query_one(".agent-state", Static).update(
-                f"[b]{label}[/]  [$text-muted]{counters}[/]{drift}", layout=False
+                f"[b]{label}[/]  [$text-muted]{counters}[/]{drift}{waiting}", layout=False
             )
         login = a.state is AgentState.NEEDS_LOGIN
         if old is None or (a.current_tool, a.last_error, a.state) != (
@@ -120,12 +127,25 @@ class AgentPanel(Vertical):
         elif (
             old is None
             or a.output_tail is not old.output_tail
+            or a.queued is not old.queued
             or old.state is AgentState.NEEDS_LOGIN  # a restarted agent shows its output again
         ):
-            tail = a.output_tail[-TAIL_LINES:]
-            self.query_one(".agent-output", Static).update(
-                "\n".join(escape(clip(line, OUTPUT_LINE_CHARS)) for line in tail), layout=False
-            )
+            output = self.query_one(".agent-output", Static)
+            if not a.queued:
+                tail = a.output_tail[-TAIL_LINES:]
+                lines = "\n".join(escape(clip(line, OUTPUT_LINE_CHARS)) for line in tail)
+                output.update(lines, layout=False)
+            else:  # plain text and one styled mark: no markup of an agent's output to misparse
+                queued = a.queued[-QUEUED_LINES:]
+                tail = a.output_tail[-(TAIL_LINES - len(queued)) :]
+                parts = [Content(clip(line, OUTPUT_LINE_CHARS)) for line in tail]
+                parts += [
+                    Content.from_markup(
+                        "[$warning]✉ $by:[/] $text", by=m.by, text=clip(m.text, 200)
+                    )
+                    for m in queued
+                ]
+                output.update(Content("\n").join(parts), layout=False)
         if old is None or a.activity is not old.activity:
             self.query_one(".agent-spark", Static).update(sparkline(a.activity), layout=False)
 

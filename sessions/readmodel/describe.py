@@ -50,6 +50,14 @@ _DESCRIBERS: dict[str, Callable[[dict[str, Any]], str]] = {
     "agent.controlled": lambda p: (
         f"{p['agent_id']} {p['action']}d" + (f" by {p['by']}" if p.get("by") else "")
     ),
+    "human.message": lambda p: f"{p['by']} → {p['agent_id']}: {p['text']}",
+    "human.message_delivered": lambda p: (
+        f"message {p['message_id'][:8]} delivered to {p['agent_id']}"
+        + (" after its turn" if p["how"] == "after_turn" else " with its next prompt")
+    ),
+    "human.message_dropped": lambda p: (
+        f"message {p['message_id'][:8]} to {p['agent_id']} NOT delivered: {p['reason']}"
+    ),
     "agent.failed": lambda p: (
         f"{p['agent_id']} NEEDS LOGIN: {p['error']}"
         if p.get("login_required")

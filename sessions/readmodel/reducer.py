@@ -25,7 +25,11 @@ Agent state rules (what the agent panel shows):
 - ``agent.stopped`` → done when the reason is ``stopped`` or ``cancelled``, otherwise (``end_turn``
   and ACP's other turn endings) idle; a failed (or needs_login) agent stays so.
 - ``agent.history_replayed`` → nothing: reloaded history is not new work.
-- ``session.finished`` → every agent done, except failed (and needs_login) ones, which stay.
+- ``session.finished`` → every agent done, except failed (and needs_login) ones, which stay;
+  messages still queued are cleared (the session ended: no turn will hear them).
+- ``human.message`` → the message joins the agent's ``queued`` (its role is learned);
+  ``human.message_delivered`` and ``human.message_dropped`` take it out again. The state is
+  untouched: a message is not work.
 
 Agents appear, in first-seen order, when a record names them (``agent_id``); tool events with
 only a ``call_id`` reach their agent through the session's open gate-side calls. ``attempts`` is
@@ -56,6 +60,7 @@ from sessions.readmodel.views import (
     OpenCall,
     PendingApprovalView,
     PolicyStatus,
+    QueuedMessage,
     SessionView,
 )
 from sessions.schema.base import SYSTEM_SESSION
@@ -80,6 +85,9 @@ Event: TypeAlias = (
     | ev.ToolOutput
     | ev.ToolResult
     | ev.AgentControlled
+    | ev.HumanMessage
+    | ev.HumanMessageDelivered
+    | ev.HumanMessageDropped
     | ev.PolicyDecided
     | ev.ApprovalRequested
     | ev.ApprovalResolved
@@ -274,6 +282,8 @@ def _apply(s: SessionDraft, event: Event, record: Record) -> None:
             for agent_id, agent in list(s.agents.items()):
                 if agent.state not in _STUCK:
                     _set(s.agent(agent_id), AgentState.DONE)
+                if agent.queued:
+                    s.agent(agent_id).queued = ()
             s.state = s.finished_outcome = event.outcome
             s.drop_pending()
         case ev.AgentStarted():
@@ -318,6 +328,13 @@ def _apply(s: SessionDraft, event: Event, record: Record) -> None:
         case ev.WorkspaceDrift():
             s.agent(event.agent_id).drifted += event.total
             s.drifted += event.total
+        case ev.HumanMessage():
+            a = s.agent(event.agent_id)
+            _learn_role(a, s, event.role)
+            a.queued = (*a.queued, QueuedMessage(event.message_id, event.text, event.by))
+        case ev.HumanMessageDelivered() | ev.HumanMessageDropped():
+            a = s.agent(event.agent_id)
+            a.queued = tuple(m for m in a.queued if m.message_id != event.message_id)
         case _:
             assert_never(event)
 

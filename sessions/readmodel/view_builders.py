@@ -21,6 +21,7 @@ from sessions.readmodel.views import (
     AgentView,
     OpenCall,
     PendingApprovalView,
+    QueuedMessage,
     SessionView,
 )
 
@@ -44,6 +45,7 @@ class AgentDraft:
         "drifted",
         "last_error",
         "output_tail",
+        "queued",
         "retries",
         "role",
         "sandbox",
@@ -66,6 +68,7 @@ class AgentDraft:
         self.tail_open = view.tail_open
         self.sandbox = view.sandbox
         self.drifted = view.drifted
+        self.queued: tuple[QueuedMessage, ...] = view.queued
         self._tail_t: tuple[str, ...] | None = view.output_tail
         self._activity_t: tuple[int, ...] | None = view.activity
         self._frozen: AgentView | None = view
@@ -131,6 +134,7 @@ class AgentDraft:
                 tail_open=self.tail_open,
                 sandbox=self.sandbox,
                 drifted=self.drifted,
+                queued=self.queued,
             )
         return self._frozen
 

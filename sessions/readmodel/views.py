@@ -41,6 +41,14 @@ class OpenCall(NamedTuple):
     """The tool and what it acts on, as the agent's panel shows it while the call runs."""
 
 
+class QueuedMessage(NamedTuple):
+    """A person's message to an agent that has not reached it yet (``human.message``)."""
+
+    message_id: str
+    text: str
+    by: str
+
+
 class AgentState(StrEnum):
     """What an agent is doing, as the console shows it in the agent's panel."""
 
@@ -94,6 +102,8 @@ class AgentView:
     """How its process is confined ("bwrap", "none"), "" when ``agent.started`` did not say."""
     drifted: int = 0
     """Files it changed, over all its turns, that no allowed action explains (drift)."""
+    queued: tuple[QueuedMessage, ...] = ()
+    """People's messages waiting for its turn to end or its next prompt, oldest first."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

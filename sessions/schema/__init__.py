@@ -32,6 +32,7 @@ from sessions.schema.flow import (
     ValidationFinished,
     WorkspaceDrift,
 )
+from sessions.schema.human import HumanMessage, HumanMessageDelivered, HumanMessageDropped
 from sessions.schema.policy import (
     ApprovalRequested,
     ApprovalResolved,
@@ -73,6 +74,9 @@ __all__ = [
     "EscalationRaised",
     "EventModel",
     "HandoffMade",
+    "HumanMessage",
+    "HumanMessageDelivered",
+    "HumanMessageDropped",
     "MemoryPurged",
     "MemorySet",
     "Payload",

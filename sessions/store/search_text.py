@@ -114,6 +114,10 @@ def _finished(p: Mapping[str, Any]) -> str:
     return _join("finished", _s(p, "outcome"), _s(p, "summary"))
 
 
+def _human_message(p: Mapping[str, Any]) -> str:
+    return _join("message", _s(p, "by"), _s(p, "agent_id"), _s(p, "text"))
+
+
 def _agent_failed(p: Mapping[str, Any]) -> str:
     return _join("agent failed", _s(p, "error"))
 
@@ -130,6 +134,7 @@ EXTRACTORS: Mapping[str, Callable[[Mapping[str, Any]], str]] = {
     "escalation.raised": _escalation,
     "session.finished": _finished,
     "agent.failed": _agent_failed,
+    "human.message": _human_message,
 }
 """Kind → the searchable text of its payload (messages are handled apart: they coalesce)."""
 

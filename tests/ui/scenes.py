@@ -291,3 +291,37 @@ def drifted() -> list[Record]:
     )
     scene.add(S1, reviewer, ev.AgentThought(agent_id=reviewer, text="Reading the change."))
     return scene.records
+
+
+def talked_to() -> list[Record]:
+    """An implementer at work with two messages from a person queued for the end of its turn,
+    and a reviewer not started yet that one message waits for."""
+    scene = Scene()
+    _session(scene, S1, "Fix the failing moving_average test")
+    impl = _agent(scene, S1, "implementer")
+    scene.add(S1, impl, ev.AgentMessage(agent_id=impl, text="Reading calc/stats.py.\n"))
+    scene.add(
+        S1,
+        impl,
+        ev.ToolCallRequested(
+            agent_id=impl,
+            call_id="c1",
+            role="implementer",
+            tool="execute",
+            title="Run the tests",
+            command="pytest -q",
+        ),
+    )
+    for n, (agent, role, text) in enumerate(
+        [
+            (impl, "implementer", "Keep the public signature of moving_average."),
+            (impl, "implementer", "Then add a test for a window of 1."),
+            ("reviewer-1", "reviewer", "Check the edge cases twice."),
+        ],
+        1,
+    ):
+        message = ev.HumanMessage(
+            message_id=f"m{n}", agent_id=agent, role=role, text=text, by="ann"
+        )
+        scene.add(S1, "human:ann", message)
+    return scene.records

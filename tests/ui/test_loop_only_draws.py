@@ -28,6 +28,7 @@ from app.wiring.console_boot import Boot
 from app.wiring.store import policy_file
 from screens.approval_details import ApprovalDetailsScreen
 from screens.confirm import ConfirmScreen
+from screens.message import MessageScreen
 from screens.replay import ReplayScreen
 from screens.search import SearchScreen
 from sessions.schema.session import SessionCreated, SessionState
@@ -155,6 +156,10 @@ async def test_no_flow_touches_the_database_on_the_loop(
 
         await pilot.press("p")
         await wait_for(pilot, lambda: state() is SessionState.PAUSED, "paused")
+        await pilot.press("m")  # a message to its agent: held while the session is paused
+        await wait_for(pilot, lambda: isinstance(app.screen, MessageScreen), "the message box")
+        await pilot.press(*"hello", "enter")
+        await wait_for(pilot, lambda: any("hears this" in n for n in notes), "the message sent")
         told = _told(notes)
         await pilot.press("b")
         await wait_for(pilot, lambda: shown() or told(), "the rollback plan")

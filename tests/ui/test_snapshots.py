@@ -15,7 +15,7 @@ from screens.dashboard import DashboardScreen
 from screens.search import SearchScreen
 from screens.session_actions import rollback_text
 from tests.ui.conftest import ready, scene_app
-from tests.ui.scenes import S1, drifted, needs_login, working
+from tests.ui.scenes import S1, drifted, needs_login, talked_to, working
 
 SnapCompare = Any
 
@@ -114,6 +114,10 @@ def test_rollback_confirmation_lists_the_changes(snap_compare: SnapCompare) -> N
 
 def test_an_agent_with_drift_is_marked(snap_compare: SnapCompare) -> None:
     assert snap_compare(scene_app(drifted()), run_before=ready, terminal_size=(120, 40))
+
+
+def test_an_agent_with_queued_messages(snap_compare: SnapCompare) -> None:
+    assert snap_compare(scene_app(talked_to()), run_before=ready, terminal_size=(120, 40))
 
 
 def test_search_results(snap_compare: SnapCompare) -> None:

@@ -17,12 +17,15 @@ marker file, one line each, so a test can tell what reached the agent:
 - ``refused``: asks permission for ``cksum notes.txt`` and ends its turn whatever the answer;
 - ``loadable``: advertises ``loadSession``; a new session (``mem-1``) asks permission and waits
   (so a test can kill the run); a loaded one replays two messages of its history first, then
-  ends its turn at once.
+  ends its turn at once;
+- ``talk``: writes ``heard <the prompt's text as JSON>`` for every prompt; its first turn asks
+  permission and waits for the answer (so a test can act mid-turn), later turns end at once.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -62,6 +65,7 @@ class LifecycleAgent:
     def __init__(self) -> None:
         self._cancelled = asyncio.Event()
         self._loaded = False
+        self._turns = 0
 
     def on_connect(self, conn: Any) -> None:
         self._conn = conn
@@ -100,6 +104,8 @@ class LifecycleAgent:
 
     async def prompt(self, prompt: list[Any], session_id: str, **kwargs: Any) -> PromptResponse:
         note("prompt")
+        if SCENARIO == "talk":
+            return await self._talk(prompt, session_id)
         if SCENARIO == "login_at_prompt":
             raise RequestError.auth_required()
         if SCENARIO == "quick" or self._loaded:
@@ -111,16 +117,7 @@ class LifecycleAgent:
             terminal = await self._conn.create_terminal(
                 session_id=session_id, command="tail", args=["-f", f"{self._cwd}/notes.txt"]
             )
-        answer = await self._conn.request_permission(
-            session_id=session_id,
-            tool_call=ToolCallUpdate(
-                tool_call_id="w-1",
-                title="Fingerprint the notes",
-                kind="execute",
-                raw_input={"command": "cksum notes.txt"},  # no rule covers it: asked
-            ),
-            options=[PermissionOption(option_id="y", name="Yes", kind="allow_once")],
-        )
+        answer = await self._ask(session_id)
         note(f"permission {answer.outcome.outcome}")
         if SCENARIO == "refused":
             await self._conn.session_update(session_id, update_agent_message(text_block("ok")))
@@ -134,6 +131,28 @@ class LifecycleAgent:
             )
             note(f"terminal signal={ended.signal} exit={ended.exit_code}")
         return PromptResponse(stop_reason="cancelled")
+
+    async def _ask(self, session_id: str) -> Any:
+        call = ToolCallUpdate(
+            tool_call_id="w-1",
+            title="Fingerprint the notes",
+            kind="execute",
+            raw_input={"command": "cksum notes.txt"},  # no rule covers it: asked
+        )
+        return await self._conn.request_permission(
+            session_id=session_id,
+            tool_call=call,
+            options=[PermissionOption(option_id="y", name="Yes", kind="allow_once")],
+        )
+
+    async def _talk(self, prompt: list[Any], session_id: str) -> PromptResponse:
+        note("heard " + json.dumps(" ".join(getattr(block, "text", "") for block in prompt)))
+        self._turns += 1
+        if self._turns == 1:
+            await self._ask(session_id)
+        said = update_agent_message(text_block(f"turn {self._turns} done"))
+        await self._conn.session_update(session_id, said)
+        return PromptResponse(stop_reason="end_turn")
 
 
 if __name__ == "__main__":
