@@ -24,6 +24,7 @@ from textual.widgets import OptionList
 
 from screens import stylesheets
 from screens.confirm import ConfirmScreen
+from screens.policy_actions import PolicyActions
 from screens.session_actions import SessionActions
 from screens.widgets.agent_grid import AgentGrid
 from screens.widgets.approval_queue import ApprovalQueue
@@ -51,7 +52,7 @@ def console_commands() -> type[Provider]:
     return ConsoleCommands
 
 
-class DashboardScreen(ReportsFailedWorkers, SessionActions, Screen[None]):
+class DashboardScreen(ReportsFailedWorkers, SessionActions, PolicyActions, Screen[None]):
     """What ``quarterdeck`` opens on: everything live, every key one action."""
 
     CSS_PATH = stylesheets.DASHBOARD
@@ -180,49 +181,6 @@ class DashboardScreen(ReportsFailedWorkers, SessionActions, Screen[None]):
         self.show_session(session_id)
         self.timeline_filter = TimelineFilter(agent=agent_id)
         self.query_one(SessionTimeline).set_filter(agent=agent_id)
-
-    def reload_policy(self) -> None:
-        """Load the policy file now and say how it went (a rejection also shows the banner)."""
-        supervisor = self._supervisor()
-        if supervisor is not None:
-            self._reload_policy(supervisor)
-
-    @work(
-        thread=True,
-        exclusive=True,
-        group="policy-reload",
-        exit_on_error=False,
-        name="reloading the policy",
-    )
-    def _reload_policy(self, supervisor: Supervisor) -> None:
-        from agents.supervisor.actions import SupervisorError
-
-        try:
-            result = supervisor.reload_policy()
-        except SupervisorError as exc:
-            self.notify(str(exc), severity="error")  # notify is thread-safe
-            return
-        if result.errors:
-            self.notify("; ".join(result.errors[:3]), title="Policy rejected", severity="error")
-        else:
-            self.notify("policy reloaded", title=str(supervisor.policy_path))
-
-    def revoke_grant(self, rule_id: str) -> None:
-        """Remove a standing grant from the policy file (the watcher reloads it)."""
-        supervisor = self._supervisor()
-        if supervisor is not None:
-            self._revoke_grant(supervisor, rule_id)
-
-    @work(thread=True, group="grant-revoke", exit_on_error=False, name="revoking a grant")
-    def _revoke_grant(self, supervisor: Supervisor, rule_id: str) -> None:
-        from agents.supervisor.actions import SupervisorError
-
-        try:
-            supervisor.revoke(rule_id)
-        except SupervisorError as exc:
-            self.notify(str(exc), severity="error")
-            return
-        self.notify(f"revoked {rule_id}")
 
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         if isinstance(event.option_list, SessionList):

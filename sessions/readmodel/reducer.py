@@ -48,10 +48,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import replace
-from typing import TypeAlias, assert_never, cast
+from typing import assert_never, cast
 
 from sessions import schema as ev
-from sessions.readmodel.timeline import named, parse_record, timeline_entry
+from sessions.readmodel.events import Event, parse_event
+from sessions.readmodel.timeline import named, timeline_entry
 from sessions.readmodel.view_builders import AgentDraft, SessionDraft
 from sessions.readmodel.views import (
     AgentState,
@@ -69,52 +70,11 @@ from sessions.store.record import Record
 
 __all__ = ["Event", "Folder", "fold", "parse_event", "reduce", "timeline_entry"]
 
-Event: TypeAlias = (
-    ev.SessionCreated
-    | ev.SessionStateChanged
-    | ev.SessionFinished
-    | ev.AgentStarted
-    | ev.AgentMessage
-    | ev.AgentThought
-    | ev.AgentPlan
-    | ev.AgentStopped
-    | ev.AgentFailed
-    | ev.AgentHistoryReplayed
-    | ev.ToolCallRequested
-    | ev.ToolIntent
-    | ev.ToolOutput
-    | ev.ToolResult
-    | ev.AgentControlled
-    | ev.HumanMessage
-    | ev.HumanMessageDelivered
-    | ev.HumanMessageDropped
-    | ev.PolicyDecided
-    | ev.ApprovalRequested
-    | ev.ApprovalResolved
-    | ev.PolicyReloaded
-    | ev.PolicyRejected
-    | ev.HandoffMade
-    | ev.ValidationFinished
-    | ev.CheckpointTaken
-    | ev.RolledBack
-    | ev.RetryScheduled
-    | ev.EscalationRaised
-    | ev.WorkspaceDrift
-    | ev.MemorySet
-    | ev.MemoryPurged
-    | ev.RawRecorded
-)
-"""Every payload of SessionSchema v1; the reducer's ``match`` must cover each one."""
 
 _ACTIVE = frozenset({SessionState.RUNNING, SessionState.AWAITING_APPROVAL})
 _DONE_REASONS = frozenset({"stopped", "cancelled"})
 _STUCK = frozenset({AgentState.FAILED, AgentState.NEEDS_LOGIN})
 """States only a new ``agent.started`` leaves: a failed agent stays failed until it restarts."""
-
-
-def parse_event(record: Record) -> Event | None:
-    """The record's payload as one of the union's members (every payload class is one)."""
-    return cast("Event | None", parse_record(record))
 
 
 _UNPARSED: Event | None = cast("Event", object())
