@@ -72,11 +72,12 @@ class NewSessionScreen(ReportsFailedWorkers, ModalScreen[str | None]):
                 str(self.workspace),
                 placeholder="the directory the agents work in",
                 suggester=DirectorySuggester(),
+                select_on_focus=False,  # tabbing in leaves the cursor at the end, to go deeper
                 id="workspace",
             )
             yield Static("", id="workspace-error", classes="field-error")
             yield Static("Team", classes="field-label")
-            yield Select[str]([], prompt="looking for team files…", id="team")
+            yield Static("  looking for team files…", id="team-waiting")  # then a Select
             yield Static("", id="team-error", classes="field-error")
             yield Static(f"Policy  [$text-muted]{escape(self.policy)}[/]", classes="field-label")
             yield Static("", id="policy-error", classes="field-error")
@@ -124,15 +125,29 @@ class NewSessionScreen(ReportsFailedWorkers, ModalScreen[str | None]):
         self.app.call_from_thread(self._show_teams, files)
 
     def _show_teams(self, files: list[TeamFile]) -> None:
-        if files == self.teams:
+        if files == self.teams or not files:
             return
-        select = self.query_one("#team", Select)
-        chosen = select.value
         self.teams = files
-        select.set_options((escape(f.label), str(f.path)) for f in files)
+        options = [(escape(f.label), str(f.path)) for f in files]
         paths = {str(f.path) for f in files}
-        if files:
-            select.value = chosen if chosen in paths else str(default_team(files).path)
+        chosen = self._team()
+        value = str(chosen) if str(chosen) in paths else str(default_team(files).path)
+        found = self.query("#team")
+        if found:
+            select = found.first(Select)
+            select.set_options(options)
+            select.value = value
+            return
+        # Mounted once there are files: a Select made empty would offer a blank choice.
+        waiting = self.query_one("#team-waiting")
+        team = Select[str](options, value=value, allow_blank=False, id="team")
+        self.mount(team, after=waiting)
+        waiting.remove()
+
+    def _team(self) -> Path | None:
+        found = self.query("#team")
+        value = found.first(Select).value if found else None
+        return Path(value) if isinstance(value, str) else None
 
     # -- starting -----------------------------------------------------------------------------
 
@@ -140,8 +155,7 @@ class NewSessionScreen(ReportsFailedWorkers, ModalScreen[str | None]):
         """Start the session the form describes (checked off the loop)."""
         task = self.query_one("#task", TextArea).text
         workspace = Path(self.query_one("#workspace", Input).value.strip())
-        team = self.query_one("#team", Select).value
-        self.start(task, workspace, Path(team) if isinstance(team, str) else None)
+        self.start(task, workspace, self._team())
 
     @work(exclusive=True, group="new-session", exit_on_error=False, name="starting a session")
     async def start(self, task: str, workspace: Path, team: Path | None) -> None:
