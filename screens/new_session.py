@@ -125,7 +125,7 @@ class NewSessionScreen(ReportsFailedWorkers, ModalScreen[str | None]):
         self.app.call_from_thread(self._show_teams, files)
 
     def _show_teams(self, files: list[TeamFile]) -> None:
-        if files == self.teams or not files:
+        if files == self.teams or not files or not self.is_attached:  # or the form closed
             return
         self.teams = files
         options = [(escape(f.label), str(f.path)) for f in files]
