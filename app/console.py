@@ -167,6 +167,7 @@ class QuarterdeckApp(ReportsFailedWorkers, App[int]):
         dashboard = self.dashboard
         if dashboard is not None:
             dashboard.supervisor = opened.supervisor
+            dashboard.opened = True
         for problem in opened.problems:
             self.notify(problem, title="Policy", severity="error", timeout=30)
         from app.bridge import Bridge  # loaded by the thread already

@@ -65,6 +65,7 @@ class DashboardScreen(ReportsFailedWorkers, SessionActions, PolicyActions, Scree
         Binding("D", "answer('denied_always')", "Never", id="deny-always"),
         Binding("enter", "details", "Details", show=False, id="details"),
         Binding("slash", "filter", "Filter", id="filter"),
+        Binding("n", "new_session", "New", id="new-session"),
         Binding("p", "pause", "Pause", id="pause"),
         Binding("c", "cancel_session", "Cancel", id="cancel"),
         Binding("x", "stop_turn", "Stop turn", show=False, id="stop-turn"),
@@ -91,6 +92,10 @@ class DashboardScreen(ReportsFailedWorkers, SessionActions, PolicyActions, Scree
         self.model = model
         self.supervisor = supervisor
         """What keys act through; ``None`` while the console is still starting."""
+        self.opened = False
+        """The console has opened: a ``supervisor`` still None now means it is read-only."""
+        self.select_when_shown: str | None = None
+        """A session to select as soon as the sessions list has it (one just started)."""
         self.clock = clock
         self.open_replay = open_replay
         self.search = search
@@ -137,6 +142,9 @@ class DashboardScreen(ReportsFailedWorkers, SessionActions, PolicyActions, Scree
         sessions = self.query_one(SessionList)
         sessions.interrupted = self.interrupted
         sessions.show(view.sessions, now, force=force)
+        if self.select_when_shown is not None and view.session(self.select_when_shown):
+            sessions.select_session(self.select_when_shown)
+            self.select_when_shown = None
         self.query_one(ApprovalQueue).show(view.pending, now, force=force)
         self.query_one(PolicyBanner).show(view.policy)
         self.query_one(StatusBar).show(view, force=force)

@@ -1,5 +1,6 @@
-"""The dashboard's keys that act on the selected session: pause or resume (an interrupted
-session too), cancel, talk to its agent, and roll back to the last known-good checkpoint.
+"""The dashboard's keys that start a session or act on the selected one: a new session, pause
+or resume (an interrupted session too), cancel, stop an agent's turn, talk to its agent, and
+roll back to the last known-good checkpoint.
 
 Each asks the :class:`~agents.supervisor.actions.Supervisor` and says what happened in a notification; anything
 that cannot be taken back is confirmed first, and a rollback shows every file it would change.
@@ -9,6 +10,7 @@ dashboard's worker-error handler (:mod:`screens.worker_errors`).
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual import work
@@ -60,12 +62,42 @@ class SessionActions(_Base):
 
     supervisor: Supervisor | None
     interrupted: frozenset[str]
+    opened: bool
+    select_when_shown: str | None
+
+    def refresh_view(self, *, force: bool = False) -> None:
+        raise NotImplementedError
 
     def _session(self) -> SessionView | None:
         raise NotImplementedError
 
     def _supervisor(self) -> Supervisor | None:
         raise NotImplementedError
+
+    @work(group="new-session", exit_on_error=False, name="starting a session")
+    async def action_new_session(self) -> None:
+        """The new-session form; the session it starts runs here and is selected."""
+        supervisor = self.supervisor
+        if supervisor is None or not supervisor.can_start:
+            read_only = self.opened or supervisor is not None
+            self.notify(
+                "This console is read-only: it cannot start sessions."
+                if read_only
+                else "The console is still starting.",
+                severity="warning",
+            )
+            return
+        from screens.new_session import NewSessionScreen  # its widgets: not for the first paint
+
+        form = NewSessionScreen(
+            supervisor, workspace=Path.cwd(), policy=str(supervisor.policy_path)
+        )
+        session_id = await self.app.push_screen_wait(form)
+        if session_id is None:
+            return
+        self.notify(f"started session {session_id[:8]}", title="New session", timeout=3)
+        self.select_when_shown = session_id
+        self.refresh_view()  # selects it now if the bridge already brought it
 
     @work(group="control", exit_on_error=False, name="pausing or resuming a session")
     async def action_pause(self) -> None:

@@ -28,7 +28,8 @@ from agents.auth.requests import ToolKind, ToolRequest
 from agents.checkpoints.rollback import RollbackPlan
 from agents.checkpoints.timetravel import RollbackDone
 from agents.orchestrator.core import Orchestrator
-from agents.supervisor import recovery
+from agents.supervisor import launch, recovery
+from agents.supervisor.launch import TeamFile
 from agents.supervisor.recovery import TeamResolver
 from sessions.errors import QuarterdeckError
 from sessions.schema.policy import ApprovalResolved
@@ -102,6 +103,7 @@ class Supervisor:
         holder: PolicyHolder | None = None,
         user: str | None = None,
         resolve_team: TeamResolver | None = None,
+        config_dir: Path | None = None,
     ) -> None:
         self.store = store
         self.policy_path = policy_path
@@ -111,6 +113,8 @@ class Supervisor:
         self.user = user or getpass.getuser()
         self.resolve_team = resolve_team
         """The team an interrupted session resumes with; None: resuming is not offered."""
+        self.config_dir = config_dir
+        """Where the user's team files are (offered by the new-session form); None: nowhere."""
 
     # -- approvals ---------------------------------------------------------------------------
 
@@ -267,6 +271,33 @@ class Supervisor:
             return runner.talk.target(None, turn_role=runner.turn_role)
         except QuarterdeckError as exc:
             raise SupervisorError(str(exc)) from exc
+
+    # -- new sessions ------------------------------------------------------------------------
+
+    @property
+    def can_start(self) -> bool:
+        """This console runs sessions (it has an orchestrator), so it can start one."""
+        return self.orchestrator is not None
+
+    def team_files(self, workspace: Path) -> list[TeamFile]:
+        """The team files a new session in ``workspace`` may use (blocking: it looks at the
+        disk)."""
+        return launch.team_files(workspace, config_dir=self.config_dir)
+
+    async def start_session(self, task: str, workspace: Path, team_path: Path | None) -> str:
+        """Start a session in this process, as ``run`` does; returns its id.
+
+        The team file is loaded and the workspace checked on a thread;
+        :class:`~agents.supervisor.launch.NewSessionRefused` says what is wrong, per field. The
+        session runs under the policy in force in this process (there is one per process).
+        """
+        o = self.orchestrator
+        if o is None:
+            raise SupervisorError("this console cannot run sessions")
+        no_policy = self.holder is None or self.holder.current is None
+        policy = f"no valid policy is in force: fix {self.policy_path}" if no_policy else ""
+        checked = await asyncio.to_thread(launch.check, task, workspace, team_path, policy=policy)
+        return o.start(checked.task, checked.team, checked.workspace)
 
     # -- time travel -------------------------------------------------------------------------
 

@@ -74,6 +74,7 @@ class Boot:
         from agents.supervisor.actions import Supervisor
         from app.bridge import DatabaseSource
         from app.commands.recover import team_for
+        from app.paths import config_dir
         from app.wiring.runtime import build_runtime
 
         runtime, loaded = build_runtime(self.db, policy=self.policy)
@@ -89,6 +90,7 @@ class Boot:
             orchestrator=runtime.orchestrator,
             holder=runtime.holder,
             resolve_team=lambda progress: team_for(progress, None),
+            config_dir=config_dir(),
         )
         source = DatabaseSource(runtime.store.engine, runtime.store)
         return Opened(

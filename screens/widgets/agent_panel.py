@@ -60,6 +60,8 @@ class AgentPanel(Vertical):
         yield Static(classes="agent-spark")
 
     def on_mount(self) -> None:
+        if not self.children:  # removed before its children mounted (the selection moved on)
+            return
         self._draw(self.agent, None)
         self.app.theme_changed_signal.subscribe(self, self._theme_changed)
 

@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from agents.demo.workspace import copy_demo_workspace
 from sessions.schema.base import SYSTEM_SESSION
 from tests.conftest import QUARTERDECK, run_cli
-from tests.e2e.terminal import TMUX, Terminal
+from tests.e2e.terminal import EXIT, TMUX, Terminal
 
 pytestmark = pytest.mark.skipif(TMUX is None, reason="tmux is not installed")
 
@@ -145,3 +147,66 @@ def test_a_file_that_is_not_a_database_is_a_one_line_error(
     screen = terminal.screen(joined=True)
     assert f"quarterdeck: error: cannot open the console: cannot open database {db}" in screen
     assert db.read_bytes() == garbage  # nothing was written to it
+
+
+def test_n_starts_a_demo_session_from_the_keyboard_and_it_is_approved_to_success(
+    tmp_path: Path, terminals: list[Terminal]
+) -> None:
+    workspace, db = tmp_path / "ws", tmp_path / "q.db"
+    copy_demo_workspace(workspace)
+    console = f"cd {shlex.quote(str(workspace))} && exec {QUARTERDECK} --db {db} console"
+    terminal = Terminal(["sh", "-c", console], cols=120, rows=40)
+    terminals.append(terminal)
+    # The policy in the status bar: the console has opened (before, `n` says it is starting).
+    terminal.wait_for(lambda s: " rules · " in s, "the console to open")
+    terminal.press("n")
+    terminal.wait_for(lambda s: "bundled · team.toml" in s, "the team files")
+    terminal.press("-l", "Fix the failing moving_average test")
+    terminal.wait_for(lambda s: "Fix the failing moving_average test" in s, "the task typed")
+    # The workspace: the directory the console was opened in. A "/" typed after it is
+    # completed to its first directory (shown while the input has the focus; not taken).
+    terminal.press("Tab")
+    terminal.press("/")
+    terminal.wait_for(lambda s: f"{workspace}/calc/" in s, "the path completed")
+    terminal.press("Tab")  # the team: open the list, the demo team is the next one
+    terminal.wait_for(lambda s: f"{workspace}/calc/" not in s, "the team focused")
+    terminal.press("Enter")
+    terminal.wait_for(lambda s: "bundled · demo-team.toml" in s, "the list of teams")
+    terminal.press("Down")
+    terminal.press("Enter")
+    terminal.wait_for(
+        lambda s: "demo-team.toml" in s and "bundled · team.toml" not in s, "the demo team"
+    )
+    terminal.press("C-s")
+    terminal.wait_for(lambda s: "New session" not in s and len(_states(db)) == 1, "the start")
+    for _ in range(40):  # bounded: the demo asks a handful of times
+        terminal.wait_for(
+            lambda _s: _pending(db) > 0 or _states(db) == ["succeeded"], "an approval or the end"
+        )
+        if _states(db) == ["succeeded"]:
+            break
+        terminal.wait_for(lambda s: f" {_pending(db)} waiting ═" in s, "the queue to catch up")
+        before = _answered(db)
+        terminal.press("a")
+        try:
+            terminal.wait_for(
+                lambda _s, n=before: _answered(db) > n, "the answer to be recorded", timeout=15
+            )
+        except AssertionError:
+            continue  # the queue changed under the key: look again (bounded by the loop)
+    else:
+        raise AssertionError(f"the session did not finish: {_states(db)}")
+    screen = terminal.wait_for(lambda s: "succeeded ·" in s, "the session shown done")
+    assert "Timeline · Fix the failing moving_average" in screen  # selected when it started
+    finished = "SELECT count(*) FROM event WHERE kind = 'session.finished'"
+    terminal.wait_for(lambda _s: _query(db, finished)[0][0] == 1, "the session closed")
+    terminal.press("C-q")
+    # Its task may still be returning: then quitting asks (nothing is left to cancel).
+    screen = terminal.wait_for(
+        lambda s: EXIT.search(s) is not None or "Quit Quarterdeck?" in s, "the exit"
+    )
+    if "Quit Quarterdeck?" in screen:
+        terminal.press("y")
+    assert terminal.exit_status() == 0
+    verified = run_cli(db, "audit", "verify")
+    assert verified.returncode == 0, verified.stdout + verified.stderr

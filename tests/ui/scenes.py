@@ -6,10 +6,13 @@ clock is frozen at :data:`NOW`, so every snapshot is the same on every machine.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import orjson
 
+from agents.supervisor.launch import TeamFile, check
 from sessions import schema as ev
 from sessions.schema.base import SYSTEM_SESSION, Payload
 from sessions.schema.session import SessionState
@@ -325,3 +328,26 @@ def talked_to() -> list[Record]:
         )
         scene.add(S1, "human:ann", message)
     return scene.records
+
+
+PROJECT = Path("/home/you/calc")
+"""The workspace the new-session form opens on in its scene (it does not exist)."""
+
+
+class SceneLauncher:
+    """The new-session form's launcher in a scene: fixed team files, the real checks."""
+
+    def team_files(self, workspace: Path) -> list[TeamFile]:
+        """A project team, the config dir's, and the bundled two (by name only)."""
+        shipped = Path("/opt/quarterdeck/sessions/configs")
+        return [
+            TeamFile("project", PROJECT / ".quarterdeck" / "team.toml"),
+            TeamFile("config", Path("/home/you/.config/quarterdeck/team.toml")),
+            TeamFile("bundled", shipped / "team.toml"),
+            TeamFile("bundled", shipped / "demo-team.toml"),
+        ]
+
+    async def start_session(self, task: str, workspace: Path, team_path: Path | None) -> str:
+        """Refuses as the supervisor would: none of the scene's paths exist."""
+        checked = await asyncio.to_thread(check, task, workspace, team_path)
+        return checked.task

@@ -4,7 +4,7 @@ The console runs on a real database with a history, real demo agents, a policy f
 standing grant, and a second store on the same file — another process, as far as the console
 can tell: its records arrive by polling, or by filling a gap in ``seq`` before the console's
 own. Every SQLite connection carries a trace callback (:mod:`tests.ui.loop_guard`); the test
-drives the flows a user has (search too), then asserts that none of their statements ran on the loop's
+drives the flows a user has (search and a new session too), then asserts that none of their statements ran on the loop's
 thread. (With the bridge's poll reading on the loop again, it fails at once.)
 """
 
@@ -19,16 +19,19 @@ import pytest
 from textual.message import Message
 from textual.notifications import Notify
 from textual.pilot import Pilot
+from textual.widgets import Input, Select
 
 from agents.auth.grants import add_grant, narrowed_rule
 from agents.auth.requests import Decision, ToolKind, ToolRequest
 from agents.demo.workspace import copy_demo_workspace
+from agents.team import bundled_team
 from app.console import QuarterdeckApp
 from app.wiring.console_boot import Boot
 from app.wiring.store import policy_file
 from screens.approval_details import ApprovalDetailsScreen
 from screens.confirm import ConfirmScreen
 from screens.message import MessageScreen
+from screens.new_session import NewSessionScreen
 from screens.replay import ReplayScreen
 from screens.search import SearchScreen
 from sessions.schema.session import SessionCreated, SessionState
@@ -113,6 +116,8 @@ async def test_no_flow_touches_the_database_on_the_loop(
     db = tmp_path / "q.db"
     workspace = tmp_path / "ws"
     copy_demo_workspace(workspace)
+    second = tmp_path / "ws2"
+    copy_demo_workspace(second)
     imported = await asyncio.to_thread(_history, db)
     await asyncio.to_thread(_grant, workspace)
     guard = install(monkeypatch)
@@ -206,7 +211,26 @@ async def test_no_flow_touches_the_database_on_the_loop(
         await wait_for(pilot, replaying, "the replay of a result")
         await pilot.press("escape", "escape")
         await wait_for(pilot, lambda: app.screen is dashboard, "the dashboard")
+
+        # A new session from the form: team files found and the form checked on threads.
+        await pilot.press("n")
+        form = lambda: app.screen if isinstance(app.screen, NewSessionScreen) else None  # noqa: E731
+        await wait_for(pilot, lambda: (f := form()) is not None and bool(f.teams), "the form")
+        await pilot.press("ctrl+s")  # no task yet: refused, under its field
+        await wait_for(pilot, lambda: (f := form()) is not None and bool(f.problems), "a problem")
+        await pilot.press(*"Fix it again")
+        screen = form()
+        assert screen is not None
+        screen.query_one("#workspace", Input).value = str(second)
+        screen.query_one("#team", Select).value = str(bundled_team("demo-team.toml"))
+        await pilot.press("ctrl+s")
+        new = lambda: [s for s in app.running_here() if s != sid]  # noqa: E731
+        await wait_for(pilot, lambda: bool(new()), "the new session")
+        chosen = lambda: dashboard.selected_session  # noqa: E731
+        await wait_for(pilot, lambda: (c := chosen()) is not None and [c.session_id] == new(), "it")
         await pilot.press("ctrl+q")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "quit, asked")
+        await pilot.press("y")
         await asyncio.wait_for(app.closed.wait(), 60)  # no pilot: the app is exiting
     assert guard.statements > 0  # the guard saw the console's reads (off the loop)
     assert not guard.hits, "database statements on the loop:\n" + guard.report()

@@ -12,10 +12,11 @@ from textual.pilot import Pilot
 from agents.checkpoints.rollback import CheckpointInfo, RollbackPlan
 from screens.confirm import ConfirmScreen
 from screens.dashboard import DashboardScreen
+from screens.new_session import NewSessionScreen
 from screens.search import SearchScreen
 from screens.session_actions import rollback_text
 from tests.ui.conftest import ready, scene_app
-from tests.ui.scenes import S1, drifted, needs_login, talked_to, working
+from tests.ui.scenes import PROJECT, S1, SceneLauncher, drifted, needs_login, talked_to, working
 
 SnapCompare = Any
 
@@ -135,3 +136,24 @@ def test_search_results(snap_compare: SnapCompare) -> None:
         await ready(pilot)
 
     assert snap_compare(scene_app(working()), run_before=search_for_fix, terminal_size=(120, 40))
+
+
+def test_new_session_form_shows_each_problem_under_its_field(snap_compare: SnapCompare) -> None:
+    async def start_nothing(pilot: Pilot[int]) -> None:
+        await ready(pilot)
+        form = NewSessionScreen(SceneLauncher(), workspace=PROJECT, policy="/home/you/policy.toml")
+        pilot.app.push_screen(form)
+        for _ in range(500):  # bounded: the team files (a worker), then the refusal (another)
+            await pilot.pause(0.01)
+            if form.teams:
+                break
+        await pilot.press("ctrl+s")
+        for _ in range(500):
+            await pilot.pause(0.01)
+            if form.problems:
+                break
+        else:
+            raise AssertionError("the form showed no problems")
+        await ready(pilot)
+
+    assert snap_compare(scene_app(working()), run_before=start_nothing, terminal_size=(120, 40))
