@@ -283,7 +283,8 @@ class QuarterdeckApp(ReportsFailedWorkers, App[int]):
     @work(group="quit", exclusive=True)
     async def action_request_quit(self) -> None:
         """Quit; when sessions run here, ask first — their agents are stopped."""
-        running = self.running_here()
+        supervisor = self.opened.supervisor if self.opened is not None else None
+        running = [] if supervisor is None else supervisor.cancellable()
         if running:
             n = len(running)
             body = (

@@ -304,6 +304,11 @@ class AcpAgent:
                 needed = await self._login_needed(self._offers, str(exc), step="session/prompt")
                 await self._teardown()  # never retried: the process has nothing left to do
                 raise needed from exc
+            if lifeline.died.done():  # its last answer, as it died
+                raise lifeline.died.result() from exc
+            if self._stopping:  # its answer to being stopped mid-turn
+                stopped = f"agent {self.agent_id} was stopped"
+                raise AgentDiedError(stopped, stderr_tail=self.stderr_tail()) from exc
             raise AcpBackendError(f"agent {self.agent_id} refused the prompt: {exc}") from exc
         except AgentDiedError:
             if not turn.cancel_requested:

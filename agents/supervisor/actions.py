@@ -194,6 +194,12 @@ class Supervisor:
         """Sessions this process drives that have not ended."""
         return [] if self.orchestrator is None else self.orchestrator.running()
 
+    def cancellable(self) -> list[str]:
+        """Sessions running here whose outcome is not decided yet: what quitting would cancel
+        (one already ending finishes as it was finishing)."""
+        o = self.orchestrator
+        return [s for s in self.running() if o is not None and not o.runners[s].ending]
+
     def runs_here(self, session_id: str) -> bool:
         """This process drives the session (it can be paused and resumed from here)."""
         return session_id in self.running()
