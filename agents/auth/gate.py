@@ -251,21 +251,25 @@ class AuthGate:
         decided_by = None if resolution is None else resolution.decided_by
         if reason is None:
             reason = verdict.reason if resolution is None else resolution.reason or verdict.reason
-        await self._store.append_durable(
-            call.session_id,
-            "auth" if decided_by is None else f"human:{decided_by}",
-            self._decided(
-                call,
-                decision,
-                verdict,
-                policy_path=policy_path,
-                source=source,
-                reason=reason,
-                decided_by=decided_by,
-                elapsed_ms=round((time.perf_counter() - since) * 1000, 3),
-                rides_on=rides_on,
-            ),
+        actor = "auth" if decided_by is None else f"human:{decided_by}"
+        decided = self._decided(
+            call,
+            decision,
+            verdict,
+            policy_path=policy_path,
+            source=source,
+            reason=reason,
+            decided_by=decided_by,
+            elapsed_ms=round((time.perf_counter() - since) * 1000, 3),
+            rides_on=rides_on,
         )
+        if decision is Decision.ALLOW and decided_by is None:
+            # The policy's own "yes" waits for no fsync: a write or command commits its durable
+            # tool.intent right behind it (one commit for both, in order), and a read changes
+            # nothing that a lost record would hide.
+            self._store.append(call.session_id, actor, decided)
+        else:  # a human's answer, or a refusal: committed before anyone acts on it
+            await self._store.append_durable(call.session_id, actor, decided)
 
     @staticmethod
     def _decided(
