@@ -42,6 +42,9 @@ from sessions.store.reading import list_sessions
 Liveness = Literal["waiting", "stale", "elsewhere"]
 
 
+_TALK_ELSEWHERE = ": only the process that runs it can talk to its agents"
+
+
 class SupervisorError(QuarterdeckError):
     """An action the supervisor refuses, with the reason a user can act on."""
 
@@ -204,17 +207,21 @@ class Supervisor:
         """This process drives the session (it can be paused and resumed from here)."""
         return session_id in self.running()
 
+    def _driving(self, session_id: str, *, why: str = "") -> Orchestrator:
+        """The orchestrator that runs ``session_id`` in this process, or a SupervisorError
+        saying it is not running here (and ``why`` that matters)."""
+        o = self.orchestrator
+        if o is None or not self.runs_here(session_id):
+            raise SupervisorError(f"session {session_id[:8]} is not running in this console{why}")
+        return o
+
     async def pause(self, session_id: str) -> None:
         """Pause a session this process runs, between steps."""
-        if self.orchestrator is None or not self.runs_here(session_id):
-            raise SupervisorError(f"session {session_id[:8]} is not running in this console")
-        await self.orchestrator.pause(session_id)
+        await self._driving(session_id).pause(session_id)
 
     async def resume(self, session_id: str) -> None:
         """Resume a session this process paused."""
-        if self.orchestrator is None or not self.runs_here(session_id):
-            raise SupervisorError(f"session {session_id[:8]} is not running in this console")
-        await self.orchestrator.resume(session_id)
+        await self._driving(session_id).resume(session_id)
 
     async def cancel(self, session_id: str) -> str:
         """Cancel a session: stop it here, or ask the live process that runs it; returns what
@@ -239,9 +246,7 @@ class Supervisor:
     async def stop_turn(self, session_id: str) -> str:
         """End the running turn of a session this process runs (its agent hears
         ``session/cancel``); the workflow goes on from there. Returns what happened, in words."""
-        o = self.orchestrator
-        if o is None or not self.runs_here(session_id):
-            raise SupervisorError(f"session {session_id[:8]} is not running in this console")
+        o = self._driving(session_id)
         role = o.runners[session_id].turn_role
         if role is None:
             raise SupervisorError(f"no agent of session {session_id[:8]} is in a turn now")
@@ -253,12 +258,7 @@ class Supervisor:
         in a turn, else the last one that ran); returns, in words, when the agent hears it.
         A session run by another process cannot be reached from here: its agents are that
         process's children, and ACP gives no other way in."""
-        o = self.orchestrator
-        if o is None or not self.runs_here(session_id):
-            raise SupervisorError(
-                f"session {session_id[:8]} is not running in this console: only the process"
-                " that runs it can talk to its agents"
-            )
+        o = self._driving(session_id, why=_TALK_ELSEWHERE)
         try:
             return await o.post_message(session_id, text, role=role, by=self.user)
         except QuarterdeckError as exc:
@@ -266,12 +266,7 @@ class Supervisor:
 
     def message_target(self, session_id: str) -> str:
         """The role a message to ``session_id`` without a named role goes to now."""
-        o = self.orchestrator
-        if o is None or not self.runs_here(session_id):
-            raise SupervisorError(
-                f"session {session_id[:8]} is not running in this console: only the process"
-                " that runs it can talk to its agents"
-            )
+        o = self._driving(session_id, why=_TALK_ELSEWHERE)
         runner = o.runners[session_id]
         try:
             return runner.talk.target(None, turn_role=runner.turn_role)

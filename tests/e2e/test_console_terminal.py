@@ -82,17 +82,15 @@ def _demo(tmp_path: Path, terminals: list[Terminal]) -> tuple[Terminal, Path]:
     return terminal, db
 
 
-def test_the_demo_approved_from_the_keyboard_succeeds_and_quits_cleanly(
-    tmp_path: Path, terminals: list[Terminal]
-) -> None:
-    terminal, db = _demo(tmp_path, terminals)
+def _approve_until_done(terminal: Terminal, db: Path, *, sessions: int) -> None:
+    """Press `a` on each approval the demo asks until all ``sessions`` have succeeded."""
+    done = ["succeeded"] * sessions
     for _ in range(40):  # bounded: the demo asks a handful of times
         terminal.wait_for(
-            lambda _s: _pending(db) > 0 or _states(db) == ["succeeded", "succeeded"],
-            "an approval or the end",
+            lambda _s: _pending(db) > 0 or _states(db) == done, "an approval or the end"
         )
-        if _states(db) == ["succeeded", "succeeded"]:
-            break
+        if _states(db) == done:
+            return
         # The screen may still show an approval the log already has an answer for (the bridge
         # delivers within a frame or a poll): `a` on it is refused. Press when both agree.
         terminal.wait_for(lambda s: f" {_pending(db)} waiting ═" in s, "the queue to catch up")
@@ -104,8 +102,14 @@ def test_the_demo_approved_from_the_keyboard_succeeds_and_quits_cleanly(
             )
         except AssertionError:
             continue  # the queue changed under the key: look again (bounded by the loop)
-    else:
-        raise AssertionError(f"the demo did not finish: {_states(db)}")
+    raise AssertionError(f"the sessions did not finish: {_states(db)}")
+
+
+def test_the_demo_approved_from_the_keyboard_succeeds_and_quits_cleanly(
+    tmp_path: Path, terminals: list[Terminal]
+) -> None:
+    terminal, db = _demo(tmp_path, terminals)
+    _approve_until_done(terminal, db, sessions=2)
     screen = terminal.wait_for(lambda s: s.count("succeeded ·") == 2, "both sessions shown done")
     assert "none waiting" in screen
     terminal.press("C-q")  # nothing runs any more: quits without asking
@@ -179,23 +183,7 @@ def test_n_starts_a_demo_session_from_the_keyboard_and_it_is_approved_to_success
     )
     terminal.press("C-s")
     terminal.wait_for(lambda s: "New session" not in s and len(_states(db)) == 1, "the start")
-    for _ in range(40):  # bounded: the demo asks a handful of times
-        terminal.wait_for(
-            lambda _s: _pending(db) > 0 or _states(db) == ["succeeded"], "an approval or the end"
-        )
-        if _states(db) == ["succeeded"]:
-            break
-        terminal.wait_for(lambda s: f" {_pending(db)} waiting ═" in s, "the queue to catch up")
-        before = _answered(db)
-        terminal.press("a")
-        try:
-            terminal.wait_for(
-                lambda _s, n=before: _answered(db) > n, "the answer to be recorded", timeout=15
-            )
-        except AssertionError:
-            continue  # the queue changed under the key: look again (bounded by the loop)
-    else:
-        raise AssertionError(f"the session did not finish: {_states(db)}")
+    _approve_until_done(terminal, db, sessions=1)
     screen = terminal.wait_for(lambda s: "succeeded ·" in s, "the session shown done")
     assert "Timeline · Fix the failing moving_average" in screen  # selected when it started
     finished = "SELECT count(*) FROM event WHERE kind = 'session.finished'"
