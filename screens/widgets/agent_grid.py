@@ -63,7 +63,11 @@ class AgentGrid(Grid):
             self.mount(self._hint_widget())
 
     def _hint_widget(self) -> Static:
-        text = (
-            "No agents yet." if self._session is not None else "No session selected."
-        ) + "\n[$text-muted]Start one with `quarterdeck run TASK` or `quarterdeck demo`.[/]"
+        if self._session is not None:
+            text = "No agents yet.\n[$text-muted]They appear here as the session starts them.[/]"
+        else:
+            text = (
+                "No session selected.\n[$text-muted]Press [b]n[/b] to start one here, or run "
+                "`quarterdeck run TASK` or `quarterdeck demo` in a shell.[/]"
+            )
         return Static(text, classes="agents-empty")
