@@ -18,6 +18,7 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from agents.approvals.broker import ApprovalBroker, Outcome
 from agents.auth.requests import ToolKind, ToolRequest
@@ -28,6 +29,9 @@ from sessions.readmodel.usage import money
 from sessions.schema.agent import AgentUsage
 from sessions.schema.session import BudgetRaised, BudgetReached
 from sessions.store.event_store import EventStore
+
+if TYPE_CHECKING:
+    from agents.orchestrator.session import SessionRunner
 
 
 class BudgetStoppedError(QuarterdeckError):
@@ -159,3 +163,16 @@ class Budget:
             return
         why = {Outcome.TIMEOUT: f" ({resolution.reason})"}.get(resolution.outcome, "")
         self.stopped = f"stopped: {reached}{why}"
+
+
+def budget_for(runner: SessionRunner) -> Budget:
+    """The budget of a runner's session, by its team's workflow (resuming: as it was left)."""
+    return Budget.of(
+        runner.spec.team.workflow,
+        session_id=runner.session_id,
+        store=runner.store,
+        broker=runner.broker,
+        workspace=runner.spec.workspace,
+        stop=runner.cancel,
+        start=runner.start,
+    )

@@ -28,7 +28,7 @@ from agents.backends.spec import AgentDiedError, TurnAgent
 from agents.backends.stderr_log import LogLimits
 from agents.checkpoints.recorder import Checkpoints
 from agents.orchestrator.agent_launch import agent_spec
-from agents.orchestrator.budget import Budget, BudgetStoppedError
+from agents.orchestrator.budget import Budget, BudgetStoppedError, budget_for
 from agents.orchestrator.confinement import SessionSandbox
 from agents.orchestrator.drift_check import TurnDrift
 from agents.orchestrator.ending import complete
@@ -126,15 +126,7 @@ class SessionRunner:
         self.resumed.set()
         self.talk = Talk(self._emit, self.spec.team)
         self._sandbox = SessionSandbox(self.sandbox, self.spec.team, self.spec.workspace)
-        self.budget = Budget.of(
-            self.spec.team.workflow,
-            session_id=self.session_id,
-            store=self.store,
-            broker=self.broker,
-            workspace=self.spec.workspace,
-            stop=self.cancel,
-            start=self.start,
-        )
+        self.budget = budget_for(self)
         if self.start is not None:
             self._note = interrupted_note(self.start)
 
