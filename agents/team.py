@@ -13,6 +13,7 @@ checks = [{ name = "pytest", command = ["python", "-m", "pytest", "-q"] }]
 [workflow]
 order = ["researcher", "planner", "implementer", "validator", "reviewer"]
 max_attempts = 3
+# budget = 2.50                       # optional: what a session may cost before it asks to go on
 [checkpoints]                         # optional; snapshots for rollback and fork
 exclude = [".venv", "node_modules"]   # names skipped at any depth (default: a longer list)
 [sandbox]                             # optional; how agent processes are confined
@@ -32,7 +33,14 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from agents.checkpoints.shadow import AGENT_STATE, DEFAULT_EXCLUDE
 from sessions.errors import QuarterdeckError
@@ -137,6 +145,32 @@ class Workflow(_Model):
     cancel_grace_s: Annotated[float, Field(ge=0, le=300)] = 5.0
     """How long a cancelled turn may take to end by itself (ACP ``session/cancel``) before
     the agent's process is stopped."""
+    budget: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
+    """What a session's agents may cost (as they report it) before it pauses and asks a person
+    whether to go on; each "yes" lets it spend this much more. None: no budget."""
+    budget_currency: str | None = None
+    """The currency ``budget`` is in (ISO 4217, "USD"); unset, the budget applies to whatever
+    currency the agents report, each currency on its own."""
+
+    @field_validator("budget", mode="before")
+    @classmethod
+    def _an_amount(cls, value: object) -> object:
+        if isinstance(value, bool):  # TOML's true would read as 1.0
+            raise ValueError("budget must be an amount like 2.50")
+        return value
+
+    @field_validator("budget_currency")
+    @classmethod
+    def _a_currency(cls, value: str | None) -> str | None:
+        if value is not None and not (len(value) == 3 and value.isalpha()):
+            raise ValueError(f"budget_currency must be a currency code like USD, not {value!r}")
+        return value.upper() if value is not None else None
+
+    @model_validator(mode="after")
+    def _currency_of_a_budget(self) -> Self:
+        if self.budget_currency is not None and self.budget is None:
+            raise ValueError("budget_currency needs a budget")
+        return self
 
 
 class CheckpointSettings(_Model):

@@ -22,6 +22,7 @@ from textual.screen import Screen
 
 from app.attention import Attention
 from app.console_settings import Settings
+from app.spend import DaySpend
 from screens.confirm import ConfirmScreen
 from screens.dashboard import DashboardScreen
 from screens.messages import HistoryProgress, LogAdvanced
@@ -81,6 +82,8 @@ class QuarterdeckApp(ReportsFailedWorkers, App[int]):
         self.failure: str | None = None
         """Why the console could not open (printed after the terminal is restored)."""
         self._throttle = AlertThrottle()
+        self.day_spend = DaySpend(self, clock=clock, read=self.spend_since)
+        """Today's spend across sessions, for the status bar (read on a worker)."""
         self.closed = asyncio.Event()
         """Set once every session, agent, worker and the store have been stopped."""
         self.theme = self.settings.console.theme
@@ -137,6 +140,18 @@ class QuarterdeckApp(ReportsFailedWorkers, App[int]):
         store = runtime.store
         return search(store.engine, query, redact=store.redact_text, progress=progress)
 
+    def spend_since(self, since_ts: str) -> dict[str, float]:
+        """What every session's agents cost since record time ``since_ts``, per currency, on
+        the caller's thread (a worker's): one sum over the store's usage projection."""
+        if self.boot.records is not None:
+            return self.boot.spend_records(since_ts)
+        runtime = self.opened.runtime if self.opened is not None else None
+        if runtime is None:
+            return {}
+        from sessions.store.usage_projection import day_spend
+
+        return day_spend(runtime.store.engine, since_ts)
+
     def _replay_loader(self, session_id: str) -> Callable[[], Sequence[Record]]:
         return lambda: self.boot.load_session(session_id)
 
@@ -178,6 +193,7 @@ class QuarterdeckApp(ReportsFailedWorkers, App[int]):
             opened.runtime.start_workers()
             self.started = opened.start_runs()
         self.check_interrupted()  # sessions a dead console left running show at once
+        self.day_spend.check()
         if self.tick_s is not None:
             self.set_interval(self.tick_s, self._tick, name="console-tick")
 
@@ -187,6 +203,7 @@ class QuarterdeckApp(ReportsFailedWorkers, App[int]):
         dashboard = self.dashboard
         if dashboard is not None and dashboard.is_mounted:
             dashboard.apply(message.changes)
+        self.day_spend.saw(message.changes)
         for alert in self._throttle.admit(message.changes.alerts, time.monotonic()):
             self.alert(alert)
 
@@ -221,6 +238,7 @@ class QuarterdeckApp(ReportsFailedWorkers, App[int]):
         if dashboard is not None and dashboard.is_mounted and self.screen is dashboard:
             dashboard.refresh_view(force=True)
         self.check_interrupted()
+        self.day_spend.check()
 
     def check_interrupted(self) -> None:
         """Find the unfinished sessions no live process runs (the lease table is read on a

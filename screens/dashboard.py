@@ -35,6 +35,7 @@ from screens.widgets.status_bar import StatusBar
 from screens.widgets.timeline import SessionTimeline, TimelineFilter
 from screens.worker_errors import ReportsFailedWorkers
 from sessions.readmodel.console_model import Changes, ConsoleModel
+from sessions.readmodel.usage import Money
 from sessions.readmodel.views import PendingApprovalView, SessionView
 
 if TYPE_CHECKING:
@@ -147,10 +148,10 @@ class DashboardScreen(ReportsFailedWorkers, SessionActions, PolicyActions, Scree
             self.select_when_shown = None
         self.query_one(ApprovalQueue).show(view.pending, now, force=force)
         self.query_one(PolicyBanner).show(view.policy)
-        self.query_one(StatusBar).show(view, force=force)
-        self._select(sessions.selected_id)
+        session = self._select(sessions.selected_id)
+        self.query_one(StatusBar).show(view, force=force, session=session)
 
-    def _select(self, session_id: str | None) -> None:
+    def _select(self, session_id: str | None) -> SessionView | None:
         session = self.model.view.session(session_id) if session_id else None
         self.query_one(AgentGrid).show(session)
         if session_id != self._shown:
@@ -160,6 +161,7 @@ class DashboardScreen(ReportsFailedWorkers, SessionActions, PolicyActions, Scree
             timeline.border_title = "Timeline"
             if session is not None:
                 timeline.border_title = f"Timeline · {session.title or session_id}"
+        return session
 
     def show_interrupted(self, interrupted: frozenset[str]) -> None:
         """Mark the sessions a dead process left unfinished (and unmark resumed ones)."""
@@ -172,6 +174,13 @@ class DashboardScreen(ReportsFailedWorkers, SessionActions, PolicyActions, Scree
         bar = self.query_one(StatusBar)
         bar.progress_text = text
         bar.show(self.model.view, force=True)
+
+    def show_spend(self, today: tuple[Money, ...]) -> None:
+        """Say in the status bar what every session cost today (read on a worker)."""
+        bar = self.query_one(StatusBar)
+        if today != bar.day_spend:
+            bar.day_spend = today
+            bar.show(self.model.view, force=True, session=self.selected_session)
 
     @property
     def selected_session(self) -> SessionView | None:
@@ -192,7 +201,8 @@ class DashboardScreen(ReportsFailedWorkers, SessionActions, PolicyActions, Scree
 
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         if isinstance(event.option_list, SessionList):
-            self._select(event.option.id)
+            session = self._select(event.option.id)
+            self.query_one(StatusBar).show(self.model.view, session=session)
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         if isinstance(event.option_list, ApprovalQueue):

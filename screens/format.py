@@ -7,7 +7,8 @@ from datetime import datetime
 from textual.markup import escape
 
 from sessions.lifecycle import SessionState
-from sessions.readmodel.views import AgentState
+from sessions.readmodel.usage import moneys
+from sessions.readmodel.views import AgentState, AgentView
 
 STATE_STYLE: dict[str, str] = {
     SessionState.CREATED: "$text-muted",
@@ -84,10 +85,43 @@ def sparkline(counts: tuple[int, ...]) -> str:
     return "".join(SPARK[min(top, round(c / peak * top))] if c else " " for c in counts)
 
 
+def tokens(count: int) -> str:
+    """A token count as it reads at a glance: 950, 4.1k, 41k, 1.2M."""
+    if count < 1000:
+        return str(count)
+    if count < 9950:
+        return f"{count / 1000:.1f}k".replace(".0k", "k")
+    if count < 999_500:
+        return f"{round(count / 1000)}k"
+    return f"{count / 1_000_000:.1f}M".replace(".0M", "M")
+
+
+def usage_text(agent: AgentView) -> str:
+    """An agent's context and cost (``ctx 41k/200k · $0.42``); empty before it reports any."""
+    parts = []
+    if agent.context_used is not None:
+        size = f"/{tokens(agent.context_size)}" if agent.context_size else ""
+        parts.append(f"ctx {tokens(agent.context_used)}{size}")
+    if agent.costs:
+        parts.append(moneys(agent.spent))
+    return " · ".join(parts)
+
+
 def clip(text: str, width: int) -> str:
     """One line of ``text``, cut to ``width`` cells with an ellipsis."""
     line = text.replace("\n", " ⏎ ")
     return line if len(line) <= width else line[: max(0, width - 1)] + "…"
 
 
-__all__ = ["AGENT_LABEL", "RISK_STYLE", "STATE_ICON", "STATE_STYLE", "age", "clip", "escape"]
+__all__ = [
+    "AGENT_LABEL",
+    "RISK_STYLE",
+    "STATE_ICON",
+    "STATE_STYLE",
+    "age",
+    "clip",
+    "escape",
+    "moneys",
+    "tokens",
+    "usage_text",
+]

@@ -44,6 +44,7 @@ from agents.backends.spec import (
 )
 from agents.backends.stderr_log import LogLimits, StderrDrain
 from agents.backends.turn import Lifeline, Turn
+from agents.backends.usage import Spending
 from agents.sandbox.host import UNCONFINED, Confinement
 from sessions.store.event_store import EventStore
 
@@ -81,6 +82,7 @@ class AcpAgent:
         handshake_timeout_s: float = 60.0,
         sandbox: Confinement = UNCONFINED,
         actions: ActionLog | None = None,
+        spending: Spending | None = None,
     ) -> None:
         self.spec = spec
         self.session_id = session_id
@@ -116,6 +118,8 @@ class AcpAgent:
         self.sandbox = sandbox
         """How the process and its commands are confined (recorded in ``agent.started``)."""
         self._actions = actions
+        self._spending = spending
+        """The session's budget: hears the agent's usage, holds its tool calls past it."""
         self._events = AgentEvents(
             store, session_id=session_id, agent_id=agent_id, role=role, stderr_tail=self.stderr_tail
         )
@@ -192,10 +196,12 @@ class AcpAgent:
             secret_vars=self.spec.secret_vars,
             wrap=self.sandbox.wrap if self.sandbox.bwrap is not None else None,
             actions=self._actions,
+            spending=self._spending,
         )
         self._client = BackendClient(self._executor, self.workspace)
         self._transport = PipeTransport(process, self._on_invalid)
-        self._recorder = FrameRecorder(self._store, self.session_id, self.agent_id)
+        heard = self._spending.heard if self._spending is not None else None
+        self._recorder = FrameRecorder(self._store, self.session_id, self.agent_id, on_usage=heard)
         self._conn = ClientSideConnection(
             # Duck-typed on purpose (acp.md §5.8): a subclass of the Protocol would answer
             # null for methods we do not implement instead of method-not-found.

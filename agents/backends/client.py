@@ -19,6 +19,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from acp import RequestError
 from acp.connection import StreamDirection, StreamEvent
 from acp.schema import (
     AllowedOutcome,
@@ -136,6 +137,8 @@ class BackendClient:
             if current is not None and current.cancelling():
                 raise  # we are being torn down ourselves
             return CANCELLED  # cancel_permissions() cancelled the question
+        except RequestError:
+            return CANCELLED  # refused before the gate: the session is stopping (its budget)
         finally:
             self._asking.discard(asking)
         answer = choose(options, auth.allowed)

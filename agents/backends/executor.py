@@ -41,6 +41,7 @@ from agents.backends.effects import (
 )
 from agents.backends.journal import ToolJournal
 from agents.backends.terminals import DEFAULT_OUTPUT_LIMIT, Terminal
+from agents.backends.usage import Spending
 from sessions.schema.base import JsonObject
 from sessions.store.event_store import EventStore
 
@@ -83,6 +84,7 @@ class ToolExecutor:
         secret_vars: frozenset[str] = frozenset(),
         wrap: Wrap | None = None,
         actions: ActionLog | None = None,
+        spending: Spending | None = None,
     ) -> None:
         self.session_id = session_id
         self.agent_id = agent_id
@@ -98,6 +100,7 @@ class ToolExecutor:
         """The turn's decided permission requests, which matching requests here ride on."""
         self._wrap = wrap
         self._actions = actions
+        self._spending = spending
         self.tool_journal = ToolJournal(store, session_id=session_id, agent_id=agent_id)
         """Where this agent's allowed writes and commands are journaled."""
 
@@ -131,7 +134,12 @@ class ToolExecutor:
         raw_input: JsonObject | None = None,
         rides_on: Precedent | None = None,
     ) -> Authorization:
-        """Ask the gate; it records the decision (and any human's answer)."""
+        """Ask the gate; it records the decision (and any human's answer). Past the session's
+        budget the call waits for a person first, and is refused if they stop the session."""
+        if self._spending is not None and rides_on is None:  # a ride was held at its request
+            stopped = await self._spending.hold(agent_id=self.agent_id, role=self.role)
+            if stopped is not None:
+                raise RequestError(DENIED, stopped, {"callId": call_id})
         call = ToolCall(
             session_id=self.session_id,
             agent_id=self.agent_id,

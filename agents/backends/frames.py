@@ -8,18 +8,22 @@ durable appends happen in the executor.
 While the agent answers ``session/load`` it replays the earlier session as ``session/update``
 notifications. Those are history the log already holds: they are kept whole, once, in one
 ``agent.history_replayed`` record when the load answers, never as new messages or raw frames.
+``usage_update`` notifications become ``agent.usage`` events when they tell something new
+(:mod:`agents.backends.usage`).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any, Literal
 
 from acp.connection import StreamDirection, StreamEvent
 from pydantic import JsonValue
 
 from agents.backends.updates import map_update
-from sessions.schema.agent import AgentHistoryReplayed
+from agents.backends.usage import UsageRecorder
+from sessions.schema.agent import AgentHistoryReplayed, AgentUsage
 from sessions.schema.flow import RawRecorded
 from sessions.store.event_store import EventStore
 
@@ -29,7 +33,14 @@ log = logging.getLogger(__name__)
 class FrameRecorder:
     """An SDK stream observer that appends ``raw`` events (and typed updates) to the store."""
 
-    def __init__(self, store: EventStore, session_id: str, agent_id: str) -> None:
+    def __init__(
+        self,
+        store: EventStore,
+        session_id: str,
+        agent_id: str,
+        *,
+        on_usage: Callable[[AgentUsage], None] | None = None,
+    ) -> None:
         self._store = store
         self._session_id = session_id
         self._agent_id = agent_id
@@ -39,6 +50,10 @@ class FrameRecorder:
         self._loading: tuple[object, str] | None = None
         """The pending ``session/load``: its request id and the session it loads."""
         self._replayed: list[JsonValue] = []
+        self.usage = UsageRecorder(
+            agent_id, lambda usage: store.append(session_id, agent_id, usage), heard=on_usage
+        )
+        """The agent's usage reports; ``on_usage`` (the session's budget) hears each at once."""
 
     def __call__(self, event: StreamEvent) -> None:
         """Record one frame; never raises (an observer error must not break the connection)."""
@@ -68,6 +83,8 @@ class FrameRecorder:
             method = self._methods.pop((other, frame["id"]), None)
             if self._loading is not None and direction == "in" and method == "session/load":
                 self.flush_replay()
+            elif direction == "in" and method == "session/prompt":
+                self.usage.flush()  # the turn is over: its last usage report goes in the log
         data: JsonValue = frame
         self._store.append(
             self._session_id,
@@ -80,10 +97,15 @@ class FrameRecorder:
             payload = map_update(self._agent_id, update)
             if payload is not None:
                 self._store.append(self._session_id, self._agent_id, payload)
+            elif isinstance(update, dict) and update.get("sessionUpdate") == "usage_update":
+                acp_session = params.get("sessionId") if isinstance(params, dict) else None
+                self.usage.update(acp_session if isinstance(acp_session, str) else None, update)
 
     def flush_replay(self) -> None:
         """Record the history replayed so far by a ``session/load`` (at its answer, or when
-        the agent goes away before answering: nothing the agent sent is dropped)."""
+        the agent goes away before answering: nothing the agent sent is dropped), and a usage
+        report still held back."""
+        self.usage.flush()
         if self._loading is None:
             return
         (_, acp_session_id), frames = self._loading, self._replayed

@@ -158,6 +158,19 @@ class PauseStep(_Strict):
     seconds: float = Field(ge=0)
 
 
+class UsageStep(_Strict):
+    """Report usage (``usage_update``): the context used and its size, and what this step cost.
+
+    ``add_cost`` is added to the session's running total, which is what the agent reports (ACP's
+    cost is cumulative per session); with no cost yet, none is reported."""
+
+    kind: Literal["usage"]
+    used: int = Field(ge=0)
+    size: int = Field(ge=0)
+    add_cost: float = Field(default=0.0, ge=0, allow_inf_nan=False)
+    currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
+
+
 class FailStep(_Strict):
     """End the turn with a JSON-RPC error carrying ``message``, as a crashing agent would."""
 
@@ -174,6 +187,7 @@ Step = Annotated[
     | RunStep
     | AskStep
     | PauseStep
+    | UsageStep
     | FailStep,
     Field(discriminator="kind"),
 ]

@@ -22,3 +22,5 @@ class DemoSession:
     """The permission kind chosen for each ``ask`` step so far, or ``cancelled``."""
     tool_ids: count[int] = field(default_factory=lambda: count(1))
     busy: bool = False
+    costs: dict[str, float] = field(default_factory=dict)
+    """What the session has cost so far, per currency (``usage`` steps add to it)."""

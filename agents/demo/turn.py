@@ -26,10 +26,12 @@ from acp import (
 from acp.schema import (
     AllowedOutcome,
     ClientCapabilities,
+    Cost,
     PermissionOption,
     StopReason,
     ToolCallLocation,
     ToolCallUpdate,
+    UsageUpdate,
 )
 
 from agents.demo.playbook import (
@@ -43,6 +45,7 @@ from agents.demo.playbook import (
     RunStep,
     Step,
     ThoughtStep,
+    UsageStep,
     WriteStep,
 )
 from agents.demo.session import DemoSession
@@ -125,10 +128,21 @@ class Turn:
         if isinstance(step, PauseStep):
             await self._pause(step.seconds * self._speed)
             return True
+        if isinstance(step, UsageStep):
+            await self._usage(step)
+            return True
         if isinstance(step, FailStep):
             log.info("failing the turn as the playbook says: %s", step.message)
             raise RequestError(-32603, step.message)
         assert_never(step)
+
+    async def _usage(self, step: UsageStep) -> None:
+        costs = self._session.costs
+        total = costs[step.currency] = costs.get(step.currency, 0.0) + step.add_cost
+        cost = Cost(amount=round(total, 6), currency=step.currency) if total > 0 else None
+        await self._send(
+            UsageUpdate(session_update="usage_update", used=step.used, size=step.size, cost=cost)
+        )
 
     # --- plumbing -------------------------------------------------------------------------
 

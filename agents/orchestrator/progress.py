@@ -76,6 +76,10 @@ class Progress:
     last_handoff: tuple[str, str] | None = None
     acp_sessions: Mapping[str, str] = field(default_factory=dict)
     """Each agent's own ACP session id, by agent id (the last one it started with)."""
+    costs: Mapping[tuple[str, str, str], float] = field(default_factory=dict)
+    """The running cost of each (agent, ACP session, currency) so far (``agent.usage``)."""
+    budget_limit: float | None = None
+    """What a person last raised the budget to (``budget.raised``); None: never raised."""
 
     @property
     def resumable(self) -> bool:
@@ -102,6 +106,8 @@ def fold_progress(session_id: str, records: Iterable[Record]) -> Progress:
     approvals: dict[str, None] = {}
     last: tuple[str, str] | None = None
     acp_sessions: dict[str, str] = {}
+    costs: dict[tuple[str, str, str], float] = {}
+    budget_limit: float | None = None
     for record in records:
         kept.append(record)
         kind, payload = record.kind, record.payload
@@ -113,6 +119,11 @@ def fold_progress(session_id: str, records: Iterable[Record]) -> Progress:
             state, finished = SessionState(payload["outcome"]), True
         elif kind == "agent.started" and payload.get("acp_session_id"):
             acp_sessions[str(payload["agent_id"])] = str(payload["acp_session_id"])
+        elif kind == "agent.usage" and payload.get("cost") is not None and payload.get("currency"):
+            run = (str(payload["agent_id"]), str(payload.get("acp_session_id") or ""))
+            costs[(*run, str(payload["currency"]))] = float(payload["cost"])
+        elif kind == "budget.raised":
+            budget_limit = float(payload["limit"])
         elif kind == "tool.intent":
             intents[payload["idempotency_key"]] = DanglingIntent(
                 call_id=payload["call_id"],
@@ -166,6 +177,8 @@ def fold_progress(session_id: str, records: Iterable[Record]) -> Progress:
         open_approvals=tuple(approvals),
         last_handoff=last,
         acp_sessions=acp_sessions,
+        costs=costs,
+        budget_limit=budget_limit,
     )
 
 

@@ -28,6 +28,7 @@ from agents.backends.spec import AgentDiedError, TurnAgent
 from agents.backends.stderr_log import LogLimits
 from agents.checkpoints.recorder import Checkpoints
 from agents.orchestrator.agent_launch import agent_spec
+from agents.orchestrator.budget import Budget, BudgetStoppedError, budget_for
 from agents.orchestrator.confinement import SessionSandbox
 from agents.orchestrator.drift_check import TurnDrift
 from agents.orchestrator.ending import complete
@@ -118,11 +119,14 @@ class SessionRunner:
     _sandbox: SessionSandbox = field(init=False)
     talk: Talk = field(init=False)
     """People's messages to its agents (:mod:`agents.orchestrator.talk`)."""
+    budget: Budget = field(init=False)
+    """What its agents cost, and the pause past ``[workflow] budget``."""
 
     def __post_init__(self) -> None:
         self.resumed.set()
         self.talk = Talk(self._emit, self.spec.team)
         self._sandbox = SessionSandbox(self.sandbox, self.spec.team, self.spec.workspace)
+        self.budget = budget_for(self)
         if self.start is not None:
             self._note = interrupted_note(self.start)
 
@@ -215,6 +219,8 @@ class SessionRunner:
             if current is not None:
                 current.uncancel()  # taken: the cancel becomes the session's outcome
             outcome, summary = SessionState.CANCELLED, self._cancel_reason
+        except BudgetStoppedError as exc:  # a person would not let it spend more
+            outcome, summary = SessionState.CANCELLED, str(exc)
         except QuarterdeckError as exc:  # a failure a user can act on: its message says how
             log.info("session %s failed: %s", self.session_id, exc)
             outcome, summary = SessionState.FAILED, str(exc)
@@ -284,6 +290,7 @@ class SessionRunner:
             cancel_grace_s=self.spec.team.workflow.cancel_grace_s,
             sandbox=self._sandbox.confine(role, (spec.command, *spec.args)),  # type: ignore[arg-type]
             actions=self._drift.watch if self._drift is not None else None,
+            spending=self.budget,
         )
 
     def _secret_store(self, config: RoleConfig) -> SecretStore | None:
@@ -295,6 +302,7 @@ class SessionRunner:
         """One prompt to a role's agent (retried on a clean death); returns its text and plan."""
         await self._checkpoint_pause(role)
         agent_id = agent_id_of(role)
+        await self.budget.before_prompt(agent_id=agent_id, role=role)
         verbatim = self.spec.team.roles[role].prompt == "verbatim"  # type: ignore[index]
         text = prompt_for(role, context, attempt=attempt, failures=failures, verbatim=verbatim)
         if self._note and not verbatim:  # the first agent after a resume hears the last run died

@@ -110,11 +110,26 @@ class Boot:
         finally:
             engine.dispose()
 
-    def search_records(self, query: SearchQuery) -> list[SearchHit]:
-        """Search the fixed records (indexed once, in memory, by the store's own code)."""
-        from sessions.store.search import memory_index, query_index
+    def spend_records(self, since_ts: str) -> dict[str, float]:
+        """What the fixed records' agents cost since ``since_ts`` (the store's own projection,
+        over the in-memory index)."""
+        from sessions.store.usage_projection import USAGE_KIND, spend_since
+
+        assert self.records is not None
+        if not any(r.kind == USAGE_KIND for r in self.records):
+            return {}  # no index to build for a scene without costs
+        return spend_since(self._index(), since_ts)
+
+    def _index(self) -> sqlite3.Connection:
+        from sessions.store.search import memory_index
 
         assert self.records is not None
         if self._memory_index is None:
             self._memory_index = memory_index(self.records)
-        return query_index(self._memory_index, query)
+        return self._memory_index
+
+    def search_records(self, query: SearchQuery) -> list[SearchHit]:
+        """Search the fixed records (indexed once, in memory, by the store's own code)."""
+        from sessions.store.search import query_index
+
+        return query_index(self._index(), query)

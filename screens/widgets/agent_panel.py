@@ -1,5 +1,5 @@
-"""A live panel per agent: role, backend, state, the current tool, output tail, activity, and
-people's messages still waiting for it."""
+"""A live panel per agent: role, backend, state, the current tool, output tail, activity,
+people's messages still waiting for it, and its context and cost (bottom border)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from textual.css.types import EdgeType
 from textual.theme import Theme
 from textual.widgets import Static
 
-from screens.format import AGENT_LABEL, clip, escape, sparkline
+from screens.format import AGENT_LABEL, clip, escape, sparkline, usage_text
 from sessions.readmodel.views import OUTPUT_LINE_CHARS, AgentState, AgentView
 
 TAIL_LINES = 6
@@ -86,6 +86,12 @@ class AgentPanel(Vertical):
         if old is None or (a.role, a.backend, a.sandbox) != (old.role, old.backend, old.sandbox):
             self.border_title = f"{a.role or '?'} · {a.agent_id}"  # setters repaint
             self.border_subtitle = _subtitle(a)
+        elif (a.context_used, a.context_size, a.costs) != (
+            old.context_used,
+            old.context_size,
+            old.costs,
+        ):
+            self.border_subtitle = _subtitle(a)
         if old is None or old.state is not a.state:
             self._paint_border(a.state)
         counters = f"attempt {a.attempts}" + (f" · retries {a.retries}" if a.retries else "")
@@ -153,7 +159,12 @@ class AgentPanel(Vertical):
 
 
 def _subtitle(a: AgentView) -> str:
-    """The backend, and how the agent is confined when ``agent.started`` said."""
+    """The backend, and how the agent is confined when ``agent.started`` said; once it reports
+    usage, its context and cost instead of the backend (only ACP agents report it)."""
+    usage = usage_text(a)
+    if usage:
+        confined = "[$warning]no sandbox[/]" if a.sandbox == "none" else a.sandbox
+        return " · ".join(part for part in (escape(usage), confined) if part)
     if a.sandbox == "none":
         return f"{a.backend} · [$warning]no sandbox[/]"
     return f"{a.backend} · {a.sandbox}" if a.sandbox else a.backend

@@ -1,10 +1,10 @@
-"""The sessions list: a badge per state, its agents, pending approvals and age."""
+"""The sessions list: a badge per state, what it cost, its agents, pending approvals and age."""
 
 from __future__ import annotations
 
 from rich.cells import cell_len
 
-from screens.format import STATE_ICON, STATE_STYLE, age, clip, escape
+from screens.format import STATE_ICON, STATE_STYLE, age, clip, escape, moneys
 from screens.widgets.keyed_list import KeyedList
 from sessions.lifecycle import SessionState
 from sessions.readmodel.views import SessionView
@@ -61,7 +61,9 @@ def _prompt(s: SessionView, now: float, width: int, *, interrupted: bool = False
     # The second line never wraps: the least telling parts go first when the list is narrow.
     room = width - 2
     since = age(s.created_ts, now)
-    details = [[agents, since], [since], []]
+    spent = s.spent
+    cost = [moneys(spent)] if spent else []
+    details = [[*cost, agents, since], [*cost, since], cost, []]
     marks = waiting + drift
     parts = next((d for d in details if cell_len(" · ".join([state, *d]) + marks) <= room), [])
     muted = "".join(f" · {escape(p)}" for p in parts)

@@ -1,11 +1,13 @@
-"""The status bar: running sessions, pending approvals, the policy in force and its last reload."""
+"""The status bar: running sessions, pending approvals, what the selected session and today cost,
+the policy in force and its last reload."""
 
 from __future__ import annotations
 
 from textual.widgets import Static
 
-from screens.format import escape
-from sessions.readmodel.views import ConsoleView
+from screens.format import escape, moneys
+from sessions.readmodel.usage import Money
+from sessions.readmodel.views import ConsoleView, SessionView
 
 
 class StatusBar(Static):
@@ -18,12 +20,17 @@ class StatusBar(Static):
         self._text = ""
         self.progress_text = ""
         """Shown while the history loads (``"loading history 40%"``)."""
+        self.day_spend: tuple[Money, ...] = ()
+        """What every session's agents cost today (read from the log's projection)."""
+        self._session: SessionView | None = None
 
-    def show(self, view: ConsoleView, *, force: bool = False) -> None:
-        """Redraw from ``view``."""
-        if view is self._view and not force:
+    def show(
+        self, view: ConsoleView, *, force: bool = False, session: SessionView | None = None
+    ) -> None:
+        """Redraw from ``view``; ``session`` is the selected one (its cost is shown)."""
+        if view is self._view and session is self._session and not force:
             return
-        self._view = view
+        self._view, self._session = view, session
         policy = view.policy
         if policy.hash is None:
             policy_text = "[$text-muted]policy: none recorded yet[/]"
@@ -37,7 +44,8 @@ class StatusBar(Static):
             f"[$warning b]◆ {waiting} waiting[/]" if waiting else "[$text-muted]◆ 0 waiting[/]"
         )
         loading = f" · [$text-muted]{escape(self.progress_text)}[/]" if self.progress_text else ""
-        head = f"[$success]● {view.running} running[/] · {pending} · {policy_text}"
+        spend = _spend(session, self.day_spend)
+        head = f"[$success]● {view.running} running[/] · {pending}{spend} · {policy_text}"
         sessions = f" · [$text-muted]{len(view.sessions)} sessions"
         # The seq alone moving is shown at the next forced redraw (every second): a repaint of
         # this bottom line at every event would widen each frame's repaint to the whole screen.
@@ -48,3 +56,14 @@ class StatusBar(Static):
         if text != self._text:
             self._text = text
             self.update(text, layout=False)
+
+
+def _spend(session: SessionView | None, today: tuple[Money, ...]) -> str:
+    """`` · $0.42 session · $3.10 today``: what is known of either; nothing before any cost."""
+    parts = []
+    spent = session.spent if session is not None else ()
+    if spent:
+        parts.append(f"[b]{escape(moneys(spent))}[/] session")
+    if today:
+        parts.append(f"{escape(moneys(today))} today")
+    return "".join(f" · {part}" for part in parts)

@@ -20,6 +20,15 @@ def _tool(p: dict[str, Any]) -> str:
     return f"{p['tool']} {subject}".strip()
 
 
+def _usage(p: dict[str, Any]) -> str:
+    parts = []
+    if p.get("used") is not None or p.get("size") is not None:
+        parts.append(f"context {p.get('used', '?')}/{p.get('size', '?')}")
+    if p.get("cost") is not None:
+        parts.append(f"{p['cost']:g} {p.get('currency') or '?'} so far")
+    return f"{p['agent_id']} " + (", ".join(parts) or "reported no usage")
+
+
 def _sandbox(info: dict[str, Any] | None) -> str:
     if not info:
         return ""
@@ -45,6 +54,14 @@ _DESCRIBERS: dict[str, Callable[[dict[str, Any]], str]] = {
     "agent.thought": lambda p: f"{p['agent_id']} thinks: {p['text']}",
     "agent.plan": lambda p: (
         f"{p['agent_id']} plan: " + "; ".join(e["content"] for e in p["entries"])
+    ),
+    "agent.usage": _usage,
+    "budget.reached": lambda p: (
+        f"BUDGET REACHED: {p['spent']:g} of {p['limit']:g} {p['currency']}; waiting for a person"
+    ),
+    "budget.raised": lambda p: (
+        f"budget raised to {p['limit']:g} {p['currency']}"
+        + (f" by {p['by']}" if p.get("by") else "")
     ),
     "agent.stopped": lambda p: f"{p['agent_id']} stopped ({p.get('stop_reason', 'end_turn')})",
     "agent.controlled": lambda p: (

@@ -19,6 +19,7 @@ Event: TypeAlias = (
     | ev.AgentStopped
     | ev.AgentFailed
     | ev.AgentHistoryReplayed
+    | ev.AgentUsage
     | ev.ToolCallRequested
     | ev.ToolIntent
     | ev.ToolOutput
@@ -42,6 +43,8 @@ Event: TypeAlias = (
     | ev.MemorySet
     | ev.MemoryPurged
     | ev.RawRecorded
+    | ev.BudgetReached
+    | ev.BudgetRaised
 )
 """Every payload of SessionSchema v1; the reducer's ``match`` must cover each one."""
 

@@ -25,6 +25,8 @@ Agent state rules (what the agent panel shows):
 - ``agent.stopped`` → done when the reason is ``stopped`` or ``cancelled``, otherwise (``end_turn``
   and ACP's other turn endings) idle; a failed (or needs_login) agent stays so.
 - ``agent.history_replayed`` → nothing: reloaded history is not new work.
+- ``agent.usage`` → its context and its ACP session's running cost (``readmodel.usage``); the
+  state is untouched. ``agent.started`` forgets the context (never the costs).
 - ``session.finished`` → every agent done, except failed (and needs_login) ones, which stay;
   messages still queued are cleared (the session ended: no turn will hear them).
 - ``human.message`` → the message joins the agent's ``queued`` (its role is learned);
@@ -53,6 +55,7 @@ from typing import assert_never, cast
 from sessions import schema as ev
 from sessions.readmodel.events import Event, parse_event
 from sessions.readmodel.timeline import named, timeline_entry
+from sessions.readmodel.usage import RunCost, with_cost
 from sessions.readmodel.view_builders import AgentDraft, SessionDraft
 from sessions.readmodel.views import (
     AgentState,
@@ -222,6 +225,8 @@ def _apply(s: SessionDraft, event: Event, record: Record) -> None:
             | ev.MemoryPurged()
             | ev.RawRecorded()
             | ev.AgentHistoryReplayed()
+            | ev.BudgetReached()
+            | ev.BudgetRaised()
         ):
             pass
         case ev.AgentThought() | ev.AgentPlan():
@@ -252,6 +257,9 @@ def _apply(s: SessionDraft, event: Event, record: Record) -> None:
             _set(a, AgentState.IDLE)
             a.last_error = None
             a.sandbox = event.sandbox.kind if event.sandbox is not None else ""
+            a.context_used = a.context_size = None
+        case ev.AgentUsage():
+            _usage(s.agent(event.agent_id), event)
         case ev.AgentControlled():
             paused = event.action == "pause"
             _set(s.agent(event.agent_id), AgentState.PAUSED if paused else AgentState.IDLE)
@@ -301,6 +309,14 @@ def _apply(s: SessionDraft, event: Event, record: Record) -> None:
 
 def _set(agent: AgentDraft, state: AgentState, tool: str | None = None) -> None:
     agent.state, agent.current_tool = state, tool
+
+
+def _usage(a: AgentDraft, event: ev.AgentUsage) -> None:
+    a.context_used = event.used if event.used is not None else a.context_used
+    a.context_size = event.size if event.size is not None else a.context_size
+    if event.cost is not None and event.currency:
+        run = RunCost(event.acp_session_id or "", event.currency, event.cost)
+        a.costs = with_cost(a.costs, run)
 
 
 def _requested(s: SessionDraft, event: ev.ToolCallRequested) -> None:

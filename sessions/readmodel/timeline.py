@@ -43,6 +43,8 @@ _CATEGORIES: dict[str, Category] = {
     "agent.started": "state",
     "agent.history_replayed": "state",
     "agent.stopped": "state",
+    "budget.reached": "escalation",
+    "budget.raised": "approval",
 }
 """The timeline category of each kind; any other kind (memory, reloads, unknown) is "other"."""
 

@@ -41,6 +41,9 @@ class AgentDraft:
         "agent_id",
         "attempts",
         "backend",
+        "context_size",
+        "context_used",
+        "costs",
         "current_tool",
         "drifted",
         "last_error",
@@ -69,6 +72,9 @@ class AgentDraft:
         self.sandbox = view.sandbox
         self.drifted = view.drifted
         self.queued: tuple[QueuedMessage, ...] = view.queued
+        self.context_used = view.context_used
+        self.context_size = view.context_size
+        self.costs = view.costs
         self._tail_t: tuple[str, ...] | None = view.output_tail
         self._activity_t: tuple[int, ...] | None = view.activity
         self._frozen: AgentView | None = view
@@ -135,6 +141,9 @@ class AgentDraft:
                 sandbox=self.sandbox,
                 drifted=self.drifted,
                 queued=self.queued,
+                context_used=self.context_used,
+                context_size=self.context_size,
+                costs=self.costs,
             )
         return self._frozen
 

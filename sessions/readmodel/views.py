@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from sessions.lifecycle import SessionState
+from sessions.readmodel.usage import Money, RunCost, totals
 
 if TYPE_CHECKING:  # the schema (pydantic) loads after the console's first paint
     from sessions.schema.policy import Risk
@@ -104,6 +105,17 @@ class AgentView:
     """Files it changed, over all its turns, that no allowed action explains (drift)."""
     queued: tuple[QueuedMessage, ...] = ()
     """People's messages waiting for its turn to end or its next prompt, oldest first."""
+    context_used: int | None = None
+    """Tokens in its context at its last ``agent.usage``; None until it reports (or restarts)."""
+    context_size: int | None = None
+    """Its context window, in tokens, as last reported."""
+    costs: tuple[RunCost, ...] = ()
+    """The running total of each of its ACP sessions (``sessions.readmodel.usage``)."""
+
+    @property
+    def spent(self) -> tuple[Money, ...]:
+        """What it cost so far, per currency."""
+        return totals(self.costs)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -186,6 +198,11 @@ class SessionView:
     def agent(self, agent_id: str) -> AgentView | None:
         """The agent with this id, or ``None`` if the session has not seen it."""
         return next((a for a in self.agents if a.agent_id == agent_id), None)
+
+    @property
+    def spent(self) -> tuple[Money, ...]:
+        """What its agents cost so far, per currency (never added across currencies)."""
+        return totals(cost for agent in self.agents for cost in agent.costs)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -15,6 +15,7 @@ from sessions.schema.agent import (
     AgentStarted,
     AgentStopped,
     AgentThought,
+    AgentUsage,
     PlanEntry,
     SandboxInfo,
 )
@@ -48,6 +49,8 @@ from sessions.schema.registry import (
     validate_event,
 )
 from sessions.schema.session import (
+    BudgetRaised,
+    BudgetReached,
     SessionContext,
     SessionCreated,
     SessionFinished,
@@ -67,8 +70,11 @@ __all__ = [
     "AgentStarted",
     "AgentStopped",
     "AgentThought",
+    "AgentUsage",
     "ApprovalRequested",
     "ApprovalResolved",
+    "BudgetRaised",
+    "BudgetReached",
     "CheckpointTaken",
     "DriftedFile",
     "EscalationRaised",

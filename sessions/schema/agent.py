@@ -1,10 +1,11 @@
-"""Agent events: started (and how it is sandboxed), message, thought, plan, stopped, failed."""
+"""Agent events: started (and how it is sandboxed), message, thought, plan, usage, stopped,
+failed."""
 
 from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, JsonValue
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from sessions.schema.base import Payload
 
@@ -77,6 +78,27 @@ class AgentPlan(Payload):
 
     agent_id: str
     entries: list[PlanEntry]
+
+
+class AgentUsage(Payload):
+    """What an agent reported of its context and cost (ACP ``usage_update``), when it changed.
+
+    Every field but the agent is optional: an agent may leave any of them out. ``cost`` is, as
+    ACP defines it, the total so far of the agent's ACP session ``acp_session_id`` (not of this
+    turn): an agent restarted in a new ACP session starts again from zero."""
+
+    KIND = "agent.usage"
+
+    agent_id: str
+    acp_session_id: str | None = None
+    used: int | None = Field(default=None, ge=0)
+    """Tokens in its context now."""
+    size: int | None = Field(default=None, ge=0)
+    """Its context window, in tokens."""
+    cost: float | None = None
+    """Cumulative cost of its ACP session, in ``currency``."""
+    currency: str | None = None
+    """ISO 4217 code ("USD", "EUR"), as the agent reported it."""
 
 
 class AgentStopped(Payload):

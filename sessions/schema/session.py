@@ -1,4 +1,4 @@
-"""Session lifecycle events: created, state changed, finished."""
+"""Session lifecycle events: created, state changed, finished; its budget reached and raised."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from sessions.schema.base import Payload
 
 __all__ = [
     "TERMINAL_STATES",
+    "BudgetRaised",
+    "BudgetReached",
     "ForkOrigin",
     "SessionContext",
     "SessionCreated",
@@ -68,3 +70,24 @@ class SessionFinished(Payload):
 
     outcome: SessionState
     summary: str = ""
+
+
+class BudgetReached(Payload):
+    """What the session's agents cost passed its budget (``[workflow] budget``): it waits for
+    a person to say whether it may go on."""
+
+    KIND = "budget.reached"
+
+    spent: float
+    limit: float
+    currency: str
+
+
+class BudgetRaised(Payload):
+    """A person let the session go on past its budget: the new limit, for this session only."""
+
+    KIND = "budget.raised"
+
+    limit: float
+    currency: str
+    by: str | None = None

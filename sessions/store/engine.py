@@ -21,9 +21,10 @@ from sessions.errors import StoreError
 from sessions.store.tables import SEARCH_TABLES, TRIGGERS
 
 BUSY_TIMEOUT_MS = 5000
-USER_VERSION = 2
+USER_VERSION = 3
 """1: the log and its projections; 2: the search index (created for older databases on
-open; filled from their log later, see sessions/store/search_index.py)."""
+open; filled from their log later, see sessions/store/search_index.py); 3: the usage
+projections (created empty: older logs hold no ``agent.usage``)."""
 
 
 def database_url(target: str | Path) -> str:

@@ -1,4 +1,5 @@
-"""Projections folded inside the writer's transaction: the session list and session memory.
+"""Projections folded inside the writer's transaction: the session list, session memory and
+what agents cost (:mod:`sessions.store.usage_projection`).
 
 They are derived from the log (and rebuilt from it if lost), but kept in step with it by being
 written in the same ``BEGIN IMMEDIATE`` transaction as the events they count. When the writer
@@ -17,6 +18,7 @@ import orjson
 from sessions.store.crypto import PayloadCipher
 from sessions.store.record import Record
 from sessions.store.sealing import Sealer, sealer
+from sessions.store.usage_projection import USAGE_KIND, apply_usage
 
 
 @dataclass(slots=True, kw_only=True)
@@ -35,7 +37,7 @@ _STATE_KINDS = {"session.state_changed": "to_state", "session.finished": "outcom
 
 FOLDED_KINDS = frozenset(
     {"session.created", "approval.requested", "approval.resolved", "agent.started"}
-    | {"memory.set", "memory.purged"}
+    | {"memory.set", "memory.purged", USAGE_KIND}
     | set(_STATE_KINDS)
 )
 """Kinds whose payload the projections read; the writer keeps no payload object for others."""
@@ -94,6 +96,7 @@ def apply(
         delta.count += 1
     for record, payload, side in folded:
         _fold(deltas[record.session_id], record, payload, side=side)
+    apply_usage(conn, ((r, p) for r, p, _ in folded if r.kind == USAGE_KIND))
     for session_id, d in deltas.items():
         created = d.created or {}
         row = (session_id,)

@@ -89,6 +89,33 @@ class ApprovalRow(SQLModel, table=True):
     reason: str = ""
 
 
+class UsageCostRow(SQLModel, table=True):
+    """Projection of ``agent.usage``: the latest running total of each agent's ACP session, per
+    currency (ACP's cost is cumulative per ACP session, so the latest report replaces the last)."""
+
+    __tablename__ = "usage_cost"
+
+    session_id: str = Field(primary_key=True)
+    agent_id: str = Field(primary_key=True)
+    acp_session_id: str = Field(primary_key=True)
+    currency: str = Field(primary_key=True)
+    amount: float
+
+
+class UsageSpendRow(SQLModel, table=True):
+    """Projection of ``agent.usage``: each change of a running total, at its record's time — a
+    day's spend, across sessions, is one indexed sum over these rows."""
+
+    __tablename__ = "usage_spend"
+    __table_args__ = (Index("ix_usage_spend_ts", "ts"),)
+
+    seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    ts: str
+    session_id: str
+    currency: str
+    delta: float
+
+
 class LeaseRow(SQLModel, table=True):
     """Who drives a session now: one process at a time, until ``expires_at`` (epoch seconds).
 

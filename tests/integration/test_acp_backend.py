@@ -32,6 +32,7 @@ from agents.backends.acp import (
 )
 from agents.backends.executor import DENIED
 from agents.backends.stderr_log import LogLimits
+from sessions.schema.agent import AgentUsage
 from sessions.store.event_store import EventStore
 from sessions.store.record import Record
 from sessions.store.redaction import Redactor
@@ -422,3 +423,38 @@ async def test_without_load_support_a_new_session_is_opened(h: Harness) -> None:
         await agent.stop()
     out = [r.payload.get("method") for r in h.events("raw") if r.payload.get("direction") == "out"]
     assert "session/new" in out and "session/load" not in out
+
+
+class Listening:
+    """A session budget that only listens (and never holds)."""
+
+    def __init__(self) -> None:
+        self.reports: list[AgentUsage] = []
+
+    def heard(self, usage: AgentUsage) -> None:
+        self.reports.append(usage)
+
+    async def hold(self, *, agent_id: str, role: str) -> str | None:
+        return None
+
+
+async def test_usage_updates_over_real_stdio_are_recorded_when_they_tell_something_new(
+    h: Harness,
+) -> None:
+    spending = Listening()
+    agent = h.agent("usage", spending=spending)
+    await agent.start()
+    assert await agent.prompt("go") == "end_turn"
+
+    usage = [r.payload for r in h.events("agent.usage")]
+    assert [(u.get("used"), u.get("cost")) for u in usage] == [
+        (1000, None),  # the first report
+        (5000, 0.25),  # a cost: at once (1100 and 1200 moved the context too little)
+        (5100, 0.25),  # held back, then written when the turn ended
+    ]
+    assert {u["acp_session_id"] for u in usage} == {"s-1"}
+    assert usage[1]["currency"] == "USD"
+    assert len(spending.reports) == 5  # the budget hears every report, as it comes
+    updates = [r.payload["data"].get("params") or {} for r in h.events("raw")]
+    frames = [u for u in updates if u.get("update", {}).get("sessionUpdate") == "usage_update"]
+    assert len(frames) == 5  # and every frame is kept whole, as always

@@ -330,6 +330,39 @@ def talked_to() -> list[Record]:
     return scene.records
 
 
+def _usage(scene: Scene, sid: str, agent: str, **usage: object) -> None:
+    scene.add(sid, agent, ev.AgentUsage(agent_id=agent, **usage))  # type: ignore[arg-type]
+
+
+def costly() -> list[Record]:
+    """Agents that report usage: a finished session that cost dollars and euros, and a running
+    one whose implementer was restarted in a new ACP session (its two totals add up)."""
+    scene = Scene()
+    _session(scene, S2, "Add a --json flag to the report command")
+    done = _agent(scene, S2, "implementer")
+    _usage(scene, S2, done, acp_session_id="a", used=88000, size=200000, cost=1.1, currency="USD")
+    euro = _agent(scene, S2, "reviewer")
+    _usage(scene, S2, euro, acp_session_id="b", used=900, size=128000, cost=0.2, currency="EUR")
+    scene.add(
+        S2, "orchestrator", ev.SessionFinished(outcome=SessionState.SUCCEEDED, summary="done")
+    )
+    _session(scene, S1, "Fix the failing moving_average test")
+    planner = _agent(scene, S1, "planner")
+    _usage(
+        scene, S1, planner, acp_session_id="p", used=18900, size=200000, cost=0.049, currency="USD"
+    )
+    impl = _agent(scene, S1, "implementer")
+    _usage(scene, S1, impl, acp_session_id="i1", used=150000, size=200000, cost=0.3, currency="USD")
+    scene.add(S1, impl, ev.AgentFailed(agent_id=impl, error="exited with code 1"))
+    impl_again = ev.AgentStarted(agent_id=impl, role="implementer", backend="acp")
+    scene.add(S1, impl, impl_again)  # a new process, a new ACP session: its cost starts at 0
+    _usage(scene, S1, impl, acp_session_id="i2", used=41200, size=200000, cost=0.12, currency="USD")
+    scene.add(S1, impl, ev.AgentMessage(agent_id=impl, text="Fixing the window count.\n"))
+    reviewer = _agent(scene, S1, "reviewer")
+    scene.add(S1, reviewer, ev.AgentThought(agent_id=reviewer, text="Waiting for the fix."))
+    return scene.records
+
+
 PROJECT = Path("/home/you/calc")
 """The workspace the new-session form opens on in its scene (it does not exist)."""
 

@@ -4,8 +4,9 @@ The console runs on a real database with a history, real demo agents, a policy f
 standing grant, and a second store on the same file — another process, as far as the console
 can tell: its records arrive by polling, or by filling a gap in ``seq`` before the console's
 own. Every SQLite connection carries a trace callback (:mod:`tests.ui.loop_guard`); the test
-drives the flows a user has (search and a new session too), then asserts that none of their statements ran on the loop's
-thread. (With the bridge's poll reading on the loop again, it fails at once.)
+drives the flows a user has (search, a new session and today's spend too), then asserts that
+none of their statements ran on the loop's thread. (With the bridge's poll reading on the loop
+again, it fails at once.)
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from screens.message import MessageScreen
 from screens.new_session import NewSessionScreen
 from screens.replay import ReplayScreen
 from screens.search import SearchScreen
+from screens.widgets.status_bar import StatusBar
 from sessions.schema.session import SessionCreated, SessionState
 from sessions.store.engine import open_engine
 from sessions.store.event_store import EventStore
@@ -137,6 +139,9 @@ async def test_no_flow_touches_the_database_on_the_loop(
         assert dashboard is not None
         sid = app.started[0]
         dashboard.show_session(sid)
+        # Today's spend (the demo agents report costs): summed from the store's projection.
+        spend = dashboard.query_one(StatusBar)
+        await wait_for(pilot, lambda: bool(spend.day_spend), "today's spend")
 
         def pending() -> set[str]:
             return {p.approval_id for p in app.model.view.pending}

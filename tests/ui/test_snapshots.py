@@ -16,7 +16,17 @@ from screens.new_session import NewSessionScreen
 from screens.search import SearchScreen
 from screens.session_actions import rollback_text
 from tests.ui.conftest import ready, scene_app
-from tests.ui.scenes import PROJECT, S1, SceneLauncher, drifted, needs_login, talked_to, working
+from tests.ui.scenes import (
+    PROJECT,
+    S1,
+    S2,
+    SceneLauncher,
+    costly,
+    drifted,
+    needs_login,
+    talked_to,
+    working,
+)
 
 SnapCompare = Any
 
@@ -157,3 +167,32 @@ def test_new_session_form_shows_each_problem_under_its_field(snap_compare: SnapC
         await ready(pilot)
 
     assert snap_compare(scene_app(working()), run_before=start_nothing, terminal_size=(120, 40))
+
+
+def test_agents_panels_and_the_status_bar_show_usage(snap_compare: SnapCompare) -> None:
+    """Context and cost on each panel; the session row's cost; the session's and today's
+    totals in the status bar (today: both sessions, dollars and euros never added)."""
+
+    async def loaded(pilot: Pilot[int]) -> None:
+        await ready(pilot)
+        for _ in range(500):  # bounded: today's spend is read on a worker
+            if "today" in str(pilot.app.screen.query_one("#status").render()):
+                break
+            await pilot.pause(0.01)
+        else:
+            raise AssertionError("today's spend was never shown")
+        await ready(pilot)
+
+    assert snap_compare(scene_app(costly()), run_before=loaded, terminal_size=(120, 40))
+
+
+def test_a_finished_session_row_shows_its_cost_in_each_currency(snap_compare: SnapCompare) -> None:
+    async def select_finished(pilot: Pilot[int]) -> None:
+        await ready(pilot)
+        dashboard = pilot.app.screen
+        assert isinstance(dashboard, DashboardScreen)
+        dashboard.show_session(S2)
+        await ready(pilot)
+
+    app = scene_app(costly())
+    assert snap_compare(app, run_before=select_finished, terminal_size=(120, 40))

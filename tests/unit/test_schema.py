@@ -28,6 +28,7 @@ REQUIRED_KINDS = {
     "agent.failed",
     "agent.history_replayed",
     "agent.controlled",
+    "agent.usage",
     "human.message",
     "human.message_delivered",
     "human.message_dropped",
@@ -50,6 +51,8 @@ REQUIRED_KINDS = {
     "memory.purged",
     "raw",
     "workspace.drift",
+    "budget.reached",
+    "budget.raised",
 }
 
 

@@ -25,7 +25,14 @@ from acp import (
     text_block,
     update_agent_message,
 )
-from acp.schema import AgentCapabilities, AuthMethodAgent, PermissionOption, ToolCallUpdate
+from acp.schema import (
+    AgentCapabilities,
+    AuthMethodAgent,
+    Cost,
+    PermissionOption,
+    ToolCallUpdate,
+    UsageUpdate,
+)
 
 SCENARIO = sys.argv[1]
 MARKER = Path(sys.argv[2]) if len(sys.argv) > 2 else None
@@ -179,6 +186,20 @@ class ScriptedAgent:
         elif SCENARIO == "write_then_crash":
             await c.write_text_file(session_id=session_id, path=f"{cwd}/partial.txt", content="x\n")
             os._exit(6)
+        elif SCENARIO == "usage":
+            # Small moves of the context (coalesced), a cost (at once), a last move (at the end).
+            for used, cost in (
+                (1000, None),
+                (1100, None),
+                (1200, None),
+                (5000, 0.25),
+                (5100, 0.25),
+            ):
+                spent = Cost(amount=cost, currency="USD") if cost is not None else None
+                update = UsageUpdate(
+                    session_update="usage_update", used=used, size=200_000, cost=spent
+                )
+                await c.session_update(session_id, update)
         elif SCENARIO in ("ok", "turn_crash_once", "loadable"):
             pass
         await self._say(session_id, json.dumps(found, default=str))
