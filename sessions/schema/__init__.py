@@ -47,6 +47,7 @@ from sessions.schema.registry import (
     payload_type,
     validate_event,
 )
+from sessions.schema.review import ChangesRequested, HunkComment, ReviewAccepted
 from sessions.schema.session import (
     SessionContext,
     SessionCreated,
@@ -69,6 +70,7 @@ __all__ = [
     "AgentThought",
     "ApprovalRequested",
     "ApprovalResolved",
+    "ChangesRequested",
     "CheckpointTaken",
     "DriftedFile",
     "EscalationRaised",
@@ -77,6 +79,7 @@ __all__ = [
     "HumanMessage",
     "HumanMessageDelivered",
     "HumanMessageDropped",
+    "HunkComment",
     "MemoryPurged",
     "MemorySet",
     "Payload",
@@ -86,6 +89,7 @@ __all__ = [
     "PolicyReloaded",
     "RawRecorded",
     "RetryScheduled",
+    "ReviewAccepted",
     "RolledBack",
     "SandboxInfo",
     "SessionContext",
