@@ -222,6 +222,8 @@ def _apply(s: SessionDraft, event: Event, record: Record) -> None:
             | ev.MemoryPurged()
             | ev.RawRecorded()
             | ev.AgentHistoryReplayed()
+            | ev.ChangesRequested()
+            | ev.ReviewAccepted()
         ):
             pass
         case ev.AgentThought() | ev.AgentPlan():
