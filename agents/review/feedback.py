@@ -37,7 +37,6 @@ def feedback_text(comments: Sequence[HunkComment], *, summary: str, by: str) -> 
         lines.append(f"Overall: {summary}")
     for c in comments:
         where = f"{c.path} {c.hunk}".strip() if c.hunk else f"{c.path} (the whole file)"
-        lines.append(f"- {where}: {c.text}")
         changed = [line for line in c.lines if line[:1] in ("+", "-")][:LINES_QUOTED]
-        lines += [f"    | {line}" for line in changed]
+        lines += [f"- {where}", *(f"    | {line}" for line in changed), f"  → {c.text}"]
     return "\n".join(lines)

@@ -163,8 +163,9 @@ async def test_comments_reach_the_implementer_and_accept_ends_the_human_review(
 
         second = _heard(marker)[1]
         assert "This is attempt 2" in second
-        assert "long.txt @@ -32,7 +32,7 @@ line 31: say why it changed" in second
-        assert "| +line 35, edited" in second and "Overall: and keep it short" in second
+        quoted = "- long.txt @@ -32,7 +32,7 @@ line 31\n    | -line 35\n    | +line 35, edited\n"
+        assert quoted + "  → say why it changed" in second
+        assert "Overall: and keep it short" in second
         [requested] = _records(app, sid, "review.comments")
         assert requested.payload["approval_id"] and requested.payload["summary"] == (
             "and keep it short"
@@ -214,7 +215,7 @@ async def test_request_changes_after_the_end_starts_a_follow_up_that_hears_them(
         await wait_for(pilot, lambda: len(_heard(marker)) == 2, "the follow-up's implementer")
         heard = _heard(marker)[1]
         assert "Changes asked for in review of earlier work:" in heard
-        assert "new.py @@ -0,0 +1 @@: print to stderr" in heard
+        assert "- new.py @@ -0,0 +1 @@\n    | +print('new')\n  → print to stderr" in heard
         created = _records(app, follow_up, "session.created")[0].payload
         assert created["title"] == "Changes to: write the notes"
         assert created["workspace"] == str((tmp_path / "ws").resolve())
