@@ -119,7 +119,7 @@ class ReviewScreen(ReportsFailedWorkers, Screen[Verdict | None]):
         try:
             shown = read_shown(self.source, base)
         except QuarterdeckError as exc:
-            self.post_message(self.Failed(str(exc)))
+            self.post_message(self.Failed(base, str(exc)))
             return
         self.post_message(self.Loaded(shown))
 
@@ -133,11 +133,13 @@ class ReviewScreen(ReportsFailedWorkers, Screen[Verdict | None]):
     class Failed(Message):
         """The diff could not be read: why (posted from the worker thread)."""
 
-        def __init__(self, reason: str) -> None:
+        def __init__(self, base: BaseKind, reason: str) -> None:
             super().__init__()
-            self.reason = reason
+            self.base, self.reason = base, reason
 
     async def on_review_screen_failed(self, event: Failed) -> None:
+        if event.base != self.draft.base:
+            return  # the base was switched again meanwhile: its own read answers
         message = event.reason
         if self.shown is None:
             self._header("")
@@ -151,6 +153,8 @@ class ReviewScreen(ReportsFailedWorkers, Screen[Verdict | None]):
 
     async def on_review_screen_loaded(self, event: Loaded) -> None:
         shown = event.shown
+        if shown.changes.base.kind != self.draft.base:
+            return  # the base was switched again meanwhile: its own read answers
         self.shown, self.draft.base = shown, shown.changes.base.kind
         self.stops = stops_of(shown.changes)
         self.at, self._file = 0, None

@@ -203,7 +203,7 @@ class ReviewActions:
             context.task,
             team,
             workspace,
-            title=f"Changes to: {progress.title}"[:80],
+            title=f"Changes to: {progress.title.removeprefix('Changes to: ')}"[:80],
             constraints=context.constraints,
             success_criteria=context.success_criteria,
             feedback=[feedback],
