@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 
     from agents.approvals.broker import Outcome
     from agents.supervisor.actions import Supervisor
+    from screens.review_state import ReviewDraft
     from screens.search import OpenReplay, Searcher
 
 
@@ -72,6 +73,7 @@ class DashboardScreen(ReportsFailedWorkers, SessionActions, PolicyActions, Scree
         Binding("x", "stop_turn", "Stop turn", show=False, id="stop-turn"),
         Binding("m", "message", "Message agent", show=False, id="message"),
         Binding("b", "rollback", "Rollback", id="rollback"),
+        Binding("v", "review", "Review changes", show=False, id="review"),
         Binding("r", "replay", "Replay", id="replay"),
         Binding("ctrl+f", "search", "Search", id="search"),
         Binding("question_mark", "help", "Help", id="help"),
@@ -107,6 +109,8 @@ class DashboardScreen(ReportsFailedWorkers, SessionActions, PolicyActions, Scree
         self._shown: str | None = None
         self.interrupted: frozenset[str] = frozenset()
         """Unfinished sessions no live process runs (``p`` resumes them here)."""
+        self.review_drafts: dict[str, ReviewDraft] = {}
+        """Review comments not sent yet, per session (``v`` comes back to them)."""
         self.painted = asyncio.Event()
         """Set once the first frame is on screen: the console opens the database after it (the
         imports that takes hold the interpreter a while)."""

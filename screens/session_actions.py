@@ -1,6 +1,6 @@
 """The dashboard's keys that start a session or act on the selected one: a new session, pause
-or resume (an interrupted session too), cancel, stop an agent's turn, talk to its agent, and
-roll back to the last known-good checkpoint.
+or resume (an interrupted session too), cancel, stop an agent's turn, talk to its agent, roll
+back to the last known-good checkpoint, and review its changes.
 
 Each asks the :class:`~agents.supervisor.actions.Supervisor` and says what happened in a notification; anything
 that cannot be taken back is confirmed first, and a rollback shows every file it would change.
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
     from agents.checkpoints.rollback import RollbackPlan
     from agents.supervisor.actions import Supervisor
+    from screens.review_state import ReviewDraft
 
     _Base = Screen[None]
 else:
@@ -64,6 +65,8 @@ class SessionActions(_Base):
     interrupted: frozenset[str]
     opened: bool
     select_when_shown: str | None
+    keymap: dict[str, str]
+    review_drafts: dict[str, ReviewDraft]
 
     def refresh_view(self, *, force: bool = False) -> None:
         raise NotImplementedError
@@ -225,3 +228,26 @@ class SessionActions(_Base):
             f"{done.plan.files_restored} file(s) restored to seq {plan.target.at_seq}",
             title=session.session_id[:8],
         )
+
+    @work(group="review", exit_on_error=False, name="reviewing a session's changes")
+    async def action_review(self) -> None:
+        """The selected session's changes against its first (or last known-good) checkpoint:
+        comment on hunks, then request changes or accept."""
+        session, supervisor = self._session(), self._supervisor()
+        if session is None or supervisor is None:
+            return
+        from screens.review import ReviewScreen  # Pygments and the diff: not for the first paint
+        from screens.review_source import SupervisedReview
+        from screens.review_state import ReviewDraft
+
+        draft = self.review_drafts.setdefault(session.session_id, ReviewDraft())
+        screen = ReviewScreen(
+            SupervisedReview(supervisor, session.session_id),
+            draft,
+            session_id=session.session_id,
+            title=session.title,
+            keymap=self.keymap,
+        )
+        await self.app.push_screen_wait(screen)
+        if not draft.comments and not draft.summary:
+            self.review_drafts.pop(session.session_id, None)

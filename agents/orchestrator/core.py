@@ -68,11 +68,16 @@ class Orchestrator:
         title: str | None = None,
         constraints: list[str] | None = None,
         success_criteria: list[str] | None = None,
+        feedback: list[str] | None = None,
     ) -> str:
-        """Start a session in the background; returns its id."""
+        """Start a session in the background; returns its id. ``feedback``: changes a review
+        of an earlier session asked for (a follow-up)."""
         session_id = str(uuid.uuid4())
         context = SessionContext(
-            task=task, constraints=constraints or [], success_criteria=success_criteria or []
+            task=task,
+            constraints=constraints or [],
+            success_criteria=success_criteria or [],
+            feedback=feedback or [],
         )
         spec = SessionSpec(
             session_id=session_id,

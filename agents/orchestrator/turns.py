@@ -39,6 +39,7 @@ def prompt_for(
         ("Success criteria", context.success_criteria),
         ("Plan", context.plan),
         ("References", context.references),
+        ("Changes asked for in review of earlier work", context.feedback),
     ):
         if items:
             lines += ["", f"{title}:", *(f"- {item}" for item in items)]

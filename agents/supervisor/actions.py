@@ -31,6 +31,7 @@ from agents.orchestrator.core import Orchestrator
 from agents.supervisor import launch, recovery
 from agents.supervisor.launch import TeamFile
 from agents.supervisor.recovery import TeamResolver
+from agents.supervisor.review import ReviewActions
 from sessions.errors import QuarterdeckError
 from sessions.schema.policy import ApprovalResolved
 from sessions.schema.session import SessionState
@@ -93,8 +94,9 @@ class Answered:
     added_rule: str | None
 
 
-class Supervisor:
-    """Answers approvals and steers sessions for one console or command."""
+class Supervisor(ReviewActions):
+    """Answers approvals and steers sessions for one console or command (and reviews their
+    changes: :mod:`agents.supervisor.review`)."""
 
     def __init__(
         self,

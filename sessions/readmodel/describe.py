@@ -117,6 +117,14 @@ _DESCRIBERS: dict[str, Callable[[dict[str, Any]], str]] = {
         + (" (known good)" if p.get("known_good") else "")
     ),
     "rollback": lambda p: f"rolled back to seq {p['to_seq']}",
+    "review.comments": lambda p: (
+        f"{p['by']} requested changes ({len(p.get('comments') or [])} comment(s))"
+        + (f" → follow-up {p['follow_up_session_id'][:8]}" if p.get("follow_up_session_id") else "")
+        + (f": {p['summary']}" if p.get("summary") else "")
+    ),
+    "review.accepted": lambda p: (
+        f"{p['by']} accepted the changes" + (f": {p['summary']}" if p.get("summary") else "")
+    ),
     "policy.reloaded": lambda p: f"policy reloaded ({p['rules']} rules, {p['policy_hash'][:12]})",
     "policy.rejected": lambda p: "policy REJECTED: " + "; ".join(p["errors"]),
     "retry.scheduled": lambda p: f"retry {p['operation']} #{p['attempt']} in {p['delay_s']}s",

@@ -28,6 +28,8 @@ Event: TypeAlias = (
     | ev.HumanMessage
     | ev.HumanMessageDelivered
     | ev.HumanMessageDropped
+    | ev.ChangesRequested
+    | ev.ReviewAccepted
     | ev.PolicyDecided
     | ev.ApprovalRequested
     | ev.ApprovalResolved

@@ -227,6 +227,8 @@ def _apply(s: SessionDraft, event: Event, record: Record) -> None:
             | ev.AgentHistoryReplayed()
             | ev.BudgetReached()
             | ev.BudgetRaised()
+            | ev.ChangesRequested()
+            | ev.ReviewAccepted()
         ):
             pass
         case ev.AgentThought() | ev.AgentPlan():

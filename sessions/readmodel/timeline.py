@@ -24,6 +24,8 @@ _CATEGORIES: dict[str, Category] = {
     "policy.decided": "decision",
     "approval.requested": "approval",
     "approval.resolved": "approval",
+    "review.comments": "approval",
+    "review.accepted": "approval",
     "validation.result": "validation",
     "checkpoint": "checkpoint",
     "rollback": "checkpoint",

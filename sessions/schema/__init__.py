@@ -48,6 +48,7 @@ from sessions.schema.registry import (
     payload_type,
     validate_event,
 )
+from sessions.schema.review import ChangesRequested, HunkComment, ReviewAccepted
 from sessions.schema.session import (
     BudgetRaised,
     BudgetReached,
@@ -75,6 +76,7 @@ __all__ = [
     "ApprovalResolved",
     "BudgetRaised",
     "BudgetReached",
+    "ChangesRequested",
     "CheckpointTaken",
     "DriftedFile",
     "EscalationRaised",
@@ -83,6 +85,7 @@ __all__ = [
     "HumanMessage",
     "HumanMessageDelivered",
     "HumanMessageDropped",
+    "HunkComment",
     "MemoryPurged",
     "MemorySet",
     "Payload",
@@ -92,6 +95,7 @@ __all__ = [
     "PolicyReloaded",
     "RawRecorded",
     "RetryScheduled",
+    "ReviewAccepted",
     "RolledBack",
     "SandboxInfo",
     "SessionContext",

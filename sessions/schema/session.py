@@ -30,6 +30,8 @@ class SessionContext(BaseModel):
     success_criteria: list[str] = Field(default_factory=list)
     plan: list[str] = Field(default_factory=list)
     references: list[str] = Field(default_factory=list)
+    feedback: list[str] = Field(default_factory=list)
+    """Changes a review of an earlier session asked for: this session makes them."""
 
 
 class ForkOrigin(BaseModel):

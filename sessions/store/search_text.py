@@ -118,6 +118,16 @@ def _human_message(p: Mapping[str, Any]) -> str:
     return _join("message", _s(p, "by"), _s(p, "agent_id"), _s(p, "text"))
 
 
+def _review(p: Mapping[str, Any]) -> str:
+    comments = p.get("comments")
+    said = [
+        _join(_s(c, "path"), _s(c, "text"))
+        for c in (comments if isinstance(comments, list) else [])
+        if isinstance(c, dict)
+    ]
+    return _join("review", _s(p, "by"), _s(p, "summary"), *said)
+
+
 def _agent_failed(p: Mapping[str, Any]) -> str:
     return _join("agent failed", _s(p, "error"))
 
@@ -135,6 +145,8 @@ EXTRACTORS: Mapping[str, Callable[[Mapping[str, Any]], str]] = {
     "session.finished": _finished,
     "agent.failed": _agent_failed,
     "human.message": _human_message,
+    "review.comments": _review,
+    "review.accepted": _review,
 }
 """Kind → the searchable text of its payload (messages are handled apart: they coalesce)."""
 

@@ -4,9 +4,9 @@ The console runs on a real database with a history, real demo agents, a policy f
 standing grant, and a second store on the same file — another process, as far as the console
 can tell: its records arrive by polling, or by filling a gap in ``seq`` before the console's
 own. Every SQLite connection carries a trace callback (:mod:`tests.ui.loop_guard`); the test
-drives the flows a user has (search, a new session and today's spend too), then asserts that
-none of their statements ran on the loop's thread. (With the bridge's poll reading on the loop
-again, it fails at once.)
+drives the flows a user has (search, a review, a new session and today's spend too), then
+asserts that none of their statements ran on the loop's thread. (With the bridge's poll reading
+on the loop again, it fails at once.)
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from screens.confirm import ConfirmScreen
 from screens.message import MessageScreen
 from screens.new_session import NewSessionScreen
 from screens.replay import ReplayScreen
+from screens.review import ReviewScreen
 from screens.search import SearchScreen
 from screens.widgets.status_bar import StatusBar
 from sessions.schema.session import SessionCreated, SessionState
@@ -206,6 +207,26 @@ async def test_no_flow_touches_the_database_on_the_loop(
             await pilot.press("y")
         await wait_for(pilot, lambda: sid not in app.running_here(), "the cancel")
 
+        # A review of the ended session: the diff read on a thread, a comment, the other base,
+        # and a request for changes, which starts a follow-up session here.
+        await pilot.press("v")
+        reviewing = lambda: isinstance(app.screen, ReviewScreen) and app.screen.shown is not None  # noqa: E731
+        await wait_for(pilot, reviewing, "the review")
+        told = _told(notes)
+        await pilot.press("b")  # a known-good checkpoint or none: either way, read off the loop
+        review = lambda: app.screen if isinstance(app.screen, ReviewScreen) else None  # noqa: E731
+        toggled = lambda: (r := review()) is not None and r.draft.base == "known_good"  # noqa: E731
+        await wait_for(pilot, lambda: told() or toggled(), "the other base")
+        await pilot.press("c")
+        await wait_for(pilot, lambda: isinstance(app.screen, MessageScreen), "the comment box")
+        await pilot.press(*"why", "enter")
+        await wait_for(pilot, reviewing, "back to the review")
+        await pilot.press("r")
+        await wait_for(pilot, lambda: isinstance(app.screen, MessageScreen), "the request")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: any("follow-up" in n for n in notes), "the follow-up")
+        await wait_for(pilot, lambda: app.screen is dashboard, "the dashboard")
+
         # Search (the index caught up and queried on a worker), a result opened in replay.
         await pilot.press("ctrl+f")
         await wait_for(pilot, lambda: isinstance(app.screen, SearchScreen), "the search screen")
@@ -224,12 +245,13 @@ async def test_no_flow_touches_the_database_on_the_loop(
         await pilot.press("ctrl+s")  # no task yet: refused, under its field
         await wait_for(pilot, lambda: (f := form()) is not None and bool(f.problems), "a problem")
         await pilot.press(*"Fix it again")
+        before = set(app.running_here())  # the follow-up runs too
         screen = form()
         assert screen is not None
         screen.query_one("#workspace", Input).value = str(second)
         screen.query_one("#team", Select).value = str(bundled_team("demo-team.toml"))
         await pilot.press("ctrl+s")
-        new = lambda: [s for s in app.running_here() if s != sid]  # noqa: E731
+        new = lambda: [s for s in app.running_here() if s not in before | {sid}]  # noqa: E731
         await wait_for(pilot, lambda: bool(new()), "the new session")
         chosen = lambda: dashboard.selected_session  # noqa: E731
         await wait_for(pilot, lambda: (c := chosen()) is not None and [c.session_id] == new(), "it")

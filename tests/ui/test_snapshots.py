@@ -13,9 +13,11 @@ from agents.checkpoints.rollback import CheckpointInfo, RollbackPlan
 from screens.confirm import ConfirmScreen
 from screens.dashboard import DashboardScreen
 from screens.new_session import NewSessionScreen
+from screens.review import ReviewScreen
 from screens.search import SearchScreen
 from screens.session_actions import rollback_text
 from tests.ui.conftest import ready, scene_app
+from tests.ui.review_scene import FixedReview, review_draft
 from tests.ui.scenes import (
     PROJECT,
     S1,
@@ -196,3 +198,20 @@ def test_a_finished_session_row_shows_its_cost_in_each_currency(snap_compare: Sn
 
     app = scene_app(costly())
     assert snap_compare(app, run_before=select_finished, terminal_size=(120, 40))
+
+
+def test_review_a_file_with_hunks_and_a_comment(snap_compare: SnapCompare) -> None:
+    async def review(pilot: Pilot[int]) -> None:
+        await ready(pilot)
+        screen = ReviewScreen(FixedReview(), review_draft(), session_id=S1, title="Fix the test")
+        pilot.app.push_screen(screen)
+        for _ in range(500):  # bounded: the worker's diff, then its frame
+            if screen.shown is not None and screen.query(".hunk"):
+                break
+            await pilot.pause(0.01)
+        else:
+            raise AssertionError("the review never showed its diff")
+        await pilot.press("j")  # the second hunk is the current one
+        await ready(pilot)
+
+    assert snap_compare(scene_app(working()), run_before=review, terminal_size=(120, 40))

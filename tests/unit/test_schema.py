@@ -32,6 +32,8 @@ REQUIRED_KINDS = {
     "human.message",
     "human.message_delivered",
     "human.message_dropped",
+    "review.comments",
+    "review.accepted",
     "tool.requested",
     "tool.intent",
     "tool.output",

@@ -1,0 +1,1 @@
+"""Reviewing a session's changes: the diff against a checkpoint, and the reviewer's verdict."""
