@@ -16,6 +16,7 @@ from screens.new_session import NewSessionScreen
 from screens.review import ReviewScreen
 from screens.search import SearchScreen
 from screens.session_actions import rollback_text
+from screens.widgets.status_bar import StatusBar
 from tests.ui.conftest import ready, scene_app
 from tests.ui.review_scene import FixedReview, review_draft
 from tests.ui.scenes import (
@@ -177,8 +178,9 @@ def test_agents_panels_and_the_status_bar_show_usage(snap_compare: SnapCompare) 
 
     async def loaded(pilot: Pilot[int]) -> None:
         await ready(pilot)
-        for _ in range(500):  # bounded: today's spend is read on a worker
-            if "today" in str(pilot.app.screen.query_one("#status").render()):
+        bar = pilot.app.screen.query_one(StatusBar)
+        for _ in range(3000):  # bounded: today's spend is read on a worker (slow when busy)
+            if bar.day_spend:
                 break
             await pilot.pause(0.01)
         else:
