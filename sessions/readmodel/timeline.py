@@ -43,6 +43,11 @@ _CATEGORIES: dict[str, Category] = {
     "agent.started": "state",
     "agent.history_replayed": "state",
     "agent.stopped": "state",
+    "worktree.created": "state",
+    "worktree.kept": "state",
+    "worktree.merged": "state",
+    "worktree.discarded": "state",
+    "worktree.refused": "error",
 }
 """The timeline category of each kind; any other kind (memory, reloads, unknown) is "other"."""
 

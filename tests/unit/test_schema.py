@@ -50,6 +50,11 @@ REQUIRED_KINDS = {
     "memory.purged",
     "raw",
     "workspace.drift",
+    "worktree.created",
+    "worktree.kept",
+    "worktree.merged",
+    "worktree.discarded",
+    "worktree.refused",
 }
 
 
