@@ -24,6 +24,7 @@ from agents.roles.roster import agent_id
 from agents.sandbox.host import SandboxHost
 from agents.secrets.keyring_store import SecretStore
 from agents.team import Team
+from agents.worktrees.create import Worktree
 from sessions.errors import QuarterdeckError
 from sessions.schema.agent import AgentControlled
 from sessions.schema.session import SessionContext, SessionState
@@ -68,9 +69,14 @@ class Orchestrator:
         title: str | None = None,
         constraints: list[str] | None = None,
         success_criteria: list[str] | None = None,
+        worktree: Worktree | None = None,
     ) -> str:
-        """Start a session in the background; returns its id."""
-        session_id = str(uuid.uuid4())
+        """Start a session in the background; returns its id. With ``worktree`` (made for it
+        by :func:`~agents.worktrees.create.create_worktree`) it has that worktree's session id
+        and works in its workspace."""
+        session_id = worktree.session_id if worktree is not None else str(uuid.uuid4())
+        if worktree is not None:
+            workspace = worktree.workspace
         context = SessionContext(
             task=task, constraints=constraints or [], success_criteria=success_criteria or []
         )
@@ -80,6 +86,7 @@ class Orchestrator:
             context=context,
             team=team,
             workspace=workspace.resolve(),
+            worktree=worktree,
         )
         runner = SessionRunner(
             spec=spec,
