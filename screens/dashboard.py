@@ -71,6 +71,7 @@ class DashboardScreen(ReportsFailedWorkers, SessionActions, PolicyActions, Scree
         Binding("x", "stop_turn", "Stop turn", show=False, id="stop-turn"),
         Binding("m", "message", "Message agent", show=False, id="message"),
         Binding("b", "rollback", "Rollback", id="rollback"),
+        Binding("W", "worktree", "Worktree…", show=False, id="worktree"),
         Binding("r", "replay", "Replay", id="replay"),
         Binding("ctrl+f", "search", "Search", id="search"),
         Binding("question_mark", "help", "Help", id="help"),

@@ -1,6 +1,6 @@
 """The dashboard's keys that start a session or act on the selected one: a new session, pause
-or resume (an interrupted session too), cancel, stop an agent's turn, talk to its agent, and
-roll back to the last known-good checkpoint.
+or resume (an interrupted session too), cancel, stop an agent's turn, talk to its agent, roll
+back to the last known-good checkpoint, and end its git worktree.
 
 Each asks the :class:`~agents.supervisor.actions.Supervisor` and says what happened in a notification; anything
 that cannot be taken back is confirmed first, and a rollback shows every file it would change.
@@ -225,3 +225,29 @@ class SessionActions(_Base):
             f"{done.plan.files_restored} file(s) restored to seq {plan.target.at_seq}",
             title=session.session_id[:8],
         )
+
+    @work(group="worktree", exit_on_error=False, name="ending a session's worktree")
+    async def action_worktree(self) -> None:
+        """Merge, keep or discard the selected session's git worktree, once the session ended."""
+        session, supervisor = self._session(), self._supervisor()
+        if session is None or supervisor is None:
+            return
+        status = await supervisor.worktree_of(session.session_id)
+        if status is None:
+            self.notify("This session works in place: it has no worktree.", severity="warning")
+            return
+        if status.recorded.removed:
+            self.notify(f"Its worktree was already {status.state}.", severity="warning")
+            return
+        if session.state not in TERMINAL_STATES:
+            self.notify(
+                f"The session is {session.state}: its worktree is ended once it has ended.",
+                severity="warning",
+            )
+            return
+        from screens.worktree_end import WorktreeEndScreen  # not for the first paint
+
+        ask = WorktreeEndScreen(supervisor, status, title=session.title)
+        outcome = await self.app.push_screen_wait(ask)
+        if outcome is not None:
+            self.notify(outcome.message, title=session.session_id[:8], markup=False)

@@ -6,6 +6,7 @@ from typing import TypeAlias, cast
 
 from sessions import schema as ev
 from sessions.readmodel.timeline import parse_record
+from sessions.schema import worktree as wt
 from sessions.store.record import Record
 
 Event: TypeAlias = (
@@ -42,6 +43,11 @@ Event: TypeAlias = (
     | ev.MemorySet
     | ev.MemoryPurged
     | ev.RawRecorded
+    | wt.WorktreeCreated
+    | wt.WorktreeKept
+    | wt.WorktreeMerged
+    | wt.WorktreeDiscarded
+    | wt.WorktreeRefused
 )
 """Every payload of SessionSchema v1; the reducer's ``match`` must cover each one."""
 

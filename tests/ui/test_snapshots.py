@@ -15,8 +15,19 @@ from screens.dashboard import DashboardScreen
 from screens.new_session import NewSessionScreen
 from screens.search import SearchScreen
 from screens.session_actions import rollback_text
+from screens.worktree_end import WorktreeEndScreen
 from tests.ui.conftest import ready, scene_app
-from tests.ui.scenes import PROJECT, S1, SceneLauncher, drifted, needs_login, talked_to, working
+from tests.ui.scenes import (
+    PROJECT,
+    S1,
+    RefusingEnder,
+    SceneLauncher,
+    drifted,
+    needs_login,
+    talked_to,
+    working,
+    worktree_status,
+)
 
 SnapCompare = Any
 
@@ -157,3 +168,21 @@ def test_new_session_form_shows_each_problem_under_its_field(snap_compare: SnapC
         await ready(pilot)
 
     assert snap_compare(scene_app(working()), run_before=start_nothing, terminal_size=(120, 40))
+
+
+def test_worktree_end_with_a_refused_merge_shown_inline(snap_compare: SnapCompare) -> None:
+    async def refuse(pilot: Pilot[int]) -> None:
+        await ready(pilot)
+        modal = WorktreeEndScreen(RefusingEnder(), worktree_status(), title="Add a --json flag")
+        pilot.app.push_screen(modal)
+        await pilot.pause()
+        await pilot.press("m")
+        for _ in range(500):  # bounded: the refusal comes from a worker
+            await pilot.pause(0.01)
+            if modal.error:
+                break
+        else:
+            raise AssertionError("the modal showed no refusal")
+        await ready(pilot)
+
+    assert snap_compare(scene_app(working()), run_before=refuse, terminal_size=(120, 40))
