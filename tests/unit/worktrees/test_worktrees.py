@@ -13,6 +13,7 @@ from agents.worktrees.create import WORKTREES_DIR, create_worktree
 from agents.worktrees.finish import WorktreeRefusedError
 from agents.worktrees.git import WorktreeError, status_paths
 from agents.worktrees.record import recorded
+from sessions.schema.flow import DriftedFile, WorkspaceDrift
 from sessions.schema.session import SessionState
 from sessions.store.engine import open_engine
 from sessions.store.event_store import EventStore
@@ -291,3 +292,21 @@ def test_a_kept_commit_may_be_discarded(bench: Bench) -> None:
     kept = bench.finisher().finish(wt.session_id, "keep")
     done = bench.finisher().finish(wt.session_id, "discard")
     assert done.head == kept.commit and done.removed
+
+
+def test_discard_refuses_a_change_the_log_reports_as_drift(bench: Bench) -> None:
+    wt = bench.start()
+    _fix(wt.workspace)
+    (wt.workspace / "notes.txt").write_text("written by no allowed action\n")
+    drift = WorkspaceDrift(
+        agent_id="implementer-1",
+        turn=1,
+        files=[DriftedFile(status="added", path="notes.txt")],
+        total=1,
+    )
+    bench.store.append_sync(wt.session_id, "orchestrator", drift)
+    bench.end(wt)
+    with pytest.raises(WorktreeRefusedError) as caught:
+        bench.finisher().finish(wt.session_id, "discard")
+    assert "notes.txt (changed during the session by no allowed action)" in str(caught.value)
+    assert "calc.py" not in str(caught.value)  # the session's own change is not in the way
