@@ -118,6 +118,7 @@ class Orchestrator:
             context=progress.context,
             team=team,
             workspace=workspace,
+            worktree=Worktree.of(session_id, progress.worktree) if progress.worktree else None,
         )
         runner = SessionRunner(
             spec=spec,

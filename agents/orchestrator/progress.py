@@ -17,6 +17,7 @@ from enum import StrEnum
 
 from sessions.readmodel.context import session_context
 from sessions.schema.session import TERMINAL_STATES, SessionContext, SessionState
+from sessions.schema.worktree import WorktreeCreated
 from sessions.store.record import Record
 
 
@@ -76,6 +77,8 @@ class Progress:
     last_handoff: tuple[str, str] | None = None
     acp_sessions: Mapping[str, str] = field(default_factory=dict)
     """Each agent's own ACP session id, by agent id (the last one it started with)."""
+    worktree: WorktreeCreated | None = None
+    """The git worktree it works in, if it was started in one."""
 
     @property
     def resumable(self) -> bool:
@@ -102,6 +105,7 @@ def fold_progress(session_id: str, records: Iterable[Record]) -> Progress:
     approvals: dict[str, None] = {}
     last: tuple[str, str] | None = None
     acp_sessions: dict[str, str] = {}
+    worktree: WorktreeCreated | None = None
     for record in records:
         kept.append(record)
         kind, payload = record.kind, record.payload
@@ -113,6 +117,8 @@ def fold_progress(session_id: str, records: Iterable[Record]) -> Progress:
             state, finished = SessionState(payload["outcome"]), True
         elif kind == "agent.started" and payload.get("acp_session_id"):
             acp_sessions[str(payload["agent_id"])] = str(payload["acp_session_id"])
+        elif kind == "worktree.created":
+            worktree = WorktreeCreated.model_validate(payload)
         elif kind == "tool.intent":
             intents[payload["idempotency_key"]] = DanglingIntent(
                 call_id=payload["call_id"],
@@ -166,6 +172,7 @@ def fold_progress(session_id: str, records: Iterable[Record]) -> Progress:
         open_approvals=tuple(approvals),
         last_handoff=last,
         acp_sessions=acp_sessions,
+        worktree=worktree,
     )
 
 
