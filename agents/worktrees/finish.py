@@ -10,6 +10,7 @@ branch Quarterdeck did not make, unless forced.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +29,8 @@ from sessions.schema.worktree import (
 )
 from sessions.store.event_store import EventStore
 from sessions.store.reading import records_of_kinds
+
+log = logging.getLogger(__name__)
 
 
 class WorktreeRefusedError(WorktreeError):
@@ -150,9 +153,13 @@ class Finisher:
             commit.apply(prepared, wt.branch)
         text = f"Merge {wt.branch}: {commit.first_line(self._task(wt.session_id))[:60]}"
         done = merge.merge(wt.repo, branch=wt.branch, into=wt.base_branch, message=text)
-        removed = self._remove(wt, generated=set(changes.generated), force=False)
-        if removed:
-            git(wt.repo, "branch", "--quiet", "-d", wt.branch)
+        removed = False
+        try:  # merged: a worktree or branch git will not remove now is left, not a refusal
+            removed = self._remove(wt, generated=set(changes.generated), force=False)
+            if removed:
+                git(wt.repo, "branch", "--quiet", "-d", wt.branch)
+        except WorktreeError as exc:
+            log.warning("merged %s, but could not clean up: %s", wt.branch, exc)
         made = prepared.commit if prepared is not None else None
         others = tuple(o.path for o in changes.others)
         self._record(
