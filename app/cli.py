@@ -31,6 +31,7 @@ MODULES = (
     "timetravel",
     "replay",
     "search",
+    "worktrees",
 )
 """The modules under ``app.commands``, in the order ``--help`` lists their commands."""
 
@@ -57,6 +58,7 @@ COMMANDS: dict[str, str] = {
     "fork": "timetravel",
     "replay": "replay",
     "search": "search",
+    "worktrees": "worktrees",
 }
 """Which module defines each command: only that one is imported to run it (the others pull in
 SQLAlchemy, the ACP schema and the orchestrator, which would delay the console's first paint)."""

@@ -74,6 +74,7 @@ class DashboardScreen(ReportsFailedWorkers, SessionActions, PolicyActions, Scree
         Binding("m", "message", "Message agent", show=False, id="message"),
         Binding("b", "rollback", "Rollback", id="rollback"),
         Binding("v", "review", "Review changes", show=False, id="review"),
+        Binding("W", "worktree", "Worktree…", show=False, id="worktree"),
         Binding("r", "replay", "Replay", id="replay"),
         Binding("ctrl+f", "search", "Search", id="search"),
         Binding("question_mark", "help", "Help", id="help"),

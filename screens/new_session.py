@@ -1,4 +1,5 @@
-"""``n``: start a session from the console — the task, the workspace, the team, the policy.
+"""``n``: start a session from the console — the task, the workspace, the team, the policy, and
+whether it works in a new git worktree of the workspace's repository.
 
 The team files offered are looked for on a thread whenever the workspace changes (a project
 may bring its own ``.quarterdeck/team.toml``). Starting goes through the launcher (the
@@ -17,7 +18,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Input, Select, Static, TextArea
+from textual.widgets import Checkbox, Input, Select, Static, TextArea
 
 from agents.supervisor.launch import NewSessionRefused, Problems, TeamFile, default_team
 from screens.format import escape
@@ -25,7 +26,7 @@ from screens.path_completion import DirectorySuggester
 from screens.worker_errors import ReportsFailedWorkers
 from sessions.errors import QuarterdeckError
 
-FIELDS = ("task", "workspace", "team", "policy")
+FIELDS = ("task", "workspace", "team", "policy", "worktree")
 """The form's fields, each with an error line under it (``#<field>-error``)."""
 
 
@@ -36,8 +37,11 @@ class Launcher(Protocol):
         """The team files to offer for ``workspace`` (called on a thread)."""
         ...
 
-    async def start_session(self, task: str, workspace: Path, team_path: Path | None) -> str:
-        """Start the session; its id, or ``NewSessionRefused`` with a problem per field."""
+    async def start_session(
+        self, task: str, workspace: Path, team_path: Path | None, *, worktree: bool = False
+    ) -> str:
+        """Start the session (``worktree``: in a new git worktree); its id, or
+        ``NewSessionRefused`` with a problem per field."""
         ...
 
 
@@ -81,6 +85,11 @@ class NewSessionScreen(ReportsFailedWorkers, ModalScreen[str | None]):
             yield Static("", id="team-error", classes="field-error")
             yield Static(f"Policy  [$text-muted]{escape(self.policy)}[/]", classes="field-label")
             yield Static("", id="policy-error", classes="field-error")
+            yield Checkbox(
+                "in a new git worktree (branch quarterdeck/<id>; merge, keep or discard at the end)",
+                id="worktree",
+            )
+            yield Static("", id="worktree-error", classes="field-error")
             yield Static("", id="new-session-keys", classes="dialog-keys")
 
     def on_mount(self) -> None:
@@ -155,13 +164,16 @@ class NewSessionScreen(ReportsFailedWorkers, ModalScreen[str | None]):
         """Start the session the form describes (checked off the loop)."""
         task = self.query_one("#task", TextArea).text
         workspace = Path(self.query_one("#workspace", Input).value.strip())
-        self.start(task, workspace, self._team())
+        worktree = self.query_one("#worktree", Checkbox).value
+        self.start(task, workspace, self._team(), worktree=worktree)
 
     @work(exclusive=True, group="new-session", exit_on_error=False, name="starting a session")
-    async def start(self, task: str, workspace: Path, team: Path | None) -> None:
+    async def start(
+        self, task: str, workspace: Path, team: Path | None, *, worktree: bool = False
+    ) -> None:
         """Ask the launcher to start it: close with the id, or show what is wrong."""
         try:
-            session_id = await self.launcher.start_session(task, workspace, team)
+            session_id = await self.launcher.start_session(task, workspace, team, worktree=worktree)
         except NewSessionRefused as exc:
             self.show_problems(exc.problems)
             return
@@ -178,7 +190,7 @@ class NewSessionScreen(ReportsFailedWorkers, ModalScreen[str | None]):
             line = self.query_one(f"#{field}-error", Static)
             line.update(escape(message))
             line.display = bool(message)
-        first = next((f for f in FIELDS[:3] if getattr(problems, f)), None)
+        first = next((f for f in (*FIELDS[:3], "worktree") if getattr(problems, f)), None)
         if first is not None:
             self.query_one(f"#{first}").focus()
 

@@ -352,14 +352,7 @@ class ReviewScreen(ReportsFailedWorkers, Screen[Verdict | None]):
             self.notify(str(exc), title="Accept", severity="error", timeout=10)
             return
         self._sent(said)
-        await self._after_accept()
-        self.dismiss("accepted")
-
-    async def _after_accept(self) -> None:
-        """What follows an acceptance, before the screen closes: the one place for it.
-        Merging, keeping or discarding the session's git worktree (``Supervisor.worktree_of``
-        / ``finish_worktree``, through ``self.source``, a :class:`SupervisedReview` in the
-        console) goes here."""
+        self.dismiss("accepted")  # the console then offers to end an ended session's worktree
 
     def _sent(self, said: str) -> None:
         self.draft.comments.clear()

@@ -1,6 +1,6 @@
 """The dashboard's keys that start a session or act on the selected one: a new session, pause
 or resume (an interrupted session too), cancel, stop an agent's turn, talk to its agent, roll
-back to the last known-good checkpoint, and review its changes.
+back to the last known-good checkpoint, review its changes, and end its git worktree.
 
 Each asks the :class:`~agents.supervisor.actions.Supervisor` and says what happened in a notification; anything
 that cannot be taken back is confirmed first, and a rollback shows every file it would change.
@@ -248,6 +248,47 @@ class SessionActions(_Base):
             title=session.title,
             keymap=self.keymap,
         )
-        await self.app.push_screen_wait(screen)
+        verdict = await self.app.push_screen_wait(screen)
         if not draft.comments and not draft.summary:
             self.review_drafts.pop(session.session_id, None)
+        if verdict == "accepted":
+            await self._end_worktree(session, supervisor, asked=False)
+
+    @work(group="worktree", exit_on_error=False, name="ending a session's worktree")
+    async def action_worktree(self) -> None:
+        """Merge, keep or discard the selected session's git worktree, once the session ended."""
+        session, supervisor = self._session(), self._supervisor()
+        if session is None or supervisor is None:
+            return
+        await self._end_worktree(session, supervisor, asked=True)
+
+    async def _end_worktree(
+        self, session: SessionView, supervisor: Supervisor, *, asked: bool
+    ) -> None:
+        """Offer merge / keep / discard of an ended session's worktree. ``asked``: the user
+        pressed the key, so say why there is nothing to offer; after a review's accept, a
+        session without a worktree (or not ended yet) just goes on."""
+        status = await supervisor.worktree_of(session.session_id)
+        if status is None:
+            if asked:
+                self.notify("This session works in place: it has no worktree.", severity="warning")
+            return
+        if status.recorded.removed:
+            if asked:
+                self.notify(f"Its worktree was already {status.state}.", severity="warning")
+            return
+        if session.state not in TERMINAL_STATES:
+            if not asked:
+                self.notify("Accepted. Its worktree can be merged (W) once the session ends.")
+                return
+            self.notify(
+                f"The session is {session.state}: its worktree is ended once it has ended.",
+                severity="warning",
+            )
+            return
+        from screens.worktree_end import WorktreeEndScreen  # not for the first paint
+
+        ask = WorktreeEndScreen(supervisor, status, title=session.title)
+        outcome = await self.app.push_screen_wait(ask)
+        if outcome is not None:
+            self.notify(outcome.message, title=session.session_id[:8], markup=False)

@@ -24,6 +24,7 @@ from agents.roles.roster import agent_id
 from agents.sandbox.host import SandboxHost
 from agents.secrets.keyring_store import SecretStore
 from agents.team import Team
+from agents.worktrees.create import Worktree
 from sessions.errors import QuarterdeckError
 from sessions.schema.agent import AgentControlled
 from sessions.schema.session import SessionContext, SessionState
@@ -69,10 +70,15 @@ class Orchestrator:
         constraints: list[str] | None = None,
         success_criteria: list[str] | None = None,
         feedback: list[str] | None = None,
+        worktree: Worktree | None = None,
     ) -> str:
         """Start a session in the background; returns its id. ``feedback``: changes a review
-        of an earlier session asked for (a follow-up)."""
-        session_id = str(uuid.uuid4())
+        of an earlier session asked for (a follow-up). With ``worktree`` (made for it by
+        :func:`~agents.worktrees.create.create_worktree`) it has that worktree's session id
+        and works in its workspace."""
+        session_id = worktree.session_id if worktree is not None else str(uuid.uuid4())
+        if worktree is not None:
+            workspace = worktree.workspace
         context = SessionContext(
             task=task,
             constraints=constraints or [],
@@ -85,6 +91,7 @@ class Orchestrator:
             context=context,
             team=team,
             workspace=workspace.resolve(),
+            worktree=worktree,
         )
         runner = SessionRunner(
             spec=spec,
@@ -116,6 +123,7 @@ class Orchestrator:
             context=progress.context,
             team=team,
             workspace=workspace,
+            worktree=Worktree.of(session_id, progress.worktree) if progress.worktree else None,
         )
         runner = SessionRunner(
             spec=spec,

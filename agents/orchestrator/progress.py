@@ -17,6 +17,7 @@ from enum import StrEnum
 
 from sessions.readmodel.context import session_context
 from sessions.schema.session import TERMINAL_STATES, SessionContext, SessionState
+from sessions.schema.worktree import WorktreeCreated
 from sessions.store.record import Record
 
 
@@ -80,6 +81,8 @@ class Progress:
     """The running cost of each (agent, ACP session, currency) so far (``agent.usage``)."""
     budget_limit: float | None = None
     """What a person last raised the budget to (``budget.raised``); None: never raised."""
+    worktree: WorktreeCreated | None = None
+    """The git worktree it works in, if it was started in one."""
 
     @property
     def resumable(self) -> bool:
@@ -108,6 +111,7 @@ def fold_progress(session_id: str, records: Iterable[Record]) -> Progress:
     acp_sessions: dict[str, str] = {}
     costs: dict[tuple[str, str, str], float] = {}
     budget_limit: float | None = None
+    worktree: WorktreeCreated | None = None
     for record in records:
         kept.append(record)
         kind, payload = record.kind, record.payload
@@ -124,6 +128,8 @@ def fold_progress(session_id: str, records: Iterable[Record]) -> Progress:
             costs[(*run, str(payload["currency"]))] = float(payload["cost"])
         elif kind == "budget.raised":
             budget_limit = float(payload["limit"])
+        elif kind == "worktree.created":
+            worktree = WorktreeCreated.model_validate(payload)
         elif kind == "tool.intent":
             intents[payload["idempotency_key"]] = DanglingIntent(
                 call_id=payload["call_id"],
@@ -179,6 +185,7 @@ def fold_progress(session_id: str, records: Iterable[Record]) -> Progress:
         acp_sessions=acp_sessions,
         costs=costs,
         budget_limit=budget_limit,
+        worktree=worktree,
     )
 
 

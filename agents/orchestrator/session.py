@@ -47,6 +47,8 @@ from agents.roles.validator import CheckOutcome, Validator
 from agents.sandbox.host import SandboxHost
 from agents.secrets.keyring_store import SecretStore
 from agents.team import Backend, RoleConfig, Team
+from agents.worktrees.changes import take_end_checkpoint
+from agents.worktrees.create import Worktree
 from sessions.errors import QuarterdeckError
 from sessions.schema.base import Payload
 from sessions.schema.session import (
@@ -77,6 +79,8 @@ class SessionSpec:
     context: SessionContext
     team: Team
     workspace: Path
+    worktree: Worktree | None = None
+    """The session's own git worktree (``workspace`` is in it); None: it works in place."""
 
 
 @dataclass(kw_only=True)
@@ -202,6 +206,8 @@ class SessionRunner:
                 context=spec.context,
             )
         )
+        if spec.worktree is not None:
+            await self._emit(spec.worktree.created())
 
     async def _drive(self, lease: LeaseKeeper) -> SessionState:
         try:
@@ -239,6 +245,8 @@ class SessionRunner:
         if self.state is not outcome:
             await self.move(outcome, summary)
         if self.checkpoints is not None:
+            if self.spec.worktree is not None:  # what it left, for a discard to compare with
+                await take_end_checkpoint(self.checkpoints, self.session_id)
             self.checkpoints.forget(self.session_id)
         reason: PurgeReason = "cancelled" if outcome is SessionState.CANCELLED else "completed"
         await SessionMemory(self.store, self.session_id).close(reason)

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Literal
 
 from agents.sandbox.argv import Mounts, bwrap_argv
-from agents.sandbox.plan import known_state, plan_mounts
+from agents.sandbox.plan import known_state, linked_repository, plan_mounts
 from agents.sandbox.probe import Probe, probe_bwrap
 from agents.team import SandboxSettings
 from sessions.errors import QuarterdeckError
@@ -145,6 +145,8 @@ class SandboxHost:
         agent_home = Path(env.get("HOME") or user_home)
         state = [*(known_state(argv[0]) if argv else ()), *_as_dirs(settings.state_dirs)]
         named = [Path(a) for a in argv if a.startswith("/")]
+        repository = linked_repository(workspace)  # a worktree's history: read, never written
+        named += [repository] if repository is not None else []
         plan = plan_mounts(
             workspace=workspace,
             globs=self._globs(),

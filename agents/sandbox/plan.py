@@ -95,6 +95,29 @@ def install_root(path: Path) -> Path:
     return path
 
 
+def linked_repository(workspace: Path) -> Path | None:
+    """The git directory of the repository a linked worktree (``git worktree add``, as a
+    session's own worktree is) belongs to: its ``.git`` is a file naming a directory of that
+    repository's. The agent reads it (``git diff``) even when it lies under the private /tmp;
+    None when ``workspace`` is in no linked worktree. Reads the file system."""
+    for parent in (workspace, *workspace.parents):
+        marker = parent / ".git"
+        if marker.is_dir():
+            return None
+        if not marker.is_file():
+            continue
+        try:
+            text = marker.read_text(errors="replace").strip()
+            if not text.startswith("gitdir:"):
+                return None
+            own = parent / text.removeprefix("gitdir:").strip()
+            common = own / "commondir"  # the worktree's directory says where its repository is
+            return (own / common.read_text().strip()).resolve() if common.is_file() else None
+        except OSError:
+            return None
+    return None
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Plan:
     """The mounts of one agent and what was left out of them (for ``agent.started``)."""

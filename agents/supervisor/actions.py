@@ -32,6 +32,8 @@ from agents.supervisor import launch, recovery
 from agents.supervisor.launch import TeamFile
 from agents.supervisor.recovery import TeamResolver
 from agents.supervisor.review import ReviewActions
+from agents.supervisor.worktrees import WorktreeActions
+from agents.worktrees.git import WorktreeError
 from sessions.errors import QuarterdeckError
 from sessions.schema.policy import ApprovalResolved
 from sessions.schema.session import SessionState
@@ -94,9 +96,10 @@ class Answered:
     added_rule: str | None
 
 
-class Supervisor(ReviewActions):
+class Supervisor(ReviewActions, WorktreeActions):
     """Answers approvals and steers sessions for one console or command (and reviews their
-    changes: :mod:`agents.supervisor.review`)."""
+    changes: :mod:`agents.supervisor.review`; ends their worktrees:
+    :class:`~agents.supervisor.worktrees.WorktreeActions`)."""
 
     def __init__(
         self,
@@ -287,12 +290,15 @@ class Supervisor(ReviewActions):
         disk)."""
         return launch.team_files(workspace, config_dir=self.config_dir)
 
-    async def start_session(self, task: str, workspace: Path, team_path: Path | None) -> str:
+    async def start_session(
+        self, task: str, workspace: Path, team_path: Path | None, *, worktree: bool = False
+    ) -> str:
         """Start a session in this process, as ``run`` does; returns its id.
 
         The team file is loaded and the workspace checked on a thread;
         :class:`~agents.supervisor.launch.NewSessionRefused` says what is wrong, per field. The
-        session runs under the policy in force in this process (there is one per process).
+        session runs under the policy in force in this process (there is one per process);
+        with ``worktree``, in a new git worktree of the workspace's repository.
         """
         o = self.orchestrator
         if o is None:
@@ -300,7 +306,13 @@ class Supervisor(ReviewActions):
         no_policy = self.holder is None or self.holder.current is None
         policy = f"no valid policy is in force: fix {self.policy_path}" if no_policy else ""
         checked = await asyncio.to_thread(launch.check, task, workspace, team_path, policy=policy)
-        return o.start(checked.task, checked.team, checked.workspace)
+        if not worktree:
+            return o.start(checked.task, checked.team, checked.workspace)
+        try:
+            made = await self.make_worktree(checked.workspace)
+        except WorktreeError as exc:
+            raise launch.NewSessionRefused(launch.Problems(worktree=str(exc))) from exc
+        return o.start(checked.task, checked.team, made.workspace, worktree=made)
 
     # -- time travel -------------------------------------------------------------------------
 

@@ -85,13 +85,16 @@ class Problems:
     workspace: str = ""
     team: str = ""
     policy: str = ""
+    worktree: str = ""
+    """Why no worktree could be made (when one was asked for)."""
 
     def __bool__(self) -> bool:
-        return bool(self.task or self.workspace or self.team or self.policy)
+        return bool(self.messages())
 
     def messages(self) -> list[str]:
         """Every problem, one line each (for a notification or the CLI)."""
-        return [m for m in (self.task, self.workspace, self.team, self.policy) if m]
+        fields = (self.task, self.workspace, self.team, self.policy, self.worktree)
+        return [m for m in fields if m]
 
 
 class NewSessionRefused(QuarterdeckError):

@@ -16,6 +16,7 @@ from agents.approvals.on_ask import OnAsk
 from agents.demo.workspace import DemoWorkspaceError, copy_demo_workspace
 from agents.team import Team, TeamError, bundled_team, load_team
 from app.paths import config_dir
+from app.wiring.console_boot import Run
 from sessions.readmodel.describe import describe
 from sessions.schema.session import SessionState
 from sessions.store.record import Record
@@ -37,6 +38,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--team", type=Path, help="team file (default: config dir team.toml, else built-in)"
     )
     p.add_argument("--workspace", type=Path, default=Path.cwd(), help="where the agents work")
+    p.add_argument(
+        "--worktree",
+        action="store_true",
+        help="work in a new git worktree of the workspace's repository, on a branch"
+        " quarterdeck/<id> (headless: kept at the end; see `quarterdeck worktrees`)",
+    )
     _common(p)
     p.set_defaults(handler=cmd_run)
 
@@ -79,7 +86,18 @@ def cmd_run(args: argparse.Namespace) -> int:
     except TeamError as exc:
         print(f"quarterdeck: error: {exc}", file=sys.stderr)
         return EXIT_CONFIG
-    return _start(args, [(args.task, team, args.workspace)])
+    if not args.worktree:
+        return _start(args, [Run(args.task, team, args.workspace)])
+    from agents.worktrees.create import create_worktree
+    from agents.worktrees.git import WorktreeError
+
+    try:
+        made = create_worktree(args.workspace)
+    except WorktreeError as exc:
+        print(f"quarterdeck: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    print(f"worktree: {made.path} on {made.branch} (from {made.base_branch})", file=sys.stderr)
+    return _start(args, [Run(args.task, team, made.workspace, worktree=made)])
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -105,12 +123,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
         roles["implementer"] = roles["implementer"].model_copy(
             update={"playbook": f"{{demo}}/playbooks/{playbook}", "speed": 0.2}
         )
-        runs.append((task, base.model_copy(update={"roles": roles}), workspace))
+        runs.append(Run(task, base.model_copy(update={"roles": roles}), workspace))
     print(f"demo workspaces: {root}", file=sys.stderr)
     return _start(args, runs)
 
 
-def _start(args: argparse.Namespace, runs: Sequence[tuple[str, Team, Path]]) -> int:
+def _start(args: argparse.Namespace, runs: Sequence[Run]) -> int:
     if args.headless:
         return asyncio.run(_headless(args, runs))
     from app.commands.console import open_console
@@ -118,7 +136,8 @@ def _start(args: argparse.Namespace, runs: Sequence[tuple[str, Team, Path]]) -> 
     return open_console(args.db, policy=args.policy, runs=runs, on_ask=args.on_ask)
 
 
-async def _headless(args: argparse.Namespace, runs: Sequence[tuple[str, Team, Path]]) -> int:
+async def _headless(args: argparse.Namespace, runs: Sequence[Run]) -> int:
+    from app.commands.run_worktree import keep_worktree
     from app.wiring.runtime import build_runtime
 
     runtime, loaded = build_runtime(args.db, policy=args.policy)
@@ -136,17 +155,19 @@ async def _headless(args: argparse.Namespace, runs: Sequence[tuple[str, Team, Pa
         runtime.store.subscribe(lambda batch: print_records(batch, mine, as_json=args.json))
         runtime.answer_asks(args.on_ask)
         runtime.start_workers()
-        for task, team, workspace in runs:
-            mine.add(runtime.orchestrator.start(task, team, workspace))
+        for run in runs:
+            start = runtime.orchestrator.start
+            mine.add(start(run.task, run.team, run.workspace, worktree=run.worktree))
         try:
             outcomes = await asyncio.gather(*(runtime.orchestrator.wait(s) for s in list(mine)))
         except asyncio.CancelledError:
             print("quarterdeck: stopped; every agent was shut down", file=sys.stderr)
             return EXIT_TERMINATED
+        kept = [await keep_worktree(runtime, r.worktree) for r in runs if r.worktree is not None]
     finally:
         await runtime.close()
         loop.remove_signal_handler(signal.SIGTERM)
-    ok = all(state is SessionState.SUCCEEDED for state in outcomes)
+    ok = all(state is SessionState.SUCCEEDED for state in outcomes) and all(kept)
     for session_id in mine:
         print(f"session {session_id}: {runtime.orchestrator.ending(session_id)}", file=sys.stderr)
     return EXIT_OK if ok else EXIT_FAILED

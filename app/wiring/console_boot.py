@@ -14,13 +14,22 @@ if TYPE_CHECKING:
     from agents.approvals.on_ask import OnAsk
     from agents.supervisor.actions import Supervisor
     from agents.team import Team
+    from agents.worktrees.create import Worktree
     from app.bridge import LogSource
     from app.wiring.runtime import Runtime
     from sessions.store.record import Record
     from sessions.store.search import SearchHit, SearchQuery
 
-Run = tuple[str, "Team", Path]
-"""A session to start: the task, the team, the workspace."""
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """A session to start: the task, the team, the workspace (in its own git worktree, made
+    for it beforehand, when ``worktree`` is set)."""
+
+    task: str
+    team: Team
+    workspace: Path
+    worktree: Worktree | None = None
 
 
 @dataclass(kw_only=True)
@@ -39,7 +48,8 @@ class Opened:
         runtime = self.runtime
         if runtime is None or runtime.holder.current is None:
             return []
-        return [runtime.orchestrator.start(task, team, ws) for task, team, ws in self.runs]
+        start = runtime.orchestrator.start
+        return [start(r.task, r.team, r.workspace, worktree=r.worktree) for r in self.runs]
 
     async def close(self) -> None:
         """Cancel the sessions (no agent process survives), stop the workers, close the store."""

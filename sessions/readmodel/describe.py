@@ -136,6 +136,24 @@ _DESCRIBERS: dict[str, Callable[[dict[str, Any]], str]] = {
     "memory.set": lambda p: f"memory {p['key']} set ({p['size_bytes']} bytes)",
     "memory.purged": lambda p: f"memory purged: {', '.join(p['keys']) or 'nothing'}",
     "raw": lambda p: f"raw {p.get('method') or ''} from {p['source']}".replace("  ", " "),
+    "worktree.created": lambda p: (
+        f"worktree {p['path']} on {p['branch']}, from {p['base_branch']} at {p['base_commit'][:12]}"
+    ),
+    "worktree.kept": lambda p: (
+        f"worktree kept: {p['branch']}"
+        + (f" at {p['commit'][:12]}" if p.get("commit") else ", nothing new to commit")
+    ),
+    "worktree.merged": lambda p: (
+        f"{p['branch']} merged into {p['into']} ({p['head'][:12]}"
+        + (", fast-forward)" if p.get("fast_forward") else ")")
+        + ("" if p.get("removed", True) else "; the worktree is left")
+    ),
+    "worktree.discarded": lambda p: (
+        f"worktree and {p['branch']} discarded (was {p['head'][:12]})"
+        + (" by prune" if p.get("pruned") else "")
+        + (", forced" if p.get("forced") else "")
+    ),
+    "worktree.refused": lambda p: f"worktree {p['choice']} REFUSED: {p['reason']}",
 }
 
 

@@ -6,6 +6,7 @@ from typing import TypeAlias, cast
 
 from sessions import schema as ev
 from sessions.readmodel.timeline import parse_record
+from sessions.schema import worktree as wt
 from sessions.store.record import Record
 
 Event: TypeAlias = (
@@ -47,6 +48,11 @@ Event: TypeAlias = (
     | ev.RawRecorded
     | ev.BudgetReached
     | ev.BudgetRaised
+    | wt.WorktreeCreated
+    | wt.WorktreeKept
+    | wt.WorktreeMerged
+    | wt.WorktreeDiscarded
+    | wt.WorktreeRefused
 )
 """Every payload of SessionSchema v1; the reducer's ``match`` must cover each one."""
 

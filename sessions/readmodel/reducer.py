@@ -67,6 +67,7 @@ from sessions.readmodel.views import (
     QueuedMessage,
     SessionView,
 )
+from sessions.schema import worktree as wt
 from sessions.schema.base import SYSTEM_SESSION
 from sessions.schema.session import TERMINAL_STATES, SessionState
 from sessions.store.record import Record
@@ -229,8 +230,13 @@ def _apply(s: SessionDraft, event: Event, record: Record) -> None:
             | ev.BudgetRaised()
             | ev.ChangesRequested()
             | ev.ReviewAccepted()
+            | wt.WorktreeCreated()
+            | wt.WorktreeKept()
+            | wt.WorktreeMerged()
+            | wt.WorktreeDiscarded()
+            | wt.WorktreeRefused()
         ):
-            pass
+            pass  # the timeline shows them (the console asks the supervisor for a worktree)
         case ev.AgentThought() | ev.AgentPlan():
             _set(s.agent(event.agent_id), AgentState.THINKING)
         case ev.ToolOutput():

@@ -47,6 +47,11 @@ _CATEGORIES: dict[str, Category] = {
     "agent.stopped": "state",
     "budget.reached": "escalation",
     "budget.raised": "approval",
+    "worktree.created": "state",
+    "worktree.kept": "state",
+    "worktree.merged": "state",
+    "worktree.discarded": "state",
+    "worktree.refused": "error",
 }
 """The timeline category of each kind; any other kind (memory, reloads, unknown) is "other"."""
 

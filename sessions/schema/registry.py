@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, create_model
 
-from sessions.schema import agent, flow, human, policy, review, session, tools
+from sessions.schema import agent, flow, human, policy, review, session, tools, worktree
 from sessions.schema.base import Payload
 
 HASH_PATTERN = r"^[0-9a-f]{64}$"
@@ -37,7 +37,7 @@ class EventModel(BaseModel):
 
 def _payload_classes() -> list[type[Payload]]:
     found: list[type[Payload]] = []
-    for module in (session, agent, tools, policy, flow, human, review):
+    for module in (session, agent, tools, policy, flow, human, review, worktree):
         for value in vars(module).values():
             if isinstance(value, type) and issubclass(value, Payload) and value.KIND:
                 found.append(value)

@@ -232,3 +232,16 @@ def session_exists(engine: Engine, session_id: str) -> bool:
     query = select(EVENT_TABLE.c.seq).where(EVENT_TABLE.c.session_id == session_id).limit(1)
     with engine.connect() as conn:
         return conn.execute(query).first() is not None
+
+
+def records_of_kinds(
+    engine: Engine, kinds: tuple[str, ...], *, session_id: str | None = None
+) -> list[Record]:
+    """The records of ``kinds`` (of one session, or of all), in ``seq`` order, decrypted."""
+    query = select(*_COLUMNS).where(EVENT_TABLE.c.kind.in_(kinds))
+    if session_id is not None:
+        query = query.where(EVENT_TABLE.c.session_id == session_id)
+    with engine.connect() as conn:
+        rows = conn.execute(query.order_by(EVENT_TABLE.c.seq)).all()
+    make = _revealer(engine, False)
+    return [make(row) for row in rows]

@@ -13,9 +13,14 @@ from pathlib import Path
 import orjson
 
 from agents.supervisor.launch import TeamFile, check
+from agents.worktrees.create import Worktree
+from agents.worktrees.finish import WorktreeOutcome, WorktreeRefusedError
+from agents.worktrees.listing import WorktreeStatus
+from agents.worktrees.record import Recorded
 from sessions import schema as ev
 from sessions.schema.base import SYSTEM_SESSION, Payload
 from sessions.schema.session import SessionState
+from sessions.schema.worktree import WorktreeChoice
 from sessions.store.record import Record
 
 START = datetime(2026, 11, 24, 9, 30, 0, tzinfo=UTC)
@@ -380,7 +385,39 @@ class SceneLauncher:
             TeamFile("bundled", shipped / "demo-team.toml"),
         ]
 
-    async def start_session(self, task: str, workspace: Path, team_path: Path | None) -> str:
+    async def start_session(
+        self, task: str, workspace: Path, team_path: Path | None, *, worktree: bool = False
+    ) -> str:
         """Refuses as the supervisor would: none of the scene's paths exist."""
         checked = await asyncio.to_thread(check, task, workspace, team_path)
         return checked.task
+
+
+def worktree_status() -> WorktreeStatus:
+    """S2's worktree as the modal shows it: two uncommitted changes, nothing committed yet."""
+    worktree = Worktree(
+        session_id=S2,
+        repo=PROJECT,
+        path=Path("/home/you/.quarterdeck-worktrees/calc") / S2[:8],
+        workspace=Path("/home/you/.quarterdeck-worktrees/calc") / S2[:8],
+        branch=f"quarterdeck/{S2[:8]}",
+        base_branch="main",
+        base_commit="9a1b2c3d4e5f" * 3 + "9a1b",
+    )
+    recorded = Recorded(worktree=worktree, state="open", session_state="succeeded")
+    changes = ("calc/stats.py", "tests/test_stats.py")
+    return WorktreeStatus(recorded=recorded, exists=True, changes=changes, commits=0)
+
+
+class RefusingEnder:
+    """The worktree modal's supervisor in a scene: every choice refused, as a conflict is."""
+
+    async def finish_worktree(
+        self, session_id: str, choice: WorktreeChoice, *, force: bool = False
+    ) -> WorktreeOutcome:
+        """Refuses, as a merge into a branch that changed the same lines is."""
+        raise WorktreeRefusedError(
+            f"merging quarterdeck/{session_id[:8]} into main conflicts in calc/stats.py:"
+            " nothing was changed; keep the branch and merge by hand in /home/you/calc:"
+            f" `git switch main && git merge quarterdeck/{session_id[:8]}`"
+        )

@@ -19,7 +19,7 @@ from textual.pilot import Pilot
 from agents.demo.workspace import copy_demo_workspace
 from agents.team import Team, bundled_team, load_team
 from app.console import QuarterdeckApp
-from app.wiring.console_boot import Boot
+from app.wiring.console_boot import Boot, Run
 from screens.confirm import ConfirmScreen
 from screens.messages import LogAdvanced
 from screens.replay import ReplayScreen
@@ -53,7 +53,7 @@ async def running_console(tmp_path: Path) -> AsyncIterator[Console]:
     """The console running the demo's first task; yields once an approval is waiting."""
     workspace = tmp_path / "ws"
     copy_demo_workspace(workspace)
-    boot = Boot(db=str(tmp_path / "q.db"), runs=[("Fix the failing test", _team(), workspace)])
+    boot = Boot(db=str(tmp_path / "q.db"), runs=[Run("Fix the failing test", _team(), workspace)])
     seen: list[Message] = []
     app = QuarterdeckApp(boot, tick_s=None)
     async with app.run_test(size=(140, 44), message_hook=seen.append) as pilot:

@@ -20,14 +20,14 @@ import pytest
 from textual.message import Message
 from textual.notifications import Notify
 from textual.pilot import Pilot
-from textual.widgets import Input, Select
+from textual.widgets import Checkbox, Input, Select
 
 from agents.auth.grants import add_grant, narrowed_rule
 from agents.auth.requests import Decision, ToolKind, ToolRequest
 from agents.demo.workspace import copy_demo_workspace
 from agents.team import bundled_team
 from app.console import QuarterdeckApp
-from app.wiring.console_boot import Boot
+from app.wiring.console_boot import Boot, Run
 from app.wiring.store import policy_file
 from screens.approval_details import ApprovalDetailsScreen
 from screens.confirm import ConfirmScreen
@@ -124,7 +124,7 @@ async def test_no_flow_touches_the_database_on_the_loop(
     imported = await asyncio.to_thread(_history, db)
     await asyncio.to_thread(_grant, workspace)
     guard = install(monkeypatch)
-    boot = Boot(db=str(db), runs=[("Fix the failing test", _team(), workspace)])
+    boot = Boot(db=str(db), runs=[Run("Fix the failing test", _team(), workspace)])
     app = QuarterdeckApp(boot, tick_s=None)
     notes: list[str] = []
 
@@ -206,6 +206,8 @@ async def test_no_flow_touches_the_database_on_the_loop(
         if shown():
             await pilot.press("y")
         await wait_for(pilot, lambda: sid not in app.running_here(), "the cancel")
+        await pilot.press("W")  # its worktree: the log is read on a thread (it has none)
+        await wait_for(pilot, lambda: any("works in place" in n for n in notes), "no worktree")
 
         # A review of the ended session: the diff read on a thread, a comment, the other base,
         # and a request for changes, which starts a follow-up session here.
@@ -250,11 +252,15 @@ async def test_no_flow_touches_the_database_on_the_loop(
         assert screen is not None
         screen.query_one("#workspace", Input).value = str(second)
         screen.query_one("#team", Select).value = str(bundled_team("demo-team.toml"))
+        screen.query_one("#worktree", Checkbox).value = True  # in a git worktree of its own
         await pilot.press("ctrl+s")
         new = lambda: [s for s in app.running_here() if s not in before | {sid}]  # noqa: E731
         await wait_for(pilot, lambda: bool(new()), "the new session")
         chosen = lambda: dashboard.selected_session  # noqa: E731
         await wait_for(pilot, lambda: (c := chosen()) is not None and [c.session_id] == new(), "it")
+        await pilot.press("W")  # its worktree, read from the log and git on threads
+        ended_first = lambda: any("ended once it has ended" in n for n in notes)  # noqa: E731
+        await wait_for(pilot, ended_first, "its worktree's state")
         await pilot.press("ctrl+q")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "quit, asked")
         await pilot.press("y")

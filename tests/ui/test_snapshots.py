@@ -17,18 +17,21 @@ from screens.review import ReviewScreen
 from screens.search import SearchScreen
 from screens.session_actions import rollback_text
 from screens.widgets.status_bar import StatusBar
+from screens.worktree_end import WorktreeEndScreen
 from tests.ui.conftest import ready, scene_app
 from tests.ui.review_scene import FixedReview, review_draft
 from tests.ui.scenes import (
     PROJECT,
     S1,
     S2,
+    RefusingEnder,
     SceneLauncher,
     costly,
     drifted,
     needs_login,
     talked_to,
     working,
+    worktree_status,
 )
 
 SnapCompare = Any
@@ -217,3 +220,21 @@ def test_review_a_file_with_hunks_and_a_comment(snap_compare: SnapCompare) -> No
         await ready(pilot)
 
     assert snap_compare(scene_app(working()), run_before=review, terminal_size=(120, 40))
+
+
+def test_worktree_end_with_a_refused_merge_shown_inline(snap_compare: SnapCompare) -> None:
+    async def refuse(pilot: Pilot[int]) -> None:
+        await ready(pilot)
+        modal = WorktreeEndScreen(RefusingEnder(), worktree_status(), title="Add a --json flag")
+        pilot.app.push_screen(modal)
+        await pilot.pause()
+        await pilot.press("m")
+        for _ in range(500):  # bounded: the refusal comes from a worker
+            await pilot.pause(0.01)
+            if modal.error:
+                break
+        else:
+            raise AssertionError("the modal showed no refusal")
+        await ready(pilot)
+
+    assert snap_compare(scene_app(working()), run_before=refuse, terminal_size=(120, 40))

@@ -55,6 +55,11 @@ REQUIRED_KINDS = {
     "workspace.drift",
     "budget.reached",
     "budget.raised",
+    "worktree.created",
+    "worktree.kept",
+    "worktree.merged",
+    "worktree.discarded",
+    "worktree.refused",
 }
 
 

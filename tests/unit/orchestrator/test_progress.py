@@ -32,6 +32,7 @@ from sessions.schema.session import (
     SessionStateChanged,
 )
 from sessions.schema.tools import ToolIntent, ToolResult
+from sessions.schema.worktree import WorktreeCreated
 from sessions.store.record import Record
 
 if TYPE_CHECKING:
@@ -286,3 +287,18 @@ def test_each_agents_own_session_id_is_kept_for_resume() -> None:
     ]
     progress = fold_progress(SID, _records(*_created(), *started))
     assert dict(progress.acp_sessions) == {"planner-1": "p-1", "implementer-1": "i-2"}
+
+
+def test_a_session_started_in_a_worktree_resumes_in_it() -> None:
+    made = WorktreeCreated(
+        repo="/src/calc",
+        path="/src/.quarterdeck-worktrees/calc/s-1",
+        workspace="/src/.quarterdeck-worktrees/calc/s-1",
+        branch="quarterdeck/s-1",
+        base_branch="main",
+        base_commit="c0ffee" * 6 + "c0ff",
+    )
+    created = SessionCreated(title="t", workspace=made.workspace, context=CONTEXT)
+    progress = fold_progress(SID, _records(created, made))
+    assert progress.worktree == made  # the resumed runner takes its end checkpoint too
+    assert fold_progress(SID, _records(created)).worktree is None

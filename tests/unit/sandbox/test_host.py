@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import stat
+import tempfile
 from pathlib import Path
 
 import pytest
 
 from agents.sandbox.host import SandboxHost
+from agents.sandbox.plan import linked_repository
 from agents.sandbox.probe import Probe, probe_bwrap
 from agents.team import SandboxSettings, Team
+from tests.unit.worktrees.support import git_config, make_repo, sh
 
 WORKING = Probe(
     available=True, path="/usr/bin/bwrap", version="bubblewrap 0.8.0", network_isolation=True
@@ -106,3 +109,24 @@ def test_the_probe_passes_its_self_test_here() -> None:
     probe = probe_bwrap()
     assert probe.available, probe.reason
     assert probe.version is not None and probe.version.startswith("bubblewrap")
+
+
+def test_a_linked_worktrees_repository_is_readable_even_under_tmp(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    git_config(tmp_path, monkeypatch)
+    with tempfile.TemporaryDirectory(dir="/tmp") as name:
+        root = Path(name).resolve()
+        repo = make_repo(root / "repo")
+        sh(repo, "worktree", "add", "--quiet", "-b", "side", str(root / "wt"))
+        (root / "wt" / "sub").mkdir()
+        assert linked_repository(root / "wt" / "sub") == repo / ".git"
+        assert linked_repository(repo) is None  # the main checkout: its .git is a directory
+        assert linked_repository(root) is None
+        confinement = _host(tmp_path, WORKING).confine(
+            SandboxSettings(), workspace=root / "wt", env={"HOME": str(tmp_path)}
+        )
+    assert confinement.mounts is not None
+    # Read-only: the agent runs `git diff`, and can never rewrite the repository's refs or hooks.
+    assert repo / ".git" in confinement.mounts.readable
+    assert repo / ".git" not in confinement.mounts.writable
