@@ -68,7 +68,7 @@ from sessions.schema.base import SYSTEM_SESSION
 from sessions.schema.session import TERMINAL_STATES, SessionState
 from sessions.store.record import Record
 
-__all__ = ["Event", "Folder", "fold", "parse_event", "reduce", "timeline_entry"]
+__all__ = ["Event", "Folder", "fold", "parse_event", "policy_status", "reduce", "timeline_entry"]
 
 
 _ACTIVE = frozenset({SessionState.RUNNING, SessionState.AWAITING_APPROVAL})
@@ -93,6 +93,7 @@ class Folder:
         self._pending = state.pending
         self._last_seq = state.last_seq
         self._frozen: ConsoleView | None = state
+        self._queue_stale = False
 
     @property
     def last_seq(self) -> int:
@@ -122,6 +123,14 @@ class Folder:
         s.updated_ts = record.ts
         return True
 
+    def replace(self, view: SessionView) -> None:
+        """Put ``view`` in place of the session with its id: a session folded apart (from
+        its own records, on a worker) takes the place of its outline."""
+        self._sessions[view.session_id] = view
+        self._dirty.pop(view.session_id, None)
+        self._frozen = None
+        self._queue_stale = True
+
     def session(self, session_id: str) -> SessionView | None:
         """The frozen session so far, or ``None`` if no record of it has been folded."""
         found = self._sessions.get(session_id)
@@ -130,7 +139,7 @@ class Folder:
     def view(self) -> ConsoleView:
         """The frozen console so far (the same object until another record is folded)."""
         if self._frozen is None:
-            queue_changed = False
+            queue_changed, self._queue_stale = self._queue_stale, False
             for draft in self._dirty.values():
                 queue_changed |= draft.queue_changed
                 draft.queue_changed = False
@@ -162,6 +171,14 @@ class Folder:
         draft.touch()
         self._dirty[record.session_id] = draft
         return draft
+
+
+def policy_status(records: Iterable[Record]) -> PolicyStatus:
+    """The policy status the records leave, in order (reloads, rejections and decisions)."""
+    status = PolicyStatus()
+    for record in records:
+        status = _policy(status, parse_event(record))
+    return status
 
 
 def fold(records: Iterable[Record], state: ConsoleView | None = None) -> ConsoleView:
@@ -252,6 +269,8 @@ def _apply(s: SessionDraft, event: Event, record: Record) -> None:
             _set(a, AgentState.IDLE)
             a.last_error = None
             a.sandbox = event.sandbox.kind if event.sandbox is not None else ""
+            if s.agents_started is not None:  # an outline counts what its projection counts
+                s.agents_started += 1
         case ev.AgentControlled():
             paused = event.action == "pause"
             _set(s.agent(event.agent_id), AgentState.PAUSED if paused else AgentState.IDLE)
