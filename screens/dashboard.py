@@ -85,6 +85,7 @@ class DashboardScreen(ReportsFailedWorkers, SessionActions, PolicyActions, Scree
         open_replay: OpenReplay,
         keymap: dict[str, str] | None = None,
         search: Searcher | None = None,
+        load_session: Callable[[str], None] | None = None,
     ) -> None:
         super().__init__()
         self.keymap = keymap or {}
@@ -102,8 +103,12 @@ class DashboardScreen(ReportsFailedWorkers, SessionActions, PolicyActions, Scree
         """Runs a search (on a worker thread); None: this console cannot search."""
         self.last_query = ""
         """The query the search screen ran last, offered again when it reopens."""
+        self.load_session = load_session
+        """Folds a session shown for the first time (on a thread); None: nothing to fold."""
         self.timeline_filter = TimelineFilter()
         self._shown: str | None = None
+        self._asked: str | None = None
+        """The shown session, once it was asked to be folded (asked once while shown)."""
         self.interrupted: frozenset[str] = frozenset()
         """Unfinished sessions no live process runs (``p`` resumes them here)."""
         self.painted = asyncio.Event()
@@ -131,8 +136,17 @@ class DashboardScreen(ReportsFailedWorkers, SessionActions, PolicyActions, Scree
     def apply(self, changes: Changes) -> None:
         """Show what the bridge folded: the new view and the new timeline rows."""
         self.refresh_view()
-        if self._shown is not None and self._shown in changes.entries:
+        if self._shown is None:
+            return
+        if self._shown in changes.folded:  # folded just now: its whole timeline is new
+            self._show_timeline(self._shown)
+        elif self._shown in changes.entries:
             self.query_one(SessionTimeline).extend(changes.entries[self._shown])
+
+    @property
+    def folding(self) -> bool:
+        """The shown session is still being folded: its agents and timeline are not shown."""
+        return self._shown is not None and self.model.folding(self._shown) != "folded"
 
     def refresh_view(self, *, force: bool = False) -> None:
         """Redraw every widget from the model's current view (``force``: even if unchanged,
@@ -152,14 +166,25 @@ class DashboardScreen(ReportsFailedWorkers, SessionActions, PolicyActions, Scree
 
     def _select(self, session_id: str | None) -> None:
         session = self.model.view.session(session_id) if session_id else None
-        self.query_one(AgentGrid).show(session)
+        loading = session_id is not None and self.model.folding(session_id) != "folded"
+        self.query_one(AgentGrid).show(session, loading=loading)
         if session_id != self._shown:
-            self._shown = session_id
-            timeline = self.query_one(SessionTimeline)
-            timeline.set_entries(self.model.timeline(session_id) if session_id else [])
-            timeline.border_title = "Timeline"
-            if session is not None:
-                timeline.border_title = f"Timeline · {session.title or session_id}"
+            self._shown, self._asked = session_id, None
+            self.show_loading(session_id or "", done=0, total=0, finished=True)
+            self._show_timeline(session_id)
+        if session_id and loading and self._asked != session_id and self.load_session:
+            self._asked = session_id  # folded on a thread; a fold that fails is not retried
+            self.load_session(session_id)  # until the session is shown again
+
+    def _show_timeline(self, session_id: str | None) -> None:
+        """The shown session's rows (none while it is folded), titled with the session."""
+        timeline = self.query_one(SessionTimeline)
+        timeline.set_entries(self.model.timeline(session_id) if session_id else [])
+        session = self.model.view.session(session_id) if session_id else None
+        timeline.border_title = "Timeline"
+        if session is not None:
+            loading = " · loading…" if self.folding else ""
+            timeline.border_title = f"Timeline · {session.title or session_id}{loading}"
 
     def show_interrupted(self, interrupted: frozenset[str]) -> None:
         """Mark the sessions a dead process left unfinished (and unmark resumed ones)."""
@@ -167,11 +192,19 @@ class DashboardScreen(ReportsFailedWorkers, SessionActions, PolicyActions, Scree
             self.interrupted = interrupted
             self.refresh_view(force=True)
 
-    def show_progress(self, text: str) -> None:
-        """Say in the status bar how far the history has loaded (empty: loaded)."""
+    def show_loading(
+        self, session_id: str, *, done: int, total: int, finished: bool = False
+    ) -> None:
+        """Say in the status bar how far the shown session is folded (nothing once it is)."""
+        text = ""
+        session = self.model.view.session(session_id) if session_id else None
+        if not finished and session_id == self._shown and session is not None:
+            percent = 100 * done // max(1, total)
+            text = f"loading {session.title or session_id[:8]} {percent}%"
         bar = self.query_one(StatusBar)
-        bar.progress_text = text
-        bar.show(self.model.view, force=True)
+        if text != bar.progress_text:
+            bar.progress_text = text
+            bar.show(self.model.view, force=True)
 
     @property
     def selected_session(self) -> SessionView | None:

@@ -17,7 +17,7 @@ class StatusBar(Static):
         self._shown: tuple[str, str, str] | None = None
         self._text = ""
         self.progress_text = ""
-        """Shown while the history loads (``"loading history 40%"``)."""
+        """Shown while the shown session is folded (``"loading fix the tests 40%"``)."""
 
     def show(self, view: ConsoleView, *, force: bool = False) -> None:
         """Redraw from ``view``."""
