@@ -74,9 +74,16 @@ class Boot:
 
             return MemorySource(self.records)
         from app.bridge import DatabaseSource
-        from app.wiring.store import open_database
+        from sessions.store.data_keys import read_state
+        from sessions.store.engine import open_engine
 
-        return DatabaseSource(open_database(self.db, create=True))
+        engine = open_engine(self.db)
+        if read_state(engine) is not None:  # encrypted: its key comes from the keyring
+            engine.dispose()
+            from app.wiring.store import open_database  # loads the policy's modules too
+
+            engine = open_database(self.db)
+        return DatabaseSource(engine)
 
     async def open_async(self, source: LogSource | None = None) -> Opened:
         """:meth:`open` on a worker thread."""
