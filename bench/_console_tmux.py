@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shlex
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -181,17 +182,6 @@ def floor(pane: Tmux) -> float:
     return seen
 
 
-def loaded_rss(pane: Tmux, argv: list[str], mark: str, settle_s: float = 1.0) -> tuple[float, ...]:
-    """Start ``argv``, wait for ``mark`` (the history folded and shown), let it settle; the
-    seconds it took, and the RSS then and at its peak (MiB)."""
-    started = pane.start(argv)
-    seen = pane.wait_for(mark, timeout=300) - started
-    time.sleep(settle_s)
-    rss, peak = pane.rss_mb()
-    pane.stop()
-    return seen, rss, peak
-
-
 def keys_answer(pane: Tmux, argv: list[str], listed: str) -> tuple[float, float]:
     """Start ``argv``, wait for ``listed`` on the screen (the sessions list painted), then
     press ``?`` and wait for the help screen: seconds from the start to each."""
@@ -203,8 +193,43 @@ def keys_answer(pane: Tmux, argv: list[str], listed: str) -> tuple[float, float]
     return shown, answered
 
 
-OPENED_MARK = " rules "
-"""In the status bar once the runtime has loaded the policy: the console is fully open."""
+POLICY_LOADS = (
+    "SELECT count(*) FROM event WHERE session_id = '_system'"
+    " AND kind IN ('policy.reloaded', 'policy.rejected')"
+)
+
+
+def policy_loads(db: Path) -> int:
+    """How many times a runtime has recorded loading the policy into ``db``: each console does
+    once, when it has opened (its runtime built, after the sessions list is painted)."""
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        return int(conn.execute(POLICY_LOADS).fetchone()[0])
+    finally:
+        conn.close()
+
+
+def wait_opened(db: Path, loads: int, timeout: float = 300.0) -> float:
+    """Poll ``db`` until a console has recorded a policy load past ``loads``; the time then.
+    (A mark on the screen would not do: the status bar shows the policy from the log's earlier
+    loads as soon as the list is painted.)"""
+    deadline = time.perf_counter() + timeout
+    while policy_loads(db) <= loads:
+        if time.perf_counter() > deadline:
+            raise TimeoutError("the console never opened")
+        time.sleep(0.02)
+    return time.perf_counter()
+
+
+def opened_rss(pane: Tmux, argv: list[str], db: Path, settle_s: float = 0.5) -> float:
+    """Start ``argv`` on ``db``, wait until it has opened, let it settle; its RSS (MiB)."""
+    loads = policy_loads(db)
+    pane.start(argv)
+    wait_opened(db, loads)
+    time.sleep(settle_s)
+    rss, _ = pane.rss_mb()
+    pane.stop()
+    return rss
 
 
 IDLE_AFTER_S = 3.0
@@ -213,15 +238,22 @@ first full pass after the fold are part of opening, not of idling."""
 
 
 def folded_then_idle(
-    pane: Tmux, argv: list[str], mark: str, *, settle_s: float = 1.0, idle_s: float = 10.0
+    pane: Tmux,
+    argv: list[str],
+    db: Path,
+    mark: str,
+    *,
+    settle_s: float = 1.0,
+    idle_s: float = 10.0,
 ) -> tuple[float, ...]:
-    """Start ``argv``, wait for ``mark`` (the shown session folded) and for the console to be
-    fully open, let it settle; the seconds until ``mark``, the RSS then and at its peak
-    (MiB), and the CPU it uses over ``idle_s`` from :data:`IDLE_AFTER_S` after opening, with
-    nothing happening (% of one core)."""
+    """Start ``argv`` on ``db``, wait for ``mark`` (the shown session folded) and for the
+    console to have opened, let it settle; the seconds until ``mark``, the RSS then and at its
+    peak (MiB), and the CPU it uses over ``idle_s`` from :data:`IDLE_AFTER_S` after opening,
+    with nothing happening (% of one core)."""
+    loads = policy_loads(db)
     started = pane.start(argv)
     seen = pane.wait_for(mark, timeout=300) - started
-    opened = pane.wait_for(OPENED_MARK, timeout=300)
+    opened = wait_opened(db, loads)
     time.sleep(settle_s)
     rss, peak = pane.rss_mb()
     time.sleep(max(0.0, opened + IDLE_AFTER_S - time.perf_counter()))

@@ -41,8 +41,9 @@ percentiles: medians of each run's percentile; first paint: of three times as ma
 Why these harnesses. First paint, opening a history, memory and idle CPU need a fresh process
 and a real terminal: the ``console`` command refuses to run without one, and the terminal
 driver's start-up is part of what a user waits for; tmux's ``capture-pane`` is polled every
-5 ms (the floor shows the cost). Idle CPU is read from ``/proc`` 3 s after the console has
-opened (its policy shown), when nothing is left to do but wait.
+5 ms (the floor shows the cost). A console has opened when its runtime has recorded loading
+the policy in the database; idle CPU is read from ``/proc`` from 3 s after that, when nothing
+is left to do but wait.
 Key latency runs in-process under Textual's ``run_test``: the load must reach the bridge through
 the store's subscription, as in a console driving sessions, which only an in-process writer
 does; and a frame hook (``_console_rig.FrameDriver``, which renders every frame to the escape
@@ -70,7 +71,6 @@ from bench._console_live import keypress_latency, replay_to_end
 from bench._console_rig import build_db, median, percentile, settle_env, team
 from bench._console_tmux import (
     CONSOLE_MARK,
-    OPENED_MARK,
     TRIVIAL_MARK,
     Tmux,
     console_argv,
@@ -79,7 +79,7 @@ from bench._console_tmux import (
     floor,
     folded_then_idle,
     keys_answer,
-    loaded_rss,
+    opened_rss,
     trivial_argv,
     trivial_idle,
 )
@@ -163,8 +163,10 @@ def measure_history(pane: Tmux, db: Path, empty: Path, idle_s: float) -> Figures
     session is folded, its RSS then and its CPU idle; the trivial app idle; the console's RSS
     on an empty database."""
     listed, answered = keys_answer(pane, console_argv(db), SESSION_MARK)
-    folded, rss, peak, idle = folded_then_idle(pane, console_argv(db), AGENT_MARK, idle_s=idle_s)
-    _, empty_rss, _ = loaded_rss(pane, console_argv(empty), OPENED_MARK, settle_s=0.5)
+    folded, rss, peak, idle = folded_then_idle(
+        pane, console_argv(db), db, AGENT_MARK, idle_s=idle_s
+    )
+    empty_rss = opened_rss(pane, console_argv(empty), empty)
     return {
         "history_list_s": listed,
         "history_load_s": answered,
