@@ -182,15 +182,17 @@ def floor(pane: Tmux) -> float:
     return seen
 
 
-def keys_answer(pane: Tmux, argv: list[str], listed: str) -> tuple[float, float]:
+def keys_answer(pane: Tmux, argv: list[str], listed: str) -> tuple[float, float, float]:
     """Start ``argv``, wait for ``listed`` on the screen (the sessions list painted), then
-    press ``?`` and wait for the help screen: seconds from the start to each."""
+    press ``?`` and wait for the help screen: seconds from the start to each, and from the
+    key to its answer."""
     started = pane.start(argv)
-    shown = pane.wait_for(listed, timeout=300) - started
+    shown = pane.wait_for(listed, timeout=300)
+    pressed = time.perf_counter()
     pane.press("?")
-    answered = pane.wait_for(HELP_MARK, timeout=60) - started
+    answered = pane.wait_for(HELP_MARK, timeout=60)
     pane.stop()
-    return shown, answered
+    return shown - started, answered - started, answered - pressed
 
 
 POLICY_LOADS = (

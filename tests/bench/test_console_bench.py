@@ -38,6 +38,7 @@ FIGURES = {
     "console_empty_rss_mb",
     "empty_rss_ratio",
     "history_list_s",
+    "history_key_s",
     "history_load_s",
     "history_fold_s",
     "history_load_ratio",
