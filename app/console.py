@@ -25,13 +25,17 @@ from app.console_settings import Settings
 from app.spend import DaySpend
 from screens.confirm import ConfirmScreen
 from screens.dashboard import DashboardScreen
-from screens.messages import HistoryProgress, LogAdvanced
+from screens.messages import LogAdvanced, SessionLoading
 from screens.stylesheets import FirstScreen, first_stylesheets
 from screens.worker_errors import ReportsFailedWorkers
 from sessions.readmodel.console_model import Alert, AlertThrottle, ConsoleModel
 
 FIRST_FRAME_WAIT_S = 1.0
 """How long the console waits for its first complete frame before opening the database."""
+
+LEASES_EVERY_S = 5.0
+"""How often the tick reads the lease table for interrupted sessions (a lease lives 30 s:
+reading it every second woke a thread and a connection for nothing)."""
 
 if TYPE_CHECKING:
     from agents.supervisor.actions import Supervisor
@@ -84,6 +88,9 @@ class QuarterdeckApp(ReportsFailedWorkers, App[int]):
         self._throttle = AlertThrottle()
         self.day_spend = DaySpend(self, clock=clock, read=self.spend_since)
         """Today's spend across sessions, for the status bar (read on a worker)."""
+        self._leases_read = 0.0
+        self._not_live: frozenset[str] = frozenset()
+        """The sessions the last look at the leases found (or could not tell) not live."""
         self.closed = asyncio.Event()
         """Set once every session, agent, worker and the store have been stopped."""
         self.theme = self.settings.console.theme
@@ -106,6 +113,7 @@ class QuarterdeckApp(ReportsFailedWorkers, App[int]):
             open_replay=self.open_replay,
             keymap=dict(self.settings.keymap),
             search=self.search,
+            load_session=self.load_session,
         )
 
     @property
@@ -167,13 +175,19 @@ class QuarterdeckApp(ReportsFailedWorkers, App[int]):
 
     @work(group="boot", exclusive=True)
     async def start_console(self) -> None:
-        """Open the database and the policy, load the history, then start the sessions."""
+        """Open the database and paint the sessions list from its projections, then open the
+        policy and the runtime, follow the log and start the sessions."""
         dashboard = self.dashboard
         if dashboard is not None:  # let the first frame finish, keys and all (bounded wait)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(dashboard.painted.wait(), FIRST_FRAME_WAIT_S)
-        try:  # on a thread: the imports alone (SQLAlchemy, the agents) take a third of a second
-            opened = await self.boot.open_async()
+        try:  # on threads: the imports alone (SQLAlchemy, the agents) take a third of a second
+            source = await self.boot.open_source_async()
+            from app.bridge import Bridge  # loaded by the thread already
+
+            self.bridge = Bridge(self, source, self.model)
+            await self.bridge.seed()  # the sessions list: keys answer from here on
+            opened = await self.boot.open_async(source)
         except Exception as exc:  # nothing to show or run without it: say why, exit 1
             self.failure = f"cannot open the console: {exc}"
             self.exit(return_code=1)
@@ -185,9 +199,6 @@ class QuarterdeckApp(ReportsFailedWorkers, App[int]):
             dashboard.opened = True
         for problem in opened.problems:
             self.notify(problem, title="Policy", severity="error", timeout=30)
-        from app.bridge import Bridge  # loaded by the thread already
-
-        self.bridge = Bridge(self, opened.source, self.model)
         await self.bridge.start()
         if opened.runtime is not None:
             opened.runtime.start_workers()
@@ -207,12 +218,20 @@ class QuarterdeckApp(ReportsFailedWorkers, App[int]):
         for alert in self._throttle.admit(message.changes.alerts, time.monotonic()):
             self.alert(alert)
 
-    def on_history_progress(self, message: HistoryProgress) -> None:
+    def on_session_loading(self, message: SessionLoading) -> None:
         dashboard = self.dashboard
-        if dashboard is None or not dashboard.is_mounted:
-            return
-        percent = 100 * message.done // max(1, message.total)
-        dashboard.show_progress("" if message.finished else f"loading history {percent}%")
+        if dashboard is not None and dashboard.is_mounted:
+            dashboard.show_loading(
+                message.session_id,
+                done=message.done,
+                total=message.total,
+                finished=message.finished,
+            )
+
+    def load_session(self, session_id: str) -> None:
+        """Fold a session the dashboard shows, if only its outline is known (on a thread)."""
+        if self.bridge is not None:
+            self.bridge.load(session_id)
 
     def alert(self, alert: Alert) -> None:
         """Call for attention at once (an approval arrived): a notification and the bell."""
@@ -233,11 +252,17 @@ class QuarterdeckApp(ReportsFailedWorkers, App[int]):
         self.attention.check(self.model.view, self.clock(), interrupted=interrupted)
 
     def _tick(self) -> None:
-        """Every second: fresh ages and waiting times, interrupted sessions, what is due."""
+        """Every second: fresh ages and waiting times, what is due, and every few seconds
+        the interrupted sessions."""
         dashboard = self.dashboard
         if dashboard is not None and dashboard.is_mounted and self.screen is dashboard:
             dashboard.refresh_view(force=True)
-        self.check_interrupted()
+        now = time.monotonic()
+        if now - self._leases_read >= LEASES_EVERY_S:
+            self._leases_read = now
+            self.check_interrupted()
+        else:
+            self.check_attention(self._not_live)
         self.day_spend.check()
 
     def check_interrupted(self) -> None:
@@ -289,7 +314,8 @@ class QuarterdeckApp(ReportsFailedWorkers, App[int]):
             for s in self.model.view.sessions
             if s.state in UNFINISHED and s.session_id not in checked
         }
-        self.check_attention(found | unknown)
+        self._not_live = found | unknown
+        self.check_attention(self._not_live)
 
     # -- quit ---------------------------------------------------------------------------------
 

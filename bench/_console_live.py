@@ -36,10 +36,12 @@ def console_app(boot: Boot) -> QuarterdeckApp:
 
 
 async def loaded(app: QuarterdeckApp) -> None:
-    """Wait until the console has folded its history and drawn it."""
+    """Wait until live updates flow and the shown session is folded and drawn."""
     while app.bridge is None:
         await asyncio.sleep(0.005)
     await app.bridge.loaded.wait()
+    while (dashboard := app.dashboard) is not None and dashboard.folding:
+        await asyncio.sleep(0.005)
     await asyncio.sleep(0.2)
 
 

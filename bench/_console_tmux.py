@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shlex
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -23,6 +24,8 @@ TRIVIAL = HERE / "_console_trivial.py"
 TRIVIAL_MARK = "trivial textual app"
 CONSOLE_MARK = "Approve"
 """In the dashboard's footer, the last line drawn: the first frame is complete."""
+HELP_MARK = "Quarterdeck keys"
+"""The help screen's heading: ``?`` was answered."""
 POLL_S = 0.005
 
 
@@ -91,6 +94,21 @@ class Tmux:
         status = Path(f"/proc/{self.pid()}/status").read_text()
         fields = dict(line.split(":", 1) for line in status.splitlines())
         return _kib(fields["VmRSS"]) / 1024, _kib(fields["VmHWM"]) / 1024
+
+    def cpu_s(self) -> float:
+        """CPU seconds (user and system) the pane's process has used so far."""
+        fields = Path(f"/proc/{self.pid()}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def idle_cpu(self, span_s: float) -> float:
+        """The pane process's CPU over the next ``span_s`` seconds, in % of one core."""
+        before, started = self.cpu_s(), time.perf_counter()
+        time.sleep(span_s)
+        return 100 * (self.cpu_s() - before) / (time.perf_counter() - started)
+
+    def press(self, key: str) -> None:
+        """Type ``key`` into the pane (a tmux key name: ``?``, ``Escape``)."""
+        self.tmux("send-keys", "-t", "bench", key)
 
     def stop(self) -> None:
         """End the process we started (tmux 3.3a may not reap it: we do not rely on it)."""
@@ -164,12 +182,93 @@ def floor(pane: Tmux) -> float:
     return seen
 
 
-def loaded_rss(pane: Tmux, argv: list[str], mark: str, settle_s: float = 1.0) -> tuple[float, ...]:
-    """Start ``argv``, wait for ``mark`` (the history folded and shown), let it settle; the
-    seconds it took, and the RSS then and at its peak (MiB)."""
+def keys_answer(pane: Tmux, argv: list[str], listed: str) -> tuple[float, float, float]:
+    """Start ``argv``, wait for ``listed`` on the screen (the sessions list painted), then
+    press ``?`` and wait for the help screen: seconds from the start to each, and from the
+    key to its answer."""
+    started = pane.start(argv)
+    shown = pane.wait_for(listed, timeout=300)
+    pressed = time.perf_counter()
+    pane.press("?")
+    answered = pane.wait_for(HELP_MARK, timeout=60)
+    pane.stop()
+    return shown - started, answered - started, answered - pressed
+
+
+POLICY_LOADS = (
+    "SELECT count(*) FROM event WHERE session_id = '_system'"
+    " AND kind IN ('policy.reloaded', 'policy.rejected')"
+)
+
+
+def policy_loads(db: Path) -> int:
+    """How many times a runtime has recorded loading the policy into ``db``: each console does
+    once, when it has opened (its runtime built, after the sessions list is painted)."""
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        return int(conn.execute(POLICY_LOADS).fetchone()[0])
+    finally:
+        conn.close()
+
+
+def wait_opened(db: Path, loads: int, timeout: float = 300.0) -> float:
+    """Poll ``db`` until a console has recorded a policy load past ``loads``; the time then.
+    (A mark on the screen would not do: the status bar shows the policy from the log's earlier
+    loads as soon as the list is painted.)"""
+    deadline = time.perf_counter() + timeout
+    while policy_loads(db) <= loads:
+        if time.perf_counter() > deadline:
+            raise TimeoutError("the console never opened")
+        time.sleep(0.02)
+    return time.perf_counter()
+
+
+def opened_rss(pane: Tmux, argv: list[str], db: Path, settle_s: float = 0.5) -> float:
+    """Start ``argv`` on ``db``, wait until it has opened, let it settle; its RSS (MiB)."""
+    loads = policy_loads(db)
+    pane.start(argv)
+    wait_opened(db, loads)
+    time.sleep(settle_s)
+    rss, _ = pane.rss_mb()
+    pane.stop()
+    return rss
+
+
+IDLE_AFTER_S = 3.0
+"""How long after opening nothing is happening any more: the first ticks and the collector's
+first full pass after the fold are part of opening, not of idling."""
+
+
+def folded_then_idle(
+    pane: Tmux,
+    argv: list[str],
+    db: Path,
+    mark: str,
+    *,
+    settle_s: float = 1.0,
+    idle_s: float = 10.0,
+) -> tuple[float, ...]:
+    """Start ``argv`` on ``db``, wait for ``mark`` (the shown session folded) and for the
+    console to have opened, let it settle; the seconds until ``mark``, the RSS then and at its
+    peak (MiB), and the CPU it uses over ``idle_s`` from :data:`IDLE_AFTER_S` after opening,
+    with nothing happening (% of one core)."""
+    loads = policy_loads(db)
     started = pane.start(argv)
     seen = pane.wait_for(mark, timeout=300) - started
+    opened = wait_opened(db, loads)
     time.sleep(settle_s)
     rss, peak = pane.rss_mb()
+    time.sleep(max(0.0, opened + IDLE_AFTER_S - time.perf_counter()))
+    idle = pane.idle_cpu(idle_s)
     pane.stop()
-    return seen, rss, peak
+    return seen, rss, peak, idle
+
+
+def trivial_idle(pane: Tmux, *, idle_s: float = 10.0) -> float:
+    """The trivial app's CPU with nothing happening, as :func:`folded_then_idle` measures."""
+    pane.start(trivial_argv())
+    pane.wait_for(TRIVIAL_MARK)
+    time.sleep(IDLE_AFTER_S)
+    idle = pane.idle_cpu(idle_s)
+    pane.stop()
+    return idle

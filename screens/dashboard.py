@@ -23,6 +23,7 @@ from textual.screen import Screen
 from textual.widgets import OptionList
 
 from screens import stylesheets
+from screens.approval_actions import ApprovalActions
 from screens.confirm import ConfirmScreen
 from screens.policy_actions import PolicyActions
 from screens.session_actions import SessionActions
@@ -41,7 +42,6 @@ from sessions.readmodel.views import PendingApprovalView, SessionView
 if TYPE_CHECKING:
     from textual.command import Provider
 
-    from agents.approvals.broker import Outcome
     from agents.supervisor.actions import Supervisor
     from screens.review_state import ReviewDraft
     from screens.search import OpenReplay, Searcher
@@ -54,7 +54,9 @@ def console_commands() -> type[Provider]:
     return ConsoleCommands
 
 
-class DashboardScreen(ReportsFailedWorkers, SessionActions, PolicyActions, Screen[None]):
+class DashboardScreen(
+    ReportsFailedWorkers, ApprovalActions, SessionActions, PolicyActions, Screen[None]
+):
     """What ``quarterdeck`` opens on: everything live, every key one action."""
 
     CSS_PATH = stylesheets.DASHBOARD
@@ -89,6 +91,7 @@ class DashboardScreen(ReportsFailedWorkers, SessionActions, PolicyActions, Scree
         open_replay: OpenReplay,
         keymap: dict[str, str] | None = None,
         search: Searcher | None = None,
+        load_session: Callable[[str], None] | None = None,
     ) -> None:
         super().__init__()
         self.keymap = keymap or {}
@@ -106,8 +109,12 @@ class DashboardScreen(ReportsFailedWorkers, SessionActions, PolicyActions, Scree
         """Runs a search (on a worker thread); None: this console cannot search."""
         self.last_query = ""
         """The query the search screen ran last, offered again when it reopens."""
+        self.load_session = load_session
+        """Folds a session shown for the first time (on a thread); None: nothing to fold."""
         self.timeline_filter = TimelineFilter()
         self._shown: str | None = None
+        self._asked: str | None = None
+        """The shown session, once it was asked to be folded (asked once while shown)."""
         self.interrupted: frozenset[str] = frozenset()
         """Unfinished sessions no live process runs (``p`` resumes them here)."""
         self.review_drafts: dict[str, ReviewDraft] = {}
@@ -137,8 +144,17 @@ class DashboardScreen(ReportsFailedWorkers, SessionActions, PolicyActions, Scree
     def apply(self, changes: Changes) -> None:
         """Show what the bridge folded: the new view and the new timeline rows."""
         self.refresh_view()
-        if self._shown is not None and self._shown in changes.entries:
+        if self._shown is None:
+            return
+        if self._shown in changes.folded:  # folded just now: its whole timeline is new
+            self._show_timeline(self._shown)
+        elif self._shown in changes.entries:
             self.query_one(SessionTimeline).extend(changes.entries[self._shown])
+
+    @property
+    def folding(self) -> bool:
+        """The shown session is still being folded: its agents and timeline are not shown."""
+        return self._shown is not None and self.model.folding(self._shown) != "folded"
 
     def refresh_view(self, *, force: bool = False) -> None:
         """Redraw every widget from the model's current view (``force``: even if unchanged,
@@ -158,15 +174,26 @@ class DashboardScreen(ReportsFailedWorkers, SessionActions, PolicyActions, Scree
 
     def _select(self, session_id: str | None) -> SessionView | None:
         session = self.model.view.session(session_id) if session_id else None
-        self.query_one(AgentGrid).show(session)
+        loading = session_id is not None and self.model.folding(session_id) != "folded"
+        self.query_one(AgentGrid).show(session, loading=loading)
         if session_id != self._shown:
-            self._shown = session_id
-            timeline = self.query_one(SessionTimeline)
-            timeline.set_entries(self.model.timeline(session_id) if session_id else [])
-            timeline.border_title = "Timeline"
-            if session is not None:
-                timeline.border_title = f"Timeline · {session.title or session_id}"
+            self._shown, self._asked = session_id, None
+            self.show_loading(session_id or "", done=0, total=0, finished=True)
+            self._show_timeline(session_id)
+        if session_id and loading and self._asked != session_id and self.load_session:
+            self._asked = session_id  # folded on a thread; a fold that fails is not retried
+            self.load_session(session_id)  # until the session is shown again
         return session
+
+    def _show_timeline(self, session_id: str | None) -> None:
+        """The shown session's rows (none while it is folded), titled with the session."""
+        timeline = self.query_one(SessionTimeline)
+        timeline.set_entries(self.model.timeline(session_id) if session_id else [])
+        session = self.model.view.session(session_id) if session_id else None
+        timeline.border_title = "Timeline"
+        if session is not None:
+            loading = " · loading…" if self.folding else ""
+            timeline.border_title = f"Timeline · {session.title or session_id}{loading}"
 
     def show_interrupted(self, interrupted: frozenset[str]) -> None:
         """Mark the sessions a dead process left unfinished (and unmark resumed ones)."""
@@ -174,11 +201,19 @@ class DashboardScreen(ReportsFailedWorkers, SessionActions, PolicyActions, Scree
             self.interrupted = interrupted
             self.refresh_view(force=True)
 
-    def show_progress(self, text: str) -> None:
-        """Say in the status bar how far the history has loaded (empty: loaded)."""
+    def show_loading(
+        self, session_id: str, *, done: int, total: int, finished: bool = False
+    ) -> None:
+        """Say in the status bar how far the shown session is folded (nothing once it is)."""
+        text = ""
+        session = self.model.view.session(session_id) if session_id else None
+        if not finished and session_id == self._shown and session is not None:
+            percent = 100 * done // max(1, total)
+            text = f"loading {session.title or session_id[:8]} {percent}%"
         bar = self.query_one(StatusBar)
-        bar.progress_text = text
-        bar.show(self.model.view, force=True)
+        if text != bar.progress_text:
+            bar.progress_text = text
+            bar.show(self.model.view, force=True)
 
     def show_spend(self, today: tuple[Money, ...]) -> None:
         """Say in the status bar what every session cost today (read on a worker)."""
@@ -227,92 +262,6 @@ class DashboardScreen(ReportsFailedWorkers, SessionActions, PolicyActions, Scree
         if self.supervisor is None:
             self.notify("The console is still starting.", severity="warning")
         return self.supervisor
-
-    def action_answer(self, outcome: str) -> None:
-        """Answer the highlighted approval; "always" answers show their rule first, and
-        denying a human review asks for the changes wanted."""
-        approval = self._approval()
-        if approval is not None:
-            from agents.approvals.broker import Outcome
-
-            # A human reviewer's verdict is asked as an approval by "reviewer" itself (agents
-            # are "<role>-<n>"): deny is "request changes", and its words are the feedback.
-            review = approval.agent_id == approval.role == "reviewer"
-            self.answer(approval.approval_id, Outcome(outcome), review=review)
-
-    @work(group="answers", exit_on_error=False, name="answering an approval")
-    async def answer(self, approval_id: str, outcome: Outcome, *, review: bool = False) -> None:
-        """Answer one approval (asking to confirm the rule of an "always" or "never", and for
-        the comments of a review sent back)."""
-        supervisor = self._supervisor()
-        if supervisor is None:
-            return
-        from agents.approvals.broker import Outcome
-        from agents.auth.grants import GrantError
-        from agents.supervisor.actions import SupervisorError
-
-        reason = ""
-        if review and outcome is Outcome.DENIED:
-            from screens.message import MessageScreen
-
-            note = "The implementer gets these comments as the feedback of its next attempt."
-            ask = MessageScreen("Request changes", note, placeholder="what must change")
-            comments = await self.app.push_screen_wait(ask)
-            if comments is None:
-                return
-            reason = comments
-        if outcome in (Outcome.APPROVED_ALWAYS, Outcome.DENIED_ALWAYS):
-            try:
-                rule = await asyncio.to_thread(supervisor.proposal, approval_id, outcome)
-            except (GrantError, SupervisorError) as exc:
-                self.notify(f"No standing rule is possible: {exc}", severity="error")
-                return
-            verb = "allow" if outcome is Outcome.APPROVED_ALWAYS else "deny"
-            body = f"This rule will be added to {supervisor.policy_path}:\n\n{rule}"
-            confirm = ConfirmScreen(f"Always {verb} this?", body, yes=f"Add rule and {verb}")
-            if not await self.app.push_screen_wait(confirm):
-                return
-        try:
-            done = await supervisor.answer(approval_id, outcome, reason=reason)
-        except (GrantError, SupervisorError) as exc:
-            self.notify(str(exc), severity="error", timeout=8)
-            return
-        added = f" · added {done.added_rule}" if done.added_rule else ""
-        self.notify(f"{outcome.value.replace('_', ' ')}{added}", title=approval_id[:8], timeout=2.5)
-
-    @work(group="details")
-    async def action_details(self) -> None:
-        """The full request of the highlighted approval, with its diff; answer from there."""
-        approval = self._approval()
-        if approval is None:
-            return
-        from agents.supervisor.actions import liveness
-
-        session = self.model.view.session(approval.session_id)
-        from screens.approval_details import ApprovalDetails, ApprovalDetailsScreen
-
-        details = ApprovalDetails(
-            approval_id=approval.approval_id,
-            session_id=approval.session_id,
-            session_title=session.title if session else "",
-            agent_id=approval.agent_id,
-            role=approval.role,
-            tool=approval.tool,
-            summary=approval.summary,
-            command=approval.command,
-            paths=approval.paths,
-            cwd=approval.cwd,
-            risk=approval.risk,
-            rule_id=approval.rule_id,
-            reason=approval.reason,
-            diff=approval.diff,
-            policy_hash=self.model.view.policy.hash,
-            requested_ts=approval.requested_ts,
-            waiting=liveness(approval.owner),
-        )
-        outcome = await self.app.push_screen_wait(ApprovalDetailsScreen(details, self.clock()))
-        if outcome is not None:
-            self.answer(approval.approval_id, outcome)
 
     # -- sessions -----------------------------------------------------------------------------
 

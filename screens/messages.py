@@ -1,4 +1,4 @@
-"""Messages from the bridge to the screens: the log moved on, or history is loading."""
+"""Messages from the bridge to the screens: the log moved on, or a session is loading."""
 
 from __future__ import annotations
 
@@ -16,14 +16,16 @@ class LogAdvanced(Message):
         """The new view, the new timeline rows per session and the alerts."""
 
 
-class HistoryProgress(Message):
-    """Loading the log's history: ``done`` of ``total`` records folded so far."""
+class SessionLoading(Message):
+    """A session shown for the first time is being folded: ``done`` of ``total`` records."""
 
-    def __init__(self, done: int, total: int, *, finished: bool = False) -> None:
+    def __init__(self, session_id: str, done: int, total: int, *, finished: bool = False) -> None:
         super().__init__()
+        self.session_id = session_id
+        """The session being folded."""
         self.done = done
         """Records folded so far."""
         self.total = total
-        """Records to fold (the log's size when loading began)."""
+        """Records to fold (the session's count when loading began)."""
         self.finished = finished
-        """The history is loaded: live updates follow."""
+        """The fold is over (adopted, stopped or failed)."""

@@ -136,6 +136,9 @@ class ApprovalBroker:
         self._clock = clock
         self._user = user or getpass.getuser()
         self._pending: dict[str, tuple[PendingApproval, asyncio.Future[Resolution]]] = {}
+        self._waiting = asyncio.Event()
+        """Set while this process has a request waiting (answers from elsewhere are looked
+        for only then)."""
         self._listeners: list[Listener] = []
 
     def subscribe(self, listener: Listener) -> None:
@@ -201,6 +204,7 @@ class ApprovalBroker:
         )
         future: asyncio.Future[Resolution] = asyncio.get_running_loop().create_future()
         self._pending[approval.approval_id] = (approval, future)
+        self._waiting.set()
         self._tell(RequestAdded(approval))
         try:
             return await asyncio.wait_for(asyncio.shield(future), timeout)
@@ -291,6 +295,8 @@ class ApprovalBroker:
         entry = self._pending.pop(approval_id, None)
         if entry is None:
             raise ApprovalError(f"approval {approval_id!r} was already answered")
+        if not self._pending:
+            self._waiting.clear()
         approval, future = entry
         resolution = replace(resolution, approval_id=approval_id)
         if record:
@@ -332,10 +338,24 @@ class ApprovalBroker:
         return applied
 
     async def follow_external(self, stop: asyncio.Event, *, interval_s: float = 0.25) -> None:
-        """Poll for answers from other terminals until ``stop`` is set (a worker's body)."""
+        """Poll for answers from other terminals until ``stop`` is set (a worker's body): every
+        ``interval_s`` while a request of this process waits, not at all while none does."""
         while not stop.is_set():
+            if not self._pending:
+                await _first_of(stop, self._waiting)
+                continue
             await self.sync_external()
             try:
                 await asyncio.wait_for(stop.wait(), interval_s)
             except TimeoutError:
                 continue
+
+
+async def _first_of(*events: asyncio.Event) -> None:
+    """Wait until one of ``events`` is set."""
+    waits = [asyncio.ensure_future(event.wait()) for event in events]
+    try:
+        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for wait in waits:
+            wait.cancel()

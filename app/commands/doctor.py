@@ -29,7 +29,6 @@ PACKAGES = (
     "sqlmodel",
     "agent-client-protocol",
     "keyring",
-    "watchfiles",
     "tenacity",
 )
 """The distributions Quarterdeck cannot run without, reported with their versions."""

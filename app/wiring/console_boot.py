@@ -1,5 +1,6 @@
 """What the console opens: a database (and the runtime that drives sessions in it), or a fixed
-list of records (snapshot tests, benchmarks). Runs on a worker thread after the first paint."""
+list of records (snapshot tests, benchmarks). Runs on worker threads after the first paint:
+first the database alone, whose projections paint the sessions list, then the runtime."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ if TYPE_CHECKING:
     from agents.supervisor.actions import Supervisor
     from agents.team import Team
     from agents.worktrees.create import Worktree
-    from app.bridge import LogSource
+    from app.log_sources import LogSource
     from app.wiring.runtime import Runtime
     from sessions.store.record import Record
     from sessions.store.search import SearchHit, SearchQuery
@@ -71,23 +72,51 @@ class Boot:
     """Show these records and nothing else (no database, no runtime): tests and benchmarks."""
     _memory_index: sqlite3.Connection | None = field(default=None, repr=False)
 
-    async def open_async(self) -> Opened:
-        """:meth:`open` on a worker thread."""
-        return await asyncio.to_thread(self.open)
+    async def open_source_async(self) -> LogSource:
+        """:meth:`open_source` on a worker thread."""
+        return await asyncio.to_thread(self.open_source)
 
-    def open(self) -> Opened:
-        """Open the database, the policy and the runtime that can drive sessions."""
+    def open_source(self) -> LogSource:
+        """The records to show: the database (made if missing, opened with its key when
+        encrypted), before the runtime — its projections paint the first screen."""
         if self.records is not None:
-            from app.bridge import MemorySource
+            from app.log_sources import MemorySource
 
-            return Opened(source=MemorySource(self.records))
+            return MemorySource(self.records)
+        from app.log_sources import DatabaseSource
+        from sessions.store.data_keys import read_state
+        from sessions.store.engine import open_engine
+
+        engine = open_engine(self.db)
+        if read_state(engine) is not None:  # encrypted: its key comes from the keyring
+            engine.dispose()
+            from app.wiring.store import open_database  # loads the policy's modules too
+
+            engine = open_database(self.db)
+        return DatabaseSource(engine)
+
+    async def open_async(self, source: LogSource | None = None) -> Opened:
+        """:meth:`open` on a worker thread."""
+        return await asyncio.to_thread(self.open, source)
+
+    def open(self, source: LogSource | None = None) -> Opened:
+        """Open the policy and the runtime that can drive sessions, with ``source`` (from
+        :meth:`open_source`; opened here when ``None``) reading through the runtime's store."""
+        source = source if source is not None else self.open_source()
+        if self.records is not None:
+            return Opened(source=source)
         from agents.supervisor.actions import Supervisor
-        from app.bridge import DatabaseSource
         from app.commands.recover import team_for
+        from app.log_sources import DatabaseSource
         from app.paths import config_dir
         from app.wiring.runtime import build_runtime
 
-        runtime, loaded = build_runtime(self.db, policy=self.policy)
+        try:
+            runtime, loaded = build_runtime(self.db, policy=self.policy)
+        except BaseException:
+            if isinstance(source, DatabaseSource):
+                source.engine.dispose()
+            raise
         if self.on_ask is not None:
             runtime.answer_asks(self.on_ask)  # wait: answers nothing
         problems = [f"policy {loaded.path}: {e}" for e in loaded.errors]
@@ -102,7 +131,8 @@ class Boot:
             resolve_team=lambda progress: team_for(progress, None),
             config_dir=config_dir(),
         )
-        source = DatabaseSource(runtime.store.engine, runtime.store)
+        if isinstance(source, DatabaseSource):
+            source.use(runtime.store)
         return Opened(
             source=source, supervisor=supervisor, runtime=runtime, runs=self.runs, problems=problems
         )

@@ -11,28 +11,31 @@ from sessions.readmodel.views import SessionView
 
 
 class AgentGrid(Grid):
-    """A grid of :class:`AgentPanel`; shows a hint when the session has no agents yet."""
+    """A grid of :class:`AgentPanel`; a hint instead while there are none to show."""
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._session: SessionView | None = None
+        self._loading = False
         self._panels: dict[str, AgentPanel] = {}
+        self._hint = Static(self._hint_text(), classes="agents-empty")
 
     def compose(self) -> ComposeResult:
-        yield self._hint_widget()  # in the first frame, not mounted after it
+        yield self._hint  # in the first frame, not mounted after it
 
-    def show(self, session: SessionView | None) -> None:
-        """Show the agents of ``session`` (``None``: nothing selected)."""
-        if session is self._session:
+    def show(self, session: SessionView | None, *, loading: bool = False) -> None:
+        """Show the agents of ``session`` (``None``: nothing selected; ``loading``: it is
+        being folded, its agents come when it is)."""
+        if session is self._session and loading == self._loading:
             return
-        changed_session = (session and session.session_id) != (
+        changed = (session and session.session_id) != (
             self._session and self._session.session_id
-        )
-        self._session = session
-        if changed_session:
-            self.remove_children()
+        ) or loading != self._loading
+        self._session, self._loading = session, loading
+        if changed:
+            self.remove_children(AgentPanel)
             self._panels = {}
-        agents = session.agents if session is not None else ()
+        agents = session.agents if session is not None and not loading else ()
         new = []
         for agent in agents:
             panel = self._panels.get(agent.agent_id)
@@ -42,11 +45,10 @@ class AgentGrid(Grid):
             else:
                 panel.update_agent(agent)
         if new:
-            for hint in self.query(".agents-empty"):
-                hint.remove()
             self.mount_all(new)
-        if not agents and (changed_session or not self.children):
-            self._hint()
+        if changed or new:
+            self._hint.display = not self._panels
+            self._hint.update(self._hint_text())
         self._columns()
 
     def _columns(self) -> None:
@@ -58,16 +60,15 @@ class AgentGrid(Grid):
     def on_resize(self) -> None:
         self._columns()
 
-    def _hint(self) -> None:
-        if not self.query(".agents-empty"):
-            self.mount(self._hint_widget())
-
-    def _hint_widget(self) -> Static:
-        if self._session is not None:
-            text = "No agents yet.\n[$text-muted]They appear here as the session starts them.[/]"
-        else:
-            text = (
-                "No session selected.\n[$text-muted]Press [b]n[/b] to start one here, or run "
-                "`quarterdeck run TASK` or `quarterdeck demo` in a shell.[/]"
+    def _hint_text(self) -> str:
+        if self._loading:
+            return (
+                "Loading this session…\n"
+                "[$text-muted]Its agents and timeline show once its events are folded.[/]"
             )
-        return Static(text, classes="agents-empty")
+        if self._session is not None:
+            return "No agents yet.\n[$text-muted]They appear here as the session starts them.[/]"
+        return (
+            "No session selected.\n[$text-muted]Press [b]n[/b] to start one here, or run "
+            "`quarterdeck run TASK` or `quarterdeck demo` in a shell.[/]"
+        )

@@ -19,7 +19,7 @@ class StatusBar(Static):
         self._shown: tuple[str, str, str] | None = None
         self._text = ""
         self.progress_text = ""
-        """Shown while the history loads (``"loading history 40%"``)."""
+        """Shown while the shown session is folded (``"loading fix the tests 40%"``)."""
         self.day_spend: tuple[Money, ...] = ()
         """What every session's agents cost today (read from the log's projection)."""
         self._session: SessionView | None = None

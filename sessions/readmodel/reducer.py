@@ -53,16 +53,23 @@ from dataclasses import replace
 from typing import assert_never, cast
 
 from sessions import schema as ev
+from sessions.readmodel.draft_steps import (
+    agent_of,
+    approval_requested,
+    approval_resolved,
+    handoff,
+    learn_role,
+    requested,
+    set_state,
+    usage,
+)
 from sessions.readmodel.events import Event, parse_event
-from sessions.readmodel.timeline import named, timeline_entry
-from sessions.readmodel.usage import RunCost, with_cost
-from sessions.readmodel.view_builders import AgentDraft, SessionDraft
+from sessions.readmodel.timeline import timeline_entry
+from sessions.readmodel.view_builders import SessionDraft
 from sessions.readmodel.views import (
     AgentState,
     CheckpointRef,
     ConsoleView,
-    OpenCall,
-    PendingApprovalView,
     PolicyStatus,
     QueuedMessage,
     SessionView,
@@ -72,7 +79,7 @@ from sessions.schema.base import SYSTEM_SESSION
 from sessions.schema.session import TERMINAL_STATES, SessionState
 from sessions.store.record import Record
 
-__all__ = ["Event", "Folder", "fold", "parse_event", "reduce", "timeline_entry"]
+__all__ = ["Event", "Folder", "fold", "parse_event", "policy_status", "reduce", "timeline_entry"]
 
 
 _ACTIVE = frozenset({SessionState.RUNNING, SessionState.AWAITING_APPROVAL})
@@ -97,6 +104,7 @@ class Folder:
         self._pending = state.pending
         self._last_seq = state.last_seq
         self._frozen: ConsoleView | None = state
+        self._queue_stale = False
 
     @property
     def last_seq(self) -> int:
@@ -117,7 +125,7 @@ class Folder:
         if record.session_id == SYSTEM_SESSION:
             return True
         s = self._draft(record)
-        actor = _agent_of(s, event, record)  # before the result of a call closes it
+        actor = agent_of(s, event, record)  # before the result of a call closes it
         if event is not None:
             _apply(s, event, record)
         if actor is not None:
@@ -125,6 +133,14 @@ class Folder:
         s.event_count += 1
         s.updated_ts = record.ts
         return True
+
+    def replace(self, view: SessionView) -> None:
+        """Put ``view`` in place of the session with its id: a session folded apart (from
+        its own records, on a worker) takes the place of its outline."""
+        self._sessions[view.session_id] = view
+        self._dirty.pop(view.session_id, None)
+        self._frozen = None
+        self._queue_stale = True
 
     def session(self, session_id: str) -> SessionView | None:
         """The frozen session so far, or ``None`` if no record of it has been folded."""
@@ -134,7 +150,7 @@ class Folder:
     def view(self) -> ConsoleView:
         """The frozen console so far (the same object until another record is folded)."""
         if self._frozen is None:
-            queue_changed = False
+            queue_changed, self._queue_stale = self._queue_stale, False
             for draft in self._dirty.values():
                 queue_changed |= draft.queue_changed
                 draft.queue_changed = False
@@ -166,6 +182,14 @@ class Folder:
         draft.touch()
         self._dirty[record.session_id] = draft
         return draft
+
+
+def policy_status(records: Iterable[Record]) -> PolicyStatus:
+    """The policy status the records leave, in order (reloads, rejections and decisions)."""
+    status = PolicyStatus()
+    for record in records:
+        status = _policy(status, parse_event(record))
+    return status
 
 
 def fold(records: Iterable[Record], state: ConsoleView | None = None) -> ConsoleView:
@@ -213,10 +237,10 @@ def _apply(s: SessionDraft, event: Event, record: Record) -> None:
             a.add_output(event.text, "message")
         case ev.ToolCallRequested():
             if not event.announced:
-                _requested(s, event)
+                requested(s, event)
         case ev.ToolResult():
             if (call := s.open_calls.pop(event.call_id, None)) is not None:
-                _set(s.agent(call.agent_id), AgentState.THINKING)
+                set_state(s.agent(call.agent_id), AgentState.THINKING)
         case (
             ev.PolicyDecided()
             | ev.PolicyReloaded()
@@ -238,13 +262,13 @@ def _apply(s: SessionDraft, event: Event, record: Record) -> None:
         ):
             pass  # the timeline shows them (the console asks the supervisor for a worktree)
         case ev.AgentThought() | ev.AgentPlan():
-            _set(s.agent(event.agent_id), AgentState.THINKING)
+            set_state(s.agent(event.agent_id), AgentState.THINKING)
         case ev.ToolOutput():
             if (call := s.open_call(event.call_id)) is not None:
                 s.agent(call.agent_id).add_output(event.text, event.call_id)
         case ev.ToolIntent():
             if (call := s.open_call(event.call_id)) is not None:
-                _set(s.agent(call.agent_id), AgentState.RUNNING_TOOL, call.tool)
+                set_state(s.agent(call.agent_id), AgentState.RUNNING_TOOL, call.tool)
         case ev.SessionCreated():
             s.title, s.workspace, s.team = event.title, event.workspace, event.team
             s.created_ts = record.ts
@@ -254,7 +278,7 @@ def _apply(s: SessionDraft, event: Event, record: Record) -> None:
         case ev.SessionFinished():
             for agent_id, agent in list(s.agents.items()):
                 if agent.state not in _STUCK:
-                    _set(s.agent(agent_id), AgentState.DONE)
+                    set_state(s.agent(agent_id), AgentState.DONE)
                 if agent.queued:
                     s.agent(agent_id).queued = ()
             s.state = s.finished_outcome = event.outcome
@@ -262,30 +286,34 @@ def _apply(s: SessionDraft, event: Event, record: Record) -> None:
         case ev.AgentStarted():
             a = s.agent(event.agent_id)
             a.role, a.backend, a.attempts = event.role, event.backend, s.role_attempt(event.role)
-            _set(a, AgentState.IDLE)
+            set_state(a, AgentState.IDLE)
             a.last_error = None
             a.sandbox = event.sandbox.kind if event.sandbox is not None else ""
             a.context_used = a.context_size = None
+            if s.agents_started is not None:  # an outline counts what its projection counts
+                s.agents_started += 1
         case ev.AgentUsage():
-            _usage(s.agent(event.agent_id), event)
+            usage(s.agent(event.agent_id), event)
         case ev.AgentControlled():
             paused = event.action == "pause"
-            _set(s.agent(event.agent_id), AgentState.PAUSED if paused else AgentState.IDLE)
+            set_state(s.agent(event.agent_id), AgentState.PAUSED if paused else AgentState.IDLE)
         case ev.AgentStopped():
             a = s.agent(event.agent_id)
             if a.state not in _STUCK:  # stopping a failed agent leaves it failed
-                _set(a, AgentState.DONE if event.stop_reason in _DONE_REASONS else AgentState.IDLE)
+                set_state(
+                    a, AgentState.DONE if event.stop_reason in _DONE_REASONS else AgentState.IDLE
+                )
             a.tail_open = None  # a turn's end also ends its last output line
         case ev.AgentFailed():
             a = s.agent(event.agent_id)
-            _set(a, AgentState.NEEDS_LOGIN if event.login_required else AgentState.FAILED)
+            set_state(a, AgentState.NEEDS_LOGIN if event.login_required else AgentState.FAILED)
             a.last_error = event.error
         case ev.ApprovalRequested():
-            _approval_requested(s, event, record)
+            approval_requested(s, event, record)
         case ev.ApprovalResolved():
-            _approval_resolved(s, event)
+            approval_resolved(s, event)
         case ev.HandoffMade():
-            _handoff(s, event)
+            handoff(s, event)
         case ev.RetryScheduled():
             role = event.operation.removesuffix(" turn")
             for a in s.role_agents(role) if role != event.operation else ():
@@ -306,93 +334,10 @@ def _apply(s: SessionDraft, event: Event, record: Record) -> None:
             s.drifted += event.total
         case ev.HumanMessage():
             a = s.agent(event.agent_id)
-            _learn_role(a, s, event.role)
+            learn_role(a, s, event.role)
             a.queued = (*a.queued, QueuedMessage(event.message_id, event.text, event.by))
         case ev.HumanMessageDelivered() | ev.HumanMessageDropped():
             a = s.agent(event.agent_id)
             a.queued = tuple(m for m in a.queued if m.message_id != event.message_id)
         case _:
             assert_never(event)
-
-
-def _set(agent: AgentDraft, state: AgentState, tool: str | None = None) -> None:
-    agent.state, agent.current_tool = state, tool
-
-
-def _usage(a: AgentDraft, event: ev.AgentUsage) -> None:
-    a.context_used = event.used if event.used is not None else a.context_used
-    a.context_size = event.size if event.size is not None else a.context_size
-    if event.cost is not None and event.currency:
-        run = RunCost(event.acp_session_id or "", event.currency, event.cost)
-        a.costs = with_cost(a.costs, run)
-
-
-def _requested(s: SessionDraft, event: ev.ToolCallRequested) -> None:
-    label = f"{event.tool} {event.command or ' '.join(event.paths) or event.title}".strip()
-    s.add_call(OpenCall(event.call_id, event.agent_id, label))
-    a = s.agent(event.agent_id)
-    _learn_role(a, s, event.role or "")
-    _set(a, AgentState.RUNNING_TOOL, label)
-
-
-def _approval_requested(s: SessionDraft, event: ev.ApprovalRequested, record: Record) -> None:
-    s.add_pending(
-        PendingApprovalView(
-            approval_id=event.approval_id,
-            session_id=s.session_id,
-            agent_id=event.agent_id,
-            role=event.role,
-            tool=event.tool,
-            summary=event.summary,
-            command=event.command,
-            diff=event.diff,
-            risk=event.risk,
-            requested_ts=record.ts,
-            requested_seq=record.seq,
-            rule_id=event.rule_id,
-            paths=tuple(event.paths),
-            cwd=event.cwd,
-            reason=event.reason,
-            owner=event.owner,
-        )
-    )
-    a = s.agent(event.agent_id)
-    _learn_role(a, s, event.role)
-    _set(a, AgentState.AWAITING_APPROVAL, f"{event.tool} {event.command or event.summary}".strip())
-
-
-def _approval_resolved(s: SessionDraft, event: ev.ApprovalResolved) -> None:
-    asked = next((p for p in s.pending if p.approval_id == event.approval_id), None)
-    if asked is None:
-        return
-    s.drop_pending(asked)
-    a = s.agent(asked.agent_id)
-    still_waiting = any(p.agent_id == a.agent_id for p in s.pending)
-    state = AgentState.AWAITING_APPROVAL if still_waiting else AgentState.RUNNING_TOOL
-    _set(a, state, a.current_tool or asked.tool)
-
-
-def _handoff(s: SessionDraft, event: ev.HandoffMade) -> None:
-    s.role_attempts.pop(event.to_role, None)  # the latest handoff goes last
-    s.role_attempts[event.to_role] = event.attempt
-    if event.to_role == "implementer":
-        s.attempt = event.attempt
-    for a in s.role_agents(event.to_role):
-        a.attempts = event.attempt
-
-
-def _learn_role(agent: AgentDraft, s: SessionDraft, role: str) -> None:
-    """Name the role of an agent first seen without ``agent.started``, with its attempt."""
-    if not agent.role and role:
-        agent.role, agent.attempts = role, s.role_attempt(role)
-
-
-def _agent_of(s: SessionDraft, event: Event | None, record: Record) -> str | None:
-    """The agent whose activity this record is: named in the payload, by its call, or its actor."""
-    agent_id = named(event, "agent_id")
-    if agent_id is not None:
-        return agent_id
-    call_id = named(event, "call_id")
-    if call_id is not None and (call := s.open_call(call_id)) is not None:
-        return call.agent_id
-    return record.actor if s.has_agent(record.actor) else None

@@ -185,6 +185,7 @@ class SessionDraft:
         "_frozen",
         "_pending_t",
         "agents",
+        "agents_started",
         "attempt",
         "created_ts",
         "drifted",
@@ -223,6 +224,7 @@ class SessionDraft:
         self.escalations = view.escalations
         self.drifted = view.drifted
         self.role_attempts = dict(view.role_attempts)
+        self.agents_started = view.agents_started
         self.open_calls: dict[str, OpenCall] = {}
         for call in view.open_calls:
             self.open_calls.setdefault(call.call_id, call)  # a call id's first entry is used
@@ -309,5 +311,6 @@ class SessionDraft:
                 drifted=self.drifted,
                 role_attempts=tuple(self.role_attempts.items()),
                 open_calls=tuple(self.open_calls.values()),
+                agents_started=self.agents_started,
             )
         return self._frozen

@@ -194,6 +194,10 @@ class SessionView:
     open_calls: tuple[OpenCall, ...] = ()
     """Gate-side calls without a result yet: tool events that carry only a ``call_id`` find
     their agent here. Entries leave on ``tool.result``."""
+    agents_started: int | None = None
+    """Set while only the session's projection is known (the console folds a session when it
+    is first shown): how many agents it started. ``agents`` then holds only those that live
+    records named, and the fields the projection lacks keep their defaults. ``None``: folded."""
 
     def agent(self, agent_id: str) -> AgentView | None:
         """The agent with this id, or ``None`` if the session has not seen it."""

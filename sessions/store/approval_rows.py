@@ -66,7 +66,8 @@ _COLUMNS = (
 )
 
 
-def _view(row: Any, cipher: PayloadCipher | None) -> ApprovalView:
+def approval_view(row: Any, cipher: PayloadCipher | None) -> ApprovalView:
+    """A row of :func:`approvals_query`, its sealed columns opened with ``cipher``."""
     values = dict(zip(_COLUMNS, row, strict=True))
     key = (values["approval_id"],)
     for column in SEALED_COLUMNS["approval"]:
@@ -75,38 +76,41 @@ def _view(row: Any, cipher: PayloadCipher | None) -> ApprovalView:
     return ApprovalView(**values)
 
 
-def _select() -> Any:
+def approvals_query() -> Any:
+    """Every approval of the projection, for :func:`approval_view`."""
     return select(*(APPROVAL_TABLE.c[name] for name in _COLUMNS))
 
 
 def pending_approvals(engine: Engine) -> list[ApprovalView]:
     """Every unanswered approval in the database, oldest first."""
-    query = _select().where(APPROVAL_TABLE.c.state == "pending")
+    query = approvals_query().where(APPROVAL_TABLE.c.state == "pending")
     query = query.order_by(APPROVAL_TABLE.c.requested_seq)
     with engine.connect() as conn:
         rows = conn.execute(query).all()
     cipher = cipher_for(engine)
-    return [_view(row, cipher) for row in rows]
+    return [approval_view(row, cipher) for row in rows]
 
 
 def approvals_by_id(engine: Engine, approval_ids: list[str]) -> list[ApprovalView]:
     """The approvals with these ids (those that exist)."""
     if not approval_ids:
         return []
-    query = _select().where(APPROVAL_TABLE.c.approval_id.in_(approval_ids))
+    query = approvals_query().where(APPROVAL_TABLE.c.approval_id.in_(approval_ids))
     with engine.connect() as conn:
         rows = conn.execute(query).all()
     cipher = cipher_for(engine)
-    return [_view(row, cipher) for row in rows]
+    return [approval_view(row, cipher) for row in rows]
 
 
 def find_approval(engine: Engine, prefix: str) -> ApprovalView:
     """The one approval whose id starts with ``prefix``."""
-    query = _select().where(APPROVAL_TABLE.c.approval_id.like(like_prefix(prefix), escape="\\"))
+    query = approvals_query().where(
+        APPROVAL_TABLE.c.approval_id.like(like_prefix(prefix), escape="\\")
+    )
     with engine.connect() as conn:
         rows = conn.execute(query.limit(6)).all()
     cipher = cipher_for(engine)
-    found = [_view(row, cipher) for row in rows]
+    found = [approval_view(row, cipher) for row in rows]
     exact = [a for a in found if a.approval_id == prefix]
     if exact:
         return exact[0]

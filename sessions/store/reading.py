@@ -48,7 +48,7 @@ class SessionSummary:
     sealed: bool = False
 
 
-def _revealer(engine: Engine, stored: bool) -> Callable[[Any], Record]:
+def revealer(engine: Engine, stored: bool) -> Callable[[Any], Record]:
     """Rows into records, decrypting sealed payloads unless ``stored`` asks for the bytes."""
     make = Record._make
     if stored:
@@ -87,8 +87,30 @@ def load_session(
         rows = raw.cursor().execute(sql, params).fetchall()
     finally:
         raw.close()
-    make = _revealer(engine, stored)
+    make = revealer(engine, stored)
     return [make(row) for row in rows]
+
+
+_SESSION_CHUNK = (
+    "SELECT seq, session_id, session_seq, ts, actor, kind, schema_version, payload, prev_hash,"
+    " hash FROM event WHERE session_id = ? AND session_seq > ? ORDER BY session_seq LIMIT ?"
+)
+
+
+def iter_session(engine: Engine, session_id: str, *, chunk: int = 5000) -> Iterator[list[Record]]:
+    """One session's records in order, ``chunk`` at a time (decrypted): a console folds a
+    session it shows without holding all its records at once. Each chunk is read from the
+    records committed by then, so the chunks end at the session's last record at some moment;
+    any record after it is committed after that moment."""
+    make = revealer(engine, False)
+    raw = engine.raw_connection()
+    try:
+        after = 0
+        while rows := raw.cursor().execute(_SESSION_CHUNK, (session_id, after, chunk)).fetchall():
+            yield [make(row) for row in rows]
+            after = rows[-1][2]
+    finally:
+        raw.close()
 
 
 def iter_log(
@@ -97,7 +119,7 @@ def iter_log(
     """The whole chain in ``seq`` order, read in chunks so memory stays flat (decrypted unless
     ``stored``: verification works on the stored bytes)."""
     after = start_seq - 1
-    make = _revealer(engine, stored)
+    make = revealer(engine, stored)
     while True:
         query = (
             select(*_COLUMNS)
@@ -120,7 +142,7 @@ def read_after(engine: Engine, seq: int, limit: int) -> list[Record]:
     query = select(*_COLUMNS).where(EVENT_TABLE.c.seq > seq).order_by(EVENT_TABLE.c.seq)
     with engine.connect() as conn:
         rows = conn.execute(query.limit(limit)).all()
-    make = _revealer(engine, False)
+    make = revealer(engine, False)
     return [make(row) for row in rows]
 
 
@@ -155,6 +177,15 @@ def list_sessions(engine: Engine, *, keyless: bool = False) -> list[SessionSumma
     without a cipher raises :class:`~sessions.store.crypto.KeyMissingError`, unless ``keyless``
     asks for the summaries without them (``sealed`` set).
     """
+    query = sessions_query().order_by(SESSION_TABLE.c.created_ts, SESSION_TABLE.c.session_id)
+    with engine.connect() as conn:
+        rows = conn.execute(query).all()
+    cipher = cipher_for(engine)
+    return [session_summary(row, cipher, keyless=keyless) for row in rows]
+
+
+def sessions_query() -> Any:
+    """The projection's rows of every session but the system one, for :func:`session_summary`."""
     query: Any = select(
         SESSION_TABLE.c.session_id,
         SESSION_TABLE.c.title,
@@ -166,15 +197,13 @@ def list_sessions(engine: Engine, *, keyless: bool = False) -> list[SessionSumma
         SESSION_TABLE.c.agents,
         SESSION_TABLE.c.workspace,
     )
-    query = query.where(SESSION_TABLE.c.session_id != SYSTEM_SESSION)
-    query = query.order_by(SESSION_TABLE.c.created_ts, SESSION_TABLE.c.session_id)
-    with engine.connect() as conn:
-        rows = conn.execute(query).all()
-    cipher = cipher_for(engine)
-    return [_summary(row, cipher, keyless) for row in rows]
+    return query.where(SESSION_TABLE.c.session_id != SYSTEM_SESSION)
 
 
-def _summary(row: Any, cipher: PayloadCipher | None, keyless: bool) -> SessionSummary:
+def session_summary(
+    row: Any, cipher: PayloadCipher | None, *, keyless: bool = False
+) -> SessionSummary:
+    """A row of :func:`sessions_query`, its sealed columns opened with ``cipher``."""
     session_id, title, state, created, updated, events, pending, agents, workspace = row
     key = (session_id,)
     sealed = False
@@ -243,5 +272,5 @@ def records_of_kinds(
         query = query.where(EVENT_TABLE.c.session_id == session_id)
     with engine.connect() as conn:
         rows = conn.execute(query.order_by(EVENT_TABLE.c.seq)).all()
-    make = _revealer(engine, False)
+    make = revealer(engine, False)
     return [make(row) for row in rows]

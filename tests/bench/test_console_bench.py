@@ -37,7 +37,14 @@ FIGURES = {
     "rss_ratio",
     "console_empty_rss_mb",
     "empty_rss_ratio",
+    "history_list_s",
+    "history_key_s",
     "history_load_s",
+    "history_fold_s",
+    "history_load_ratio",
+    "idle_cpu_pct",
+    "trivial_idle_cpu_pct",
+    "idle_cpu_ratio",
     "key_stress_p50_ms",
     "key_stress_p99_ms",
     "passed",
@@ -48,7 +55,7 @@ FIGURES = {
 @pytest.mark.skipif(shutil.which("tmux") is None, reason="the benchmark needs tmux")
 def test_the_console_benchmark_prints_every_figure(tmp_path: Path) -> None:
     args = ["--json", "--runs", "1", "--events", "400", "--agents", "2", "--rate", "20"]
-    args += ["--stress-rate", "40"]
+    args += ["--stress-rate", "40", "--idle-s", "0.2"]
     done = subprocess.run(
         [sys.executable, str(BENCH), *args, "--load-s", "0.3", "--dir", str(tmp_path)],
         capture_output=True,
@@ -60,4 +67,11 @@ def test_the_console_benchmark_prints_every_figure(tmp_path: Path) -> None:
     result = json.loads(done.stdout)
     missing = FIGURES - result.keys()
     assert not missing, f"figures missing from --json: {sorted(missing)}"
-    assert set(result["passed"]) == {"first_paint_s", "key_load_p99_ms", "replay_s"}
+    assert set(result["passed"]) == {
+        "first_paint_s",
+        "key_load_p99_ms",
+        "replay_s",
+        "history_load_s",
+        "console_rss_mb",
+        "idle_cpu_pct",
+    }

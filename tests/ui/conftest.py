@@ -32,7 +32,8 @@ def scene_app(records: Sequence[Record], *, replay: str | None = None) -> Quarte
 
 
 async def ready(pilot: Pilot[int]) -> None:
-    """Wait until the history is folded and drawn (or the replay is loaded)."""
+    """Wait until live updates flow and the shown session is folded and drawn (or the replay
+    is loaded)."""
     app = pilot.app
     assert isinstance(app, QuarterdeckApp)
     for _ in range(500):  # bounded: a console that never gets ready fails the test
@@ -40,7 +41,9 @@ async def ready(pilot: Pilot[int]) -> None:
         if replays:
             done = all(s.replay is not None for s in replays)
         else:
-            done = app.bridge is not None and app.bridge.loaded.is_set()
+            dashboard = app.dashboard
+            folding = dashboard is not None and dashboard.folding
+            done = app.bridge is not None and app.bridge.loaded.is_set() and not folding
         if done:
             break
         await pilot.pause(0.01)

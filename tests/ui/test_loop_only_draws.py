@@ -2,9 +2,10 @@
 
 The console runs on a real database with a history, real demo agents, a policy file with a
 standing grant, and a second store on the same file — another process, as far as the console
-can tell: its records arrive by polling, or by filling a gap in ``seq`` before the console's
-own. Every SQLite connection carries a trace callback (:mod:`tests.ui.loop_guard`); the test
-drives the flows a user has (search, a review, a new session and today's spend too), then
+can tell: its records arrive once the bridge's probe sees the file change, or by filling a gap
+in ``seq`` before the console's own. The history is painted from the projections, and folded
+when shown. Every SQLite connection carries a trace callback (:mod:`tests.ui.loop_guard`); the
+test drives the flows a user has (search, a review, a new session and today's spend too), then
 asserts that none of their statements ran on the loop's thread. (With the bridge's poll reading
 on the loop again, it fails at once.)
 """
@@ -134,10 +135,13 @@ async def test_no_flow_touches_the_database_on_the_loop(
 
     async with app.run_test(size=(140, 44), message_hook=hook) as pilot:
         await wait_for(pilot, lambda: bool(app.model.view.pending), "an approval")
-        assert app.model.view.session(imported) is not None  # the history was loaded
+        assert app.model.view.session(imported) is not None  # painted from the projections
         await _other_process_commits(app, pilot, db)
         dashboard = app.dashboard
         assert dashboard is not None
+        dashboard.show_session(imported)  # shown: its records are read and folded on a thread
+        folded = lambda: app.model.folding(imported) == "folded"  # noqa: E731
+        await wait_for(pilot, folded, "the history folded")
         sid = app.started[0]
         dashboard.show_session(sid)
         # Today's spend (the demo agents report costs): summed from the store's projection.

@@ -14,7 +14,7 @@ def test_records_already_folded_are_ignored_and_counted_once() -> None:
     again = model.add(records[:12])  # ten old ones and two new
     assert (first.records, again.records) == (10, 2)
     assert model.last_seq == 12
-    rows = [e.seq for entries in model.timelines.values() for e in entries]
+    rows = [e.seq for sid in (S1, S2) for e in model.timeline(sid)]
     assert len(rows) == len(set(rows))
 
 

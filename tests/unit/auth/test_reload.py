@@ -107,7 +107,9 @@ async def test_the_watcher_reloads_after_an_edit(tmp_path: Path) -> None:
 
     holder.on_change(on_change)
     stop, ready = asyncio.Event(), asyncio.Event()
-    task = asyncio.create_task(watch_policy(holder, debounce_ms=50, stop=stop, ready=ready))
+    task = asyncio.create_task(
+        watch_policy(holder, debounce_ms=50, interval_s=0.05, stop=stop, ready=ready)
+    )
     await asyncio.wait_for(ready.wait(), 10)
     tmp = path.with_suffix(".swp")
     tmp.write_text(VALID_2)
