@@ -55,7 +55,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import app  # noqa: F401  (first: it sets Textual's frame cap, as the quarterdeck command does)
-from bench._console_live import keypress_latency, replay_to_end
+from bench._console_live import forget_snapshots, keypress_latency, replay_to_end
 from bench._console_rig import build_db, median, percentile, settle_env, team
 from bench._console_tmux import (
     CONSOLE_MARK,
@@ -119,9 +119,14 @@ def measure_keys(db: Path, agents: int, sessions: int, rate: float, seconds: flo
 
 
 def measure_replay(db: Path) -> Figures:
-    """One run of opening the replay and jumping to its end."""
+    """One run of opening the replay and jumping to its end: first without stored snapshots
+    (a database older than them: the whole session is folded, and its snapshots stored),
+    then as it is opened every time after (and after a session written by quarterdeck)."""
+    forget_snapshots(db)
+    cold = asyncio.run(replay_to_end(db, "s-0"))
     r = asyncio.run(replay_to_end(db, "s-0"))
     return {
+        "replay_cold_s": cold.total,
         "replay_s": r.total,
         "replay_read_s": r.read,
         "replay_fold_s": r.fold,

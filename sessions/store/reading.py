@@ -69,9 +69,15 @@ _SESSION_ROWS = (
 
 
 def load_session(
-    engine: Engine, session_id: str, *, upto_seq: int | None = None, stored: bool = False
+    engine: Engine,
+    session_id: str,
+    *,
+    upto_seq: int | None = None,
+    after_seq: int | None = None,
+    stored: bool = False,
 ) -> list[Record]:
-    """Every record of one session in order: what replay and export start from.
+    """Every record of one session in order (or those up to ``upto_seq``, or after
+    ``after_seq``: the tail a snapshot leaves to fold): what replay and export start from.
 
     Encrypted payloads are decrypted with the cipher attached to ``engine``
     (``sessions.store.crypto.attach``); ``stored=True`` returns them as stored. Read through the
@@ -79,9 +85,14 @@ def load_session(
     processing would add as much again.
     """
     params: tuple[object, ...] = (session_id,)
+    bounds = ""
     if upto_seq is not None:
         params += (upto_seq,)
-    sql = _SESSION_ROWS.format(upto="" if upto_seq is None else " AND seq <= ?")
+        bounds += " AND seq <= ?"
+    if after_seq is not None:
+        params += (after_seq,)
+        bounds += " AND seq > ?"
+    sql = _SESSION_ROWS.format(upto=bounds)
     raw = engine.raw_connection()
     try:
         rows = raw.cursor().execute(sql, params).fetchall()
