@@ -4,7 +4,7 @@ measured in the same run.
 Prints (each raw and as a ratio to its baseline; targets in brackets):
   first_paint_s       process start to the first frame of ``quarterdeck --db EMPTY console``
                       vs. a trivial Textual app (one ``Static``), both fresh interpreters in
-                      a real 120x40 tmux pane, so imports count                 [ratio <= 1.5]
+                      a real 120x40 tmux pane, so imports count                 [ratio <= 1.3]
   first_paint_direct_s  the same console opened by ``open_console()`` without the CLI's
                       parser, vs. the trivial app: what the CLI's imports cost  [none, shown]
   tmux_floor_s        tmux starting ``echo`` and our polling seeing it: in both figures above
@@ -13,13 +13,17 @@ Prints (each raw and as a ratio to its baseline; targets in brackets):
   key_load_p50/p99_ms the same while 8 agents append 250 events/s in total (the issue's
                       load) through the console's own EventStore on a real SQLite file, all in
                       the session on screen (the worst case; ``--sessions`` spreads them)
-                                                            [p99 <= 50 ms or <= 3x idle p99]
-  key_stress_p50/p99_ms  the same at ``--stress-rate`` (2,000 events/s: 8x that load), to
-                      show the headroom                                          [none, shown]
-  replay_s            push the replay screen of a 100,000-event session (read, fold through
+                                                                        [p99 <= 50 ms]
+  key_stress_p50/p99_ms  the same at ``--stress-rate`` (2,000 events/s: 8x that load)
+                                                                        [p99 <= 80 ms]
+  replay_s            push the replay screen of a 100,000-event session (read its records
+                      and stored snapshots, fold the tail after the last snapshot through
                       ReplayLog), press ``end``, first frame showing the last timeline row,
                       vs. raw sqlite3 ``SELECT * ... ORDER BY session_seq`` of the same rows
-                      (read/fold/jump are shown apart)                          [<= 1 s]
+                      (read/fold/jump are shown apart). The database is written as every
+                      quarterdeck process writes it, snapshots kept             [<= 1 s]
+  replay_cold_s       the same without stored snapshots (a database older than them: the
+                      whole session is folded, and its snapshots stored)         [none, shown]
   console_rss_mb      RSS of ``quarterdeck console`` once it shows the 100,000-event database
                       (and its peak), vs. the trivial app's RSS after its first paint;
                       also the console on an empty database                [none, shown]
@@ -70,7 +74,13 @@ from bench._console_tmux import (
 )
 from sessions.store.engine import open_engine
 
-TARGETS = {"first_paint_ratio": 1.5, "key_load_p99_ms": 50.0, "key_p99_ratio": 3.0, "replay_s": 1.0}
+TARGETS = {
+    "first_paint_ratio": 1.3,
+    "key_load_p99_ms": 50.0,
+    "key_stress_p99_ms": 80.0,
+    "replay_s": 1.0,
+}
+"""Issue 15's targets, each met in every run of three on a quiet machine."""
 Figures = dict[str, float]
 PAINT_RUNS_PER_RUN = 3
 """First paints are a quarter of a second each and vary by a tenth from one to the next on a
@@ -184,6 +194,7 @@ def run(args: argparse.Namespace, tmp: Path) -> Figures:
     fig["key_stress_p99_ms"] = stress["key_load_p99_ms"]
     fig["key_p50_ratio"] = fig["key_load_p50_ms"] / fig["key_idle_p50_ms"]
     fig["key_p99_ratio"] = fig["key_load_p99_ms"] / fig["key_idle_p99_ms"]
+    fig["key_stress_ratio"] = fig["key_stress_p99_ms"] / fig["key_idle_p99_ms"]
     fig["replay_ratio"] = fig["replay_s"] / fig["raw_select_s"]
     fig["rss_ratio"] = fig["console_rss_mb"] / fig["trivial_rss_mb"]
     fig["empty_rss_ratio"] = fig["console_empty_rss_mb"] / fig["trivial_rss_mb"]
@@ -194,22 +205,24 @@ def passed(fig: Figures) -> dict[str, bool]:
     """Each figure that has a target, and whether it was met."""
     return {
         "first_paint_s": fig["first_paint_ratio"] <= TARGETS["first_paint_ratio"],
-        "key_load_p99_ms": fig["key_load_p99_ms"] <= TARGETS["key_load_p99_ms"]
-        or fig["key_p99_ratio"] <= TARGETS["key_p99_ratio"],
+        "key_load_p99_ms": fig["key_load_p99_ms"] <= TARGETS["key_load_p99_ms"],
+        "key_stress_p99_ms": fig["key_stress_p99_ms"] <= TARGETS["key_stress_p99_ms"],
         "replay_s": fig["replay_s"] <= TARGETS["replay_s"],
     }
 
 
 ROWS = (  # figure, its baseline, the ratio, the target
-    ("first_paint_s", "trivial_paint_s", "first_paint_ratio", "ratio <= 1.5"),
+    ("first_paint_s", "trivial_paint_s", "first_paint_ratio", "ratio <= 1.3"),
     ("first_paint_direct_s", "trivial_paint_s", "first_paint_direct_ratio", "none"),
     ("key_load_p50_ms", "key_idle_p50_ms", "key_p50_ratio", "none"),
-    ("key_load_p99_ms", "key_idle_p99_ms", "key_p99_ratio", "<= 50 ms or <= 3x"),
+    ("key_load_p99_ms", "key_idle_p99_ms", "key_p99_ratio", "<= 50 ms"),
+    ("key_stress_p99_ms", "key_idle_p99_ms", "key_stress_ratio", "<= 80 ms"),
     ("replay_s", "raw_select_s", "replay_ratio", "<= 1 s"),
     ("console_rss_mb", "trivial_rss_mb", "rss_ratio", "none"),
     ("console_empty_rss_mb", "trivial_rss_mb", "empty_rss_ratio", "none"),
 )
 DETAILS = (
+    "replay_cold_s",
     "replay_read_s",
     "replay_fold_s",
     "replay_jump_s",
@@ -218,7 +231,6 @@ DETAILS = (
     "tmux_floor_s",
     "load_events_per_agent_s",
     "key_stress_p50_ms",
-    "key_stress_p99_ms",
 )
 
 

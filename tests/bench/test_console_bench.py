@@ -26,6 +26,7 @@ FIGURES = {
     "key_p50_ratio",
     "key_p99_ratio",
     "replay_s",
+    "replay_cold_s",
     "replay_read_s",
     "replay_fold_s",
     "replay_jump_s",
@@ -40,6 +41,7 @@ FIGURES = {
     "history_load_s",
     "key_stress_p50_ms",
     "key_stress_p99_ms",
+    "key_stress_ratio",
     "passed",
     "targets",
 }
@@ -60,4 +62,9 @@ def test_the_console_benchmark_prints_every_figure(tmp_path: Path) -> None:
     result = json.loads(done.stdout)
     missing = FIGURES - result.keys()
     assert not missing, f"figures missing from --json: {sorted(missing)}"
-    assert set(result["passed"]) == {"first_paint_s", "key_load_p99_ms", "replay_s"}
+    assert set(result["passed"]) == {
+        "first_paint_s",
+        "key_load_p99_ms",
+        "key_stress_p99_ms",
+        "replay_s",
+    }

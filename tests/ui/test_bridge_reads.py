@@ -7,6 +7,7 @@ from __future__ import annotations
 from textual.message import Message
 from textual.notifications import Notify
 
+from app.bridge import merged
 from sessions.readmodel.console_model import ConsoleModel
 from sessions.store.record import Record
 from tests.ui import scenes
@@ -49,3 +50,16 @@ async def test_a_failed_gap_read_is_told_then_retried_and_every_record_folds_onc
     expected.add(records, alerts=False)
     assert app.model.view == expected.view
     assert app.model.timelines == expected.timelines
+
+
+def test_folds_the_loop_has_not_taken_merge_into_one_update() -> None:
+    records = scenes.working()
+    model = ConsoleModel()
+    first = model.add(records[:-4])
+    then = model.add(records[-4:])
+    both = merged(first, then)
+    assert both.view is then.view and both.records == len(records)
+    assert both.alerts == first.alerts + then.alerts
+    whole = ConsoleModel().add(records)
+    assert both.entries == whole.entries
+    assert first.entries != both.entries  # the first update's lists were not extended in place
