@@ -124,7 +124,7 @@ class Boot:
 
         engine = open_database(self.db)
         try:
-            records = load_session(engine, session_id)
+            records = load_session(engine, session_id, hashes=False)  # replay only folds
             return ReplayData(records, catch_up(engine, session_id, records))
         finally:
             engine.dispose()

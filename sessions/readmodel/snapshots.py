@@ -262,5 +262,6 @@ def load_state(engine: Engine, session_id: str) -> tuple[ConsoleView, int]:
 
     start = latest(engine, session_id)
     after = start.upto_seq if start is not None else None
-    end, _ = fold_from(start, load_session(engine, session_id, after_seq=after))
+    tail = load_session(engine, session_id, after_seq=after, hashes=False)
+    end, _ = fold_from(start, tail)
     return end.state, end.upto_seq

@@ -107,7 +107,7 @@ def keep_up(engine: Engine, session_id: str, *, every: int = EVERY) -> int:
     database); how many were stored."""
     start = latest(engine, session_id)
     after = start.upto_seq if start is not None else None
-    tail = load_session(engine, session_id, after_seq=after)
+    tail = load_session(engine, session_id, after_seq=after, hashes=False)
     _, made = fold_from(start, tail, every=every)
     save_snapshots(engine, session_id, made)
     return len(made)
