@@ -5,7 +5,9 @@ the status bar are painted from them, whatever the size of the history, and a se
 from its records only when it is shown (:meth:`Bridge.load`) — read in chunks and folded on a
 thread, then adopted by the model on the loop. Live (:meth:`Bridge.start`): the store tells
 subscribers about commits on its writer thread; the bridge only queues those records and asks
-the event loop for one flush per frame. A flush folds what is queued into the
+the event loop for one flush per ``frame_s`` (a tenth of a second: under a stream, redrawing
+the agent panels thirty times a second kept a key's frame waiting; a record after a quiet
+spell is flushed at once). A flush folds what is queued into the
 :class:`~sessions.readmodel.console_model.ConsoleModel` (at most ``max_per_flush`` records, so a
 burst of thousands of chunks is spread over frames and a keypress is never stuck behind it) and
 posts a single :class:`~screens.messages.LogAdvanced`. Other processes' commits: a thread asks
@@ -56,7 +58,7 @@ class Bridge:
         source: LogSource,
         model: ConsoleModel,
         *,
-        frame_s: float = 1 / 30,
+        frame_s: float = 0.1,
         poll_s: float | None = 0.5,
         max_per_flush: int = 2000,
     ) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from textual import work
@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     from app.notify import Desktop
     from app.wiring.console_boot import Boot, Opened
     from sessions.lifecycle import SessionState
-    from sessions.store.record import Record
+    from sessions.readmodel.replay import ReplayData
     from sessions.store.search import SearchHit, SearchQuery
     from sessions.store.search_index import Progress
 
@@ -160,8 +160,8 @@ class QuarterdeckApp(ReportsFailedWorkers, App[int]):
 
         return day_spend(runtime.store.engine, since_ts)
 
-    def _replay_loader(self, session_id: str) -> Callable[[], Sequence[Record]]:
-        return lambda: self.boot.load_session(session_id)
+    def _replay_loader(self, session_id: str) -> Callable[[], ReplayData]:
+        return lambda: self.boot.load_replay(session_id)
 
     # -- start --------------------------------------------------------------------------------
 

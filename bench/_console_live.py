@@ -21,8 +21,9 @@ from bench._console_rig import CursorProbe, FrameDriver, agent_event, press
 from screens.dashboard import DashboardScreen
 from screens.replay import ReplayScreen
 from screens.widgets.timeline import SessionTimeline
+from sessions.readmodel.replay import ReplayData
 from sessions.store.event_store import EventStore
-from sessions.store.record import Record
+from sessions.store.snapshot_rows import TABLE
 
 SIZE = (120, 40)
 KEY_TIMEOUT_S = 5.0
@@ -165,17 +166,26 @@ def raw_select(db: Path, session_id: str) -> float:
     return elapsed
 
 
+def forget_snapshots(db: Path) -> None:
+    """Drop the stored snapshots: the next replay folds the whole session (and stores them)."""
+    conn = sqlite3.connect(db)
+    conn.execute(f"DROP TABLE IF EXISTS {TABLE}")
+    conn.commit()
+    conn.close()
+
+
 async def replay_to_end(db: Path, session_id: str) -> ReplayFigures:
     """From pushing the replay screen to the first frame showing its last timeline row after
-    ``end``: read the session (as ``r`` on the dashboard does), fold it, jump."""
+    ``end``: read the session and its snapshots (as ``r`` on the dashboard does), fold the
+    tail after the last snapshot, jump."""
     app = console_app(Boot(records=()))  # an empty dashboard to open the replay from
     read_s: list[float] = []
 
-    def loader() -> list[Record]:
+    def loader() -> ReplayData:
         start = time.perf_counter()
-        records = Boot(db=str(db)).load_session(session_id)
+        data = Boot(db=str(db)).load_replay(session_id)
         read_s.append(time.perf_counter() - start)
-        return records
+        return data
 
     async with app.run_test(size=SIZE, headless=False):
         await loaded(app)

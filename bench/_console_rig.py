@@ -29,6 +29,7 @@ from textual.strip import Strip
 
 from screens.widgets.timeline import SessionTimeline
 from sessions import schema as s
+from sessions.readmodel.snapshots import EVERY
 from sessions.schema.base import Payload
 from sessions.store.engine import open_engine
 from sessions.store.event_store import EventStore
@@ -80,7 +81,8 @@ def build_db(path: Path, members: dict[str, list[str]], events_per_agent: int) -
     interleaved as concurrent agents write them (a file already there is replaced)."""
     for leftover in (path, path.with_name(f"{path.name}-wal"), path.with_name(f"{path.name}-shm")):
         leftover.unlink(missing_ok=True)
-    store = EventStore(open_engine(path), batch_max=5000)
+    # Snapshots kept as every quarterdeck process keeps them (sessions/store/snapshot_keeper.py).
+    store = EventStore(open_engine(path), batch_max=5000, snapshot_every=EVERY)
     for sid, agents in members.items():
         start_session(store, sid, agents)
     pairs = [(sid, agent) for sid, agents in members.items() for agent in agents]

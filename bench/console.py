@@ -4,7 +4,7 @@ idle CPU) against baselines measured in the same run.
 Prints (each raw and as a ratio to its baseline; targets in brackets):
   first_paint_s       process start to the first frame of ``quarterdeck --db EMPTY console``
                       vs. a trivial Textual app (one ``Static``), both fresh interpreters in
-                      a real 120x40 tmux pane, so imports count                 [ratio <= 1.5]
+                      a real 120x40 tmux pane, so imports count                 [ratio <= 1.3]
   first_paint_direct_s  the same console opened by ``open_console()`` without the CLI's
                       parser, vs. the trivial app: what the CLI's imports cost  [none, shown]
   tmux_floor_s        tmux starting ``echo`` and our polling seeing it: in both figures above
@@ -13,13 +13,17 @@ Prints (each raw and as a ratio to its baseline; targets in brackets):
   key_load_p50/p99_ms the same while 8 agents append 250 events/s in total (the issue's
                       load) through the console's own EventStore on a real SQLite file, all in
                       the session on screen (the worst case; ``--sessions`` spreads them)
-                                                            [p99 <= 50 ms or <= 3x idle p99]
-  key_stress_p50/p99_ms  the same at ``--stress-rate`` (2,000 events/s: 8x that load), to
-                      show the headroom                                          [none, shown]
-  replay_s            push the replay screen of a 100,000-event session (read, fold through
+                                                                        [p99 <= 50 ms]
+  key_stress_p50/p99_ms  the same at ``--stress-rate`` (2,000 events/s: 8x that load)
+                                                                        [p99 <= 80 ms]
+  replay_s            push the replay screen of a 100,000-event session (read its records
+                      and stored snapshots, fold the tail after the last snapshot through
                       ReplayLog), press ``end``, first frame showing the last timeline row,
                       vs. raw sqlite3 ``SELECT * ... ORDER BY session_seq`` of the same rows
-                      (read/fold/jump are shown apart)                          [<= 1 s]
+                      (read/fold/jump are shown apart). The database is written as every
+                      quarterdeck process writes it, snapshots kept             [<= 1 s]
+  replay_cold_s       the same without stored snapshots (a database older than them: the
+                      whole session is folded, and its snapshots stored)         [none, shown]
   history_load_s      ``quarterdeck console`` started on a database holding 100,000 events
                       (one session, as the replay figure's) until keys answer: its sessions
                       list painted (from the projections, ``history_list_s``), then ``?``
@@ -68,7 +72,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import app  # noqa: F401  (first: it sets Textual's frame cap, as the quarterdeck command does)
-from bench._console_live import keypress_latency, replay_to_end
+from bench._console_live import forget_snapshots, keypress_latency, replay_to_end
 from bench._console_rig import build_db, median, percentile, settle_env, team
 from bench._console_tmux import (
     CONSOLE_MARK,
@@ -87,14 +91,15 @@ from bench._console_tmux import (
 from sessions.store.engine import open_engine
 
 TARGETS = {
-    "first_paint_ratio": 1.5,
+    "first_paint_ratio": 1.3,
     "key_load_p99_ms": 50.0,
-    "key_p99_ratio": 3.0,
+    "key_stress_p99_ms": 80.0,
     "replay_s": 1.0,
     "history_load_s": 1.0,
     "idle_cpu_pct": 0.5,
     "rss_ratio": 3.0,
 }
+"""Issue 15's targets, each met in every run of three on a quiet machine."""
 Figures = dict[str, float]
 SESSION_MARK = "bench s-0"
 """The big database's session in the sessions list (its title)."""
@@ -147,9 +152,14 @@ def measure_keys(db: Path, agents: int, sessions: int, rate: float, seconds: flo
 
 
 def measure_replay(db: Path) -> Figures:
-    """One run of opening the replay and jumping to its end."""
+    """One run of opening the replay and jumping to its end: first without stored snapshots
+    (a database older than them: the whole session is folded, and its snapshots stored),
+    then as it is opened every time after (and after a session written by quarterdeck)."""
+    forget_snapshots(db)
+    cold = asyncio.run(replay_to_end(db, "s-0"))
     r = asyncio.run(replay_to_end(db, "s-0"))
     return {
+        "replay_cold_s": cold.total,
         "replay_s": r.total,
         "replay_read_s": r.read,
         "replay_fold_s": r.fold,
@@ -217,6 +227,7 @@ def run(args: argparse.Namespace, tmp: Path) -> Figures:
     fig["key_stress_p99_ms"] = stress["key_load_p99_ms"]
     fig["key_p50_ratio"] = fig["key_load_p50_ms"] / fig["key_idle_p50_ms"]
     fig["key_p99_ratio"] = fig["key_load_p99_ms"] / fig["key_idle_p99_ms"]
+    fig["key_stress_ratio"] = fig["key_stress_p99_ms"] / fig["key_idle_p99_ms"]
     fig["replay_ratio"] = fig["replay_s"] / fig["raw_select_s"]
     fig["history_load_ratio"] = fig["history_load_s"] / fig["first_paint_s"]
     fig["rss_ratio"] = fig["console_rss_mb"] / fig["trivial_rss_mb"]
@@ -229,8 +240,8 @@ def passed(fig: Figures) -> dict[str, bool]:
     """Each figure that has a target, and whether it was met."""
     return {
         "first_paint_s": fig["first_paint_ratio"] <= TARGETS["first_paint_ratio"],
-        "key_load_p99_ms": fig["key_load_p99_ms"] <= TARGETS["key_load_p99_ms"]
-        or fig["key_p99_ratio"] <= TARGETS["key_p99_ratio"],
+        "key_load_p99_ms": fig["key_load_p99_ms"] <= TARGETS["key_load_p99_ms"],
+        "key_stress_p99_ms": fig["key_stress_p99_ms"] <= TARGETS["key_stress_p99_ms"],
         "replay_s": fig["replay_s"] <= TARGETS["replay_s"],
         "history_load_s": fig["history_load_s"] <= TARGETS["history_load_s"],
         "console_rss_mb": fig["rss_ratio"] <= TARGETS["rss_ratio"],
@@ -239,10 +250,11 @@ def passed(fig: Figures) -> dict[str, bool]:
 
 
 ROWS = (  # figure, its baseline, the ratio, the target
-    ("first_paint_s", "trivial_paint_s", "first_paint_ratio", "ratio <= 1.5"),
+    ("first_paint_s", "trivial_paint_s", "first_paint_ratio", "ratio <= 1.3"),
     ("first_paint_direct_s", "trivial_paint_s", "first_paint_direct_ratio", "none"),
     ("key_load_p50_ms", "key_idle_p50_ms", "key_p50_ratio", "none"),
-    ("key_load_p99_ms", "key_idle_p99_ms", "key_p99_ratio", "<= 50 ms or <= 3x"),
+    ("key_load_p99_ms", "key_idle_p99_ms", "key_p99_ratio", "<= 50 ms"),
+    ("key_stress_p99_ms", "key_idle_p99_ms", "key_stress_ratio", "<= 80 ms"),
     ("replay_s", "raw_select_s", "replay_ratio", "<= 1 s"),
     ("history_load_s", "first_paint_s", "history_load_ratio", "<= 1 s"),
     ("console_rss_mb", "trivial_rss_mb", "rss_ratio", "ratio <= 3"),
@@ -250,6 +262,7 @@ ROWS = (  # figure, its baseline, the ratio, the target
     ("console_empty_rss_mb", "trivial_rss_mb", "empty_rss_ratio", "none"),
 )
 DETAILS = (
+    "replay_cold_s",
     "replay_read_s",
     "replay_fold_s",
     "replay_jump_s",
@@ -260,7 +273,6 @@ DETAILS = (
     "tmux_floor_s",
     "load_events_per_agent_s",
     "key_stress_p50_ms",
-    "key_stress_p99_ms",
 )
 
 

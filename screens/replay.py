@@ -8,7 +8,7 @@ waits), through the same reducer as the live dashboard, into a
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from textual import work
@@ -29,12 +29,11 @@ from screens.widgets.key_bar import KeyBar
 from screens.widgets.timeline import SessionTimeline
 from screens.worker_errors import ReportsFailedWorkers
 from sessions.readmodel.gc_pause import paused_gc, release_frozen
-from sessions.store.record import Record
 
 if TYPE_CHECKING:
-    from sessions.readmodel.replay import ReplayLog
+    from sessions.readmodel.replay import ReplayData, ReplayLog
 
-Loader = Callable[[], Sequence[Record]]
+Loader = Callable[[], "ReplayData"]
 SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 64.0, 256.0)
 STEPS_PER_SECOND = 20.0
 """Records a 1× replay advances per second."""
@@ -113,12 +112,13 @@ class ReplayScreen(ReportsFailedWorkers, Screen[None]):
             self.post_message(self.Progress(done, total))
 
         with paused_gc(freeze=True):  # a bulk build, no cycles: see sessions.readmodel.gc_pause
-            records = self.loader()
+            data = self.loader()
             from sessions.readmodel.replay import (
                 ReplayLog,  # the reducer: not before the first paint
             )
 
-            log = ReplayLog(self.session_id, records).build(progress)
+            log = ReplayLog(self.session_id, data.records, snapshots=data.snapshots)
+            log.build(progress)
         self.app.call_from_thread(self._loaded, log)
 
     class Progress(Message):

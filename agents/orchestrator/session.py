@@ -22,7 +22,6 @@ from pydantic import BaseModel
 
 from agents.approvals.broker import ApprovalBroker
 from agents.auth.gate import AuthGate
-from agents.backends.acp import AcpAgent
 from agents.backends.env import scrubbed_env
 from agents.backends.spec import AgentDiedError, TurnAgent
 from agents.backends.stderr_log import LogLimits
@@ -283,6 +282,8 @@ class SessionRunner:
         recorded frames instead, see :mod:`agents.redrive`)."""
         config = self.spec.team.roles[role]  # type: ignore[index]
         spec = agent_spec(role, config, secrets=self._secret_store(config))
+        from agents.backends.acp import AcpAgent  # the ACP schema: when an agent first starts
+
         return AcpAgent(
             spec,
             session_id=self.session_id,

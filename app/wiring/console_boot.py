@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from agents.worktrees.create import Worktree
     from app.log_sources import LogSource
     from app.wiring.runtime import Runtime
+    from sessions.readmodel.replay import ReplayData
     from sessions.store.record import Record
     from sessions.store.search import SearchHit, SearchQuery
 
@@ -147,6 +148,24 @@ class Boot:
         engine = open_database(self.db)  # an encrypted database's key comes from the keyring
         try:
             return load_session(engine, session_id)
+        finally:
+            engine.dispose()
+
+    def load_replay(self, session_id: str) -> ReplayData:
+        """One session's records and the snapshots of its fold (those missing are folded and
+        stored now, so the next replay of it opens fast), for the replay screen."""
+        from sessions.readmodel.replay import ReplayData
+
+        if self.records is not None:
+            return ReplayData([r for r in self.records if r.session_id == session_id])
+        from app.wiring.store import open_database
+        from sessions.store.reading import load_session
+        from sessions.store.snapshot_keeper import catch_up
+
+        engine = open_database(self.db)
+        try:
+            records = load_session(engine, session_id, hashes=False)  # replay only folds
+            return ReplayData(records, catch_up(engine, session_id, records))
         finally:
             engine.dispose()
 

@@ -64,8 +64,11 @@ class Runtime:
 def _keyring_values() -> list[tuple[str, str]]:
     """Every stored secret, to be masked in the log; none when no usable keyring exists (then
     no secret can reach an agent either)."""
+    index = data_dir() / "secrets.json"
+    if not index.exists():  # none stored: no keyring backend to load (7 MB of D-Bus and AES)
+        return []
     try:
-        return list(SecretStore(data_dir() / "secrets.json").known_values().items())
+        return list(SecretStore(index).known_values().items())
     except SecretsUnavailableError:
         return []
 

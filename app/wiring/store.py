@@ -121,7 +121,10 @@ def open_store(
             raise
     redact = redactor if redactor is not None else policy_redactor()
     install_log_redaction(redact)
-    return EventStore(engine, redact=redact, anchors=anchors_for(engine), cipher=cipher)
+    from sessions.readmodel.snapshots import EVERY
+
+    anchors = anchors_for(engine)
+    return EventStore(engine, redact=redact, anchors=anchors, cipher=cipher, snapshot_every=EVERY)
 
 
 def policy_file() -> Path:

@@ -30,7 +30,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import Engine
 
 from sessions.errors import StoreError
-from sessions.store import sealing, search_index
+from sessions.store import sealing, search_index, snapshot_rows
 from sessions.store.crypto import KEY_BYTES, NONCE_BYTES, DecryptionError, PayloadCipher
 from sessions.store.engine import writer_connection
 
@@ -167,6 +167,7 @@ def initialize(engine: Engine, db_id: str, kek: bytes, *, step: Step | None = No
         )
         sealed = sealing.reseal(conn, PayloadCipher({1: dek}, 1))
         search_index.forget(conn)  # its text is plaintext, and nothing sealed is indexed
+        snapshot_rows.forget(conn)  # rebuilt, sealed, from the log when next needed
     if step is not None:
         step("sealed")
     _scrub(engine)

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from sqlalchemy import Engine
@@ -31,6 +31,9 @@ from sessions.store.engine import writer_connection
 from sessions.store.record import Record
 from sessions.store.wal import WalCheckpointer
 from sessions.store.writer import BatchWriter, Group, Pending, Redactor
+
+if TYPE_CHECKING:
+    from sessions.store.snapshot_keeper import SnapshotKeeper
 
 Subscriber = Callable[[Sequence[Record]], None]
 """Receives each committed batch, in order, on the writer thread; must not block."""
@@ -80,8 +83,14 @@ class EventStore:
         connect: Callable[[], Any] | None = None,
         cipher: PayloadCipher | None = None,
         search_index: bool = True,
+        snapshot_every: int = 0,
     ) -> None:
         self.engine = engine
+        self._keeper: SnapshotKeeper | None = None
+        if snapshot_every > 0:  # the reducer loads only where snapshots are kept
+            from sessions.store.snapshot_keeper import SnapshotKeeper
+
+            self._keeper = SnapshotKeeper(engine, every=snapshot_every)
         if cipher is not None:
             attach(engine, cipher)  # so every reader of this database decrypts
         self._clock = clock
@@ -226,6 +235,8 @@ class EventStore:
                 return
             self._closed = True
         self._writer.stop()
+        if self._keeper is not None:
+            self._keeper.close()
         self._wal.stop()
         head = self._head
         if self._anchors is not None and head is not None and head.seq > self._anchored_seq:
@@ -254,6 +265,8 @@ class EventStore:
             return
         self._wal.committed(len(records))
         self._maybe_anchor(records)
+        if self._keeper is not None:
+            self._keeper.committed(records)
         with self._lock:
             subscribers = list(self._subscribers)
         for subscriber in subscribers:

@@ -26,6 +26,7 @@ FIGURES = {
     "key_p50_ratio",
     "key_p99_ratio",
     "replay_s",
+    "replay_cold_s",
     "replay_read_s",
     "replay_fold_s",
     "replay_jump_s",
@@ -47,6 +48,7 @@ FIGURES = {
     "idle_cpu_ratio",
     "key_stress_p50_ms",
     "key_stress_p99_ms",
+    "key_stress_ratio",
     "passed",
     "targets",
 }
@@ -70,6 +72,7 @@ def test_the_console_benchmark_prints_every_figure(tmp_path: Path) -> None:
     assert set(result["passed"]) == {
         "first_paint_s",
         "key_load_p99_ms",
+        "key_stress_p99_ms",
         "replay_s",
         "history_load_s",
         "console_rss_mb",

@@ -16,7 +16,7 @@ import pytest
 from agents.demo.workspace import copy_demo_workspace
 from agents.team import Backend, RoleConfig, Team, Workflow
 from app.console import QuarterdeckApp
-from app.wiring.console_boot import Boot
+from app.wiring.console_boot import Boot, Run
 from screens.confirm import ConfirmScreen
 from sessions.readmodel.views import SessionView
 from sessions.schema.session import SessionState
@@ -101,7 +101,9 @@ async def _quit(app: QuarterdeckApp, pilot: object) -> None:
 async def test_approved_twice_the_session_spends_a_budget_more_each_time(tmp_path: Path) -> None:
     workspace = tmp_path / "ws"
     copy_demo_workspace(workspace)
-    boot = Boot(db=str(tmp_path / "q.db"), runs=[("Read the README", _team(tmp_path), workspace)])
+    boot = Boot(
+        db=str(tmp_path / "q.db"), runs=[Run("Read the README", _team(tmp_path), workspace)]
+    )
     app = QuarterdeckApp(boot, tick_s=None)
     async with app.run_test(size=(140, 44)) as pilot:
         # Before the implementer's prompt: the planner spent $0.60 of $0.50.
@@ -132,7 +134,9 @@ async def test_denied_the_session_stops_saying_why(
 ) -> None:
     workspace = tmp_path / "ws"
     copy_demo_workspace(workspace)
-    boot = Boot(db=str(tmp_path / "q.db"), runs=[("Read the README", _team(tmp_path), workspace)])
+    boot = Boot(
+        db=str(tmp_path / "q.db"), runs=[Run("Read the README", _team(tmp_path), workspace)]
+    )
     app = QuarterdeckApp(boot, tick_s=None)
     async with app.run_test(size=(140, 44)) as pilot:
         if approved:

@@ -16,7 +16,7 @@ from textual.pilot import Pilot
 
 from agents.team import Team
 from app.console import QuarterdeckApp
-from app.wiring.console_boot import Boot
+from app.wiring.console_boot import Boot, Run
 from screens.confirm import ConfirmScreen
 from screens.message import MessageScreen
 from screens.review import ReviewScreen
@@ -71,7 +71,7 @@ async def _console(tmp_path: Path, team: Team) -> AsyncIterator[tuple[Quarterdec
     workspace.mkdir()
     (workspace / "notes.txt").write_text("notes\n")
     (workspace / "long.txt").write_text(LONG)
-    boot = Boot(db=str(tmp_path / "q.db"), runs=[("write the notes", team, workspace)])
+    boot = Boot(db=str(tmp_path / "q.db"), runs=[Run("write the notes", team, workspace)])
     app = QuarterdeckApp(boot, tick_s=None)
     async with app.run_test(size=(140, 44)) as pilot:
         yield app, pilot
